@@ -1,0 +1,160 @@
+// ledger/ledger.h — one district's signed, append-only time-credit log.
+//
+// Threading: a Ledger is safe to share between threads. Concurrent Append calls are
+// grouped into shared durable commits (group commit); signature checks of the waiting
+// batches run in parallel on all cores ahead of sequencing. Reads never block appends.
+//
+// Durability: Append returns an entry as accepted only after the write holding it was
+// synced to disk. Reopening costs the same whatever the log's length (no replay).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ledger/checkpoint.h"
+#include "ledger/entry.h"
+#include "ledger/keys.h"
+#include "ledger/proof.h"
+#include "ledger/status.h"
+#include "ledger/types.h"
+
+namespace ledger {
+
+struct Options {
+  // --- Behaviour ---
+  // Create an empty data directory when none exists at the path.
+  bool create_if_missing = true;
+  // The key that signs this log's checkpoints. Required. Once the log has a genesis its
+  // public key must equal the genesis' log_key (else Open fails with kInvalidArgument).
+  std::shared_ptr<const SigningKey> log_key;
+  // New entries whose time is further than this from the clock are refused (kClockSkew).
+  // 0 disables the check. Entries already in the log are never re-checked.
+  std::int64_t max_clock_skew_seconds = 600;
+  // Unix seconds now; tests replace it. Defaults to the system clock.
+  std::function<std::int64_t()> clock;
+
+  // --- Performance ---
+  // Threads verifying signatures ahead of sequencing; 0 means one per core.
+  int verify_threads = 0;
+  // RocksDB block cache for entries, hashes and accounts.
+  std::size_t block_cache_bytes = 64u << 20;
+  // Most entries one commit group takes (the rest wait for the next group).
+  std::size_t max_group_entries = 4096;
+};
+
+// Where an accepted entry is.
+struct Appended {
+  std::uint64_t index = 0;  // its position in the log
+  bool duplicate = false;   // true when this exact entry had been accepted before
+};
+
+// Account kinds as stored.
+enum class AccountType { kPerson, kGroup, kSystem };
+
+struct AccountInfo {
+  std::string account;
+  AccountType type = AccountType::kPerson;
+  Minutes balance = 0;         // spendable minutes (holds already taken out)
+  Minutes served = 0;          // minutes of service this account performed
+  std::uint32_t birth_year = 0;
+  bool hardship = false;
+  std::uint32_t need = 0;
+  std::string street;
+  std::string community;
+  bool has_owner_key = false;
+  std::uint64_t opened_at = 0;  // index of its open entry
+};
+
+// One entry's effect on one account.
+struct HistoryItem {
+  std::uint64_t index = 0;
+  Minutes delta = 0;
+};
+struct HistoryPage {
+  std::vector<HistoryItem> items;      // ascending by index
+  std::optional<std::uint64_t> next;   // pass as `after` to get the next page
+};
+
+// Summary of a full audit (see Audit()).
+struct AuditReport {
+  std::uint64_t entries = 0;
+  std::uint64_t accounts = 0;
+  Minutes issued = 0;  // -balance of the issuance account
+  Hash root{};
+};
+
+class Ledger {
+ public:
+  // Opens (or creates) the ledger at `path`. Errors: kInvalidArgument (bad options, log key
+  // mismatch), kIoError (cannot open / locked by another process), kCorruption.
+  static Result<std::unique_ptr<Ledger>> Open(const Options& options, const std::string& path);
+
+  virtual ~Ledger() = default;
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Appends signed entries, in order. Each gets its own result: its index, or the
+  // specific error that refused it (a refused entry changes nothing; the others in the
+  // batch still proceed). Entries are durable when this returns.
+  virtual std::vector<Result<Appended>> Append(std::span<const std::string> entries) = 0;
+  Result<Appended> Append(const std::string& entry);
+
+  // Number of entries in the log.
+  virtual std::uint64_t Size() const = 0;
+  // The district code from the genesis ("" before it).
+  virtual std::string District() const = 0;
+
+  // Entry bytes by index (kNotFound beyond Size()) or by id.
+  virtual Result<std::string> GetEntry(std::uint64_t index) = 0;
+  virtual Result<std::uint64_t> FindEntry(const EntryId& id) = 0;
+
+  virtual Result<AccountInfo> GetAccount(const std::string& account) = 0;
+  virtual Result<Minutes> Balance(const std::string& account) = 0;
+  // Up to `limit` history items with index > *after (from the start when after is empty).
+  virtual Result<HistoryPage> History(const std::string& account, std::optional<std::uint64_t> after,
+                                      std::size_t limit) = 0;
+  // The policy in force for the next entry (kNotFound before the genesis).
+  virtual Result<Policy> CurrentPolicy() = 0;
+
+  // The current tree head, unsigned.
+  virtual Checkpoint CurrentCheckpoint() const = 0;
+  // The current tree head as a C2SP signed note, signed by the log key.
+  virtual Result<std::string> SignedCheckpoint() = 0;
+  // The verifier key of this log's checkpoints ("origin+hash+key").
+  virtual Result<std::string> VerifierKey() const = 0;
+
+  virtual Result<InclusionProof> ProveInclusion(std::uint64_t index, std::uint64_t tree_size) = 0;
+  virtual Result<ConsistencyProof> ProveConsistency(std::uint64_t old_size, std::uint64_t new_size) = 0;
+  // Root hash of the tree of `tree_size` (<= Size()).
+  virtual Result<Hash> RootAt(std::uint64_t tree_size) = 0;
+
+  // C2SP tlog-tiles. A hash tile: `width` (1..256) hashes of tree level 8*level, starting
+  // at node index*256. kNotFound unless all of them exist in the current tree.
+  virtual Result<std::string> HashTile(int level, std::uint64_t index, int width) = 0;
+  // An entry bundle: entries index*256 .. +width, each as a big-endian uint16 length and
+  // the entry bytes.
+  virtual Result<std::string> EntryBundle(std::uint64_t index, int width) = 0;
+
+  // 实名制: the private real-name record of an account of this district. Never part of the
+  // log; stored only here. The record and salt must match the account's commitment
+  // (kInvalidArgument otherwise).
+  virtual Status PutRealName(const std::string& account, const RealNameRecord& record,
+                             const std::string& salt) = 0;
+  virtual Result<RealNameRecord> GetRealName(const std::string& account) = 0;
+
+  // Replays the whole log with the rules alone, from nothing, into memory; checks every
+  // signature, that every entry is accepted again, that postings balance, that no
+  // account is below zero, that the rebuilt state equals the stored state record for
+  // record, and that the root matches. kCorruption says where it differs.
+  virtual Result<AuditReport> Audit() = 0;
+
+ protected:
+  Ledger() = default;
+};
+
+}  // namespace ledger

@@ -1,0 +1,631 @@
+// The rules of a time-bank log. Every check returns its own Code and a message that
+// says what was wrong in the words of the field; nothing is written unless all pass.
+#include "engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "codec.h"
+#include "entry.pb.h"
+#include "keyspace.h"
+#include "state.pb.h"
+
+namespace ledger {
+namespace pb = timebank::v1;
+namespace st = timebank::state;
+
+Result<std::optional<std::string>> Overlay::Read(const std::string& key) {
+  if (auto it = writes_.find(key); it != writes_.end()) return std::optional<std::string>(it->second);
+  return base_->Read(key);
+}
+
+void Overlay::MergeInto(Overlay* parent) {
+  for (auto& [k, v] : writes_) parent->writes_[k] = std::move(v);
+  writes_.clear();
+}
+
+namespace {
+
+enum AccountKindState : std::uint32_t { kPersonAcct = 0, kGroupAcct = 1, kSystemAcct = 2 };
+enum HoldStatus : std::uint32_t { kOpen = 0, kPosted = 1, kVoided = 2, kExpired = 3 };
+
+std::uint32_t RoleBit(Role r) { return 1u << static_cast<int>(r); }
+
+// Days since 1970-01-01 -> civil year (H. Hinnant's algorithm).
+int YearOfDay(std::int64_t z) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  return static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
+}
+
+std::int64_t FloorDiv(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+template <typename Msg>
+std::string Serialize(const Msg& m) {
+  std::string s;
+  m.SerializeToString(&s);
+  return s;
+}
+
+Status Err(Code code, std::string message) { return Status(code, std::move(message)); }
+
+// Validation and state changes of one entry, over a scratch overlay.
+class Rules {
+ public:
+  Rules(const DecodedEntry& e, const ApplyContext& ctx, Overlay* scratch)
+      : e_(e), ctx_(ctx), s_(scratch) {}
+
+  Result<Applied> Run();
+
+ private:
+  // State access.
+  template <typename Msg>
+  Result<bool> Load(const std::string& key, Msg* out);
+  template <typename Msg>
+  void Store(const std::string& key, const Msg& m) { s_->Put(key, Serialize(m)); }
+
+  Status CheckSigner(Role role, bool log_key_allowed = false);
+  Status CheckOwnerSigned(const st::Account& a, std::string_view account);
+  Result<st::Account> LocalAccount(const std::string& account, std::string_view what);
+  Status Post(const std::string& account, Minutes delta);
+  Status CheckMinutes(Minutes m, std::string_view what) const;
+  int LocalYear() const;
+  std::int64_t LocalDay() const;
+  // Credits `amount` to a person/group `account`; above the policy's balance cap the rest
+  // overflows to the pool. Postings only; the caller balances the source.
+  Status CreditWithCap(const std::string& account, Minutes amount);
+  Status CheckRedeemer(const st::Account& a, std::string_view account, Minutes minutes);
+  Status ValidatePolicy(const Policy& p) const;
+
+  Status Apply(const Genesis& g);
+  Status Apply(const Grant& g);
+  Status Apply(const Revoke& r);
+  Status Apply(const Policy& p);
+  Status Apply(const Open& o);
+  Status Apply(const Deposit& d);
+  Status Apply(const Redeem& r);
+  Status Apply(const Hold& h);
+  Status Apply(const HoldPost& p);
+  Status Apply(const HoldVoid& v);
+  Status Apply(const HoldExpire& x);
+  Status Apply(const Transfer& t);
+  Status Apply(const Reverse& r);
+  Status Apply(const Sync&) { return Err(Code::kUnimplemented, "sync entries arrive with federation"); }
+  Status Apply(const Migrate&) {
+    return Err(Code::kUnimplemented, "migrate entries arrive with federation");
+  }
+  Result<st::Hold> OpenHold(const EntryId& id);
+
+  std::string Sys(SystemAccount which) const { return SystemAccountId(info_.district(), which); }
+
+  const DecodedEntry& e_;
+  const ApplyContext& ctx_;
+  Overlay* s_;
+  st::LogInfo info_;
+  Policy policy_;
+  std::vector<Posting> postings_;
+  Minutes served_ = 0;
+  std::string served_by_;
+};
+
+template <typename Msg>
+Result<bool> Rules::Load(const std::string& key, Msg* out) {
+  auto v = s_->Read(key);
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return false;
+  if (!out->ParseFromString(**v))
+    return Err(Code::kCorruption, fmt::format("state record '{}' does not parse", key.substr(0, 2)));
+  return true;
+}
+
+Result<Applied> Rules::Run() {
+  const EntryBody& b = e_.body;
+  // Idempotency first: a repeat of an accepted entry returns its first result, whatever
+  // has changed since (clock, policy, balances).
+  st::EntryRef ref;
+  auto found = Load(keys::Ref(b.id), &ref);
+  if (!found.ok()) return found.status();
+  if (*found) {
+    if (ref.leaf_hash() != keys::View(ctx_.leaf_hash))
+      return Err(Code::kIdConflict,
+                 fmt::format("entry id {} was already used for a different entry (index {})",
+                             ToHex(b.id), ref.index()));
+    Applied dup;
+    dup.duplicate = true;
+    dup.index = ref.index();
+    return dup;
+  }
+  if (ctx_.admission && ctx_.max_clock_skew > 0 &&
+      (b.time > ctx_.now + ctx_.max_clock_skew || b.time < ctx_.now - ctx_.max_clock_skew))
+    return Err(Code::kClockSkew, fmt::format("entry time {} is {} s from the ledger's clock {}",
+                                             b.time, b.time - ctx_.now, ctx_.now));
+
+  auto has_info = Load(std::string(keys::kLogInfo), &info_);
+  if (!has_info.ok()) return has_info.status();
+  const bool is_genesis = std::holds_alternative<Genesis>(b.kind);
+  if (!*has_info && !is_genesis)
+    return Err(Code::kNoGenesis, "the log is empty: its first entry must be a genesis");
+  if (*has_info) {
+    if (is_genesis) return Err(Code::kGenesisExists, "this log already has its genesis entry");
+    if (b.district != info_.district())
+      return Err(Code::kWrongDistrict, fmt::format("entry is for district {}, this log is {}",
+                                                   b.district, info_.district()));
+    pb::Policy p;
+    auto has_policy = Load(std::string(keys::kPolicy), &p);
+    if (!has_policy.ok()) return has_policy.status();
+    if (!*has_policy) return Err(Code::kCorruption, "the log has no policy record");
+    policy_ = PolicyFromProto(p);
+  }
+
+  Status st = std::visit([this](const auto& k) { return Apply(k); }, b.kind);
+  if (!st.ok()) return st;
+
+  ref.set_index(ctx_.index);
+  ref.set_leaf_hash(std::string(keys::View(ctx_.leaf_hash)));
+  ref.set_kind(static_cast<std::uint32_t>(b.kind.index()));
+  for (const auto& p : postings_) {
+    auto* out = ref.add_postings();
+    out->set_account(p.account);
+    out->set_delta(p.delta);
+  }
+  ref.set_served(served_);
+  ref.set_served_by(served_by_);
+  Store(keys::Ref(b.id), ref);
+  Applied applied;
+  applied.index = ctx_.index;
+  applied.postings = std::move(postings_);
+  return applied;
+}
+
+Status Rules::CheckSigner(Role role, bool log_key_allowed) {
+  const PublicKey& k = e_.signatures.front().key;
+  if (keys::View(k) == info_.root_key()) return Status::Ok();
+  if (log_key_allowed && keys::View(k) == info_.log_key()) return Status::Ok();
+  st::Operator op;
+  auto found = Load(keys::Operator(k), &op);
+  if (!found.ok()) return found.status();
+  const std::string who = ToHex(k).substr(0, 16);
+  if (!*found) return Err(Code::kUnknownKey, fmt::format("key {}… is not an operator of district {}", who, info_.district()));
+  if (op.revoked()) return Err(Code::kUnknownKey, fmt::format("operator key {}… was revoked", who));
+  if (!(op.roles() & RoleBit(role)))
+    return Err(Code::kUnauthorized, fmt::format("operator {}… ('{}') lacks the {} role for a {} entry",
+                                                who, op.label(), RoleName(role), KindName(e_.body.kind)));
+  return Status::Ok();
+}
+
+Status Rules::CheckOwnerSigned(const st::Account& a, std::string_view account) {
+  if (!policy_.owner_signs_debits || a.owner_key().empty()) return Status::Ok();
+  for (const auto& s : e_.signatures)
+    if (keys::View(s.key) == a.owner_key()) return Status::Ok();
+  return Err(Code::kOwnerSignatureRequired,
+             fmt::format("account {} has an owner key; policy requires the owner's signature on debits", account));
+}
+
+Result<st::Account> Rules::LocalAccount(const std::string& account, std::string_view what) {
+  auto district = ParseAccountDistrict(account);
+  if (!district.ok()) return Err(Code::kBadAccountNumber, fmt::format("{}: {}", what, district.status().message()));
+  if (*district != info_.district())
+    return Err(Code::kNotHomeDistrict,
+               fmt::format("{} {} belongs to district {}; this log is {} (cross-district entries need federation)",
+                           what, account, *district, info_.district()));
+  st::Account a;
+  auto found = Load(keys::Account(account), &a);
+  if (!found.ok()) return found.status();
+  if (!*found) return Err(Code::kUnknownAccount, fmt::format("{} {} is not registered", what, account));
+  return a;
+}
+
+Status Rules::Post(const std::string& account, Minutes delta) {
+  if (delta == 0) return Status::Ok();
+  st::Account a;
+  auto found = Load(keys::Account(account), &a);
+  if (!found.ok()) return found.status();
+  if (!*found) return Err(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
+  const Minutes next = a.balance() + delta;
+  // Only the issuance account goes negative: it is where hours are minted.
+  if (next < 0 && account != Sys(SystemAccount::kIssuance))
+    return Err(Code::kInsufficientBalance,
+               fmt::format("account {} has {}, needs {}", account, FormatHours(a.balance()), FormatHours(-delta)));
+  a.set_balance(next);
+  Store(keys::Account(account), a);
+  postings_.push_back({account, delta});
+  return Status::Ok();
+}
+
+Status Rules::CheckMinutes(Minutes m, std::string_view what) const {
+  constexpr Minutes kAbsurd = 10'000'000LL * 60;  // ten million hours
+  if (m <= 0 || m > kAbsurd)
+    return Err(Code::kInvalidAmount, fmt::format("{} must be a positive number of minutes, got {}", what, m));
+  return Status::Ok();
+}
+
+std::int64_t Rules::LocalDay() const {
+  return FloorDiv(e_.body.time + std::int64_t{policy_.utc_offset_minutes} * 60, 86400);
+}
+int Rules::LocalYear() const { return YearOfDay(LocalDay()); }
+
+Status Rules::CreditWithCap(const std::string& account, Minutes amount) {
+  st::Account a;
+  auto found = Load(keys::Account(account), &a);
+  if (!found.ok()) return found.status();
+  Minutes keep = amount;
+  if (policy_.balance_cap > 0 && a.kind() == kPersonAcct && a.balance() + amount > policy_.balance_cap)
+    keep = std::max<Minutes>(0, policy_.balance_cap - a.balance());
+  if (Status s = Post(account, keep); !s.ok()) return s;
+  return Post(Sys(SystemAccount::kPool), amount - keep);  // overflow is donated (公益池)
+}
+
+Status Rules::CheckRedeemer(const st::Account& a, std::string_view account, Minutes minutes) {
+  if (a.kind() == kGroupAcct)
+    return Err(Code::kAccountKindRestricted, fmt::format("group account {} may only donate its hours", account));
+  if (a.kind() == kSystemAcct)
+    return Err(Code::kAccountKindRestricted, fmt::format("system account {} cannot redeem", account));
+  if (Status s = CheckMinutes(minutes, "redeemed minutes"); !s.ok()) return s;
+  if (Status s = CheckOwnerSigned(a, account); !s.ok()) return s;
+  std::uint32_t min_age = policy_.min_age_redeem;
+  if (a.hardship() && policy_.min_age_redeem_hardship > 0) min_age = policy_.min_age_redeem_hardship;
+  const int age = LocalYear() - static_cast<int>(a.birth_year());
+  if (min_age > 0 && age < static_cast<int>(min_age))
+    return Err(Code::kTooYoungToRedeem,
+               fmt::format("account {} holder is {}; policy v{} redeems from age {}", account, age,
+                           policy_.version, min_age));
+  if (policy_.min_served_to_redeem > 0 && !a.hardship() && a.served() < policy_.min_served_to_redeem)
+    return Err(Code::kBelowRedeemThreshold,
+               fmt::format("account {} has served {}; policy v{} requires {} served before redeeming",
+                           account, FormatHours(a.served()), policy_.version,
+                           FormatHours(policy_.min_served_to_redeem)));
+  if (a.balance() < minutes)
+    return Err(Code::kInsufficientBalance, fmt::format("account {} has {}, needs {}", account,
+                                                       FormatHours(a.balance()), FormatHours(minutes)));
+  return Status::Ok();
+}
+
+Status Rules::ValidatePolicy(const Policy& p) const {
+  auto bad = [](std::string m) { return Err(Code::kMalformedEntry, "policy: " + m); };
+  std::vector<std::string_view> seen;
+  for (const auto& s : p.services) {
+    if (s.category.empty() || s.category.size() > 64) return bad("service category must be 1..64 bytes");
+    if (s.rate_permille == 0 || s.rate_permille > 100'000)
+      return bad(fmt::format("service '{}' rate must be 1..100000 permille", s.category));
+    if (std::find(seen.begin(), seen.end(), s.category) != seen.end())
+      return bad(fmt::format("service '{}' is listed twice", s.category));
+    seen.push_back(s.category);
+  }
+  if (p.balance_cap < 0 || p.daily_earn_cap < 0 || p.min_served_to_redeem < 0 || p.starter_grant < 0 ||
+      p.max_hold_seconds < 0 || p.max_entry_minutes < 0)
+    return bad("limits must not be negative");
+  if (p.utc_offset_minutes < -14 * 60 || p.utc_offset_minutes > 14 * 60)
+    return bad("utc_offset_minutes must be within ±14 h");
+  if (p.min_age_serve > 150 || p.min_age_redeem > 150 || p.min_age_redeem_hardship > 150)
+    return bad("ages must be at most 150");
+  if (static_cast<int>(p.gift_scope) < 0 || static_cast<int>(p.gift_scope) > 3)
+    return bad("unknown gift scope");
+  if (p.pool_min_need > 3) return bad("pool_min_need must be 0..3");
+  return Status::Ok();
+}
+
+Status Rules::Apply(const Genesis& g) {
+  if (ctx_.index != 0) return Err(Code::kGenesisExists, "a genesis can only be entry 0");
+  if (keys::View(e_.signatures.front().key) != keys::View(g.root_key))
+    return Err(Code::kUnauthorized, "a genesis must be signed by its own root key");
+  if (g.name.empty() || g.origin.empty() || g.origin.find_first_of(" \n+") != std::string::npos)
+    return Err(Code::kMalformedEntry, "genesis needs a name and an origin without spaces, '+' or newlines");
+  if (g.policy.version != 1) return Err(Code::kPolicyVersion, "the genesis policy must be version 1");
+  if (Status s = ValidatePolicy(g.policy); !s.ok()) return s;
+  info_.set_district(e_.body.district);
+  info_.set_name(g.name);
+  info_.set_city(g.city);
+  info_.set_root_key(std::string(keys::View(g.root_key)));
+  info_.set_log_key(std::string(keys::View(g.log_key)));
+  info_.set_origin(g.origin);
+  Store(std::string(keys::kLogInfo), info_);
+  pb::Body parsed;
+  parsed.ParseFromString(e_.body_bytes);
+  s_->Put(std::string(keys::kPolicy), Serialize(parsed.genesis().policy()));
+  st::Account sys;
+  sys.set_kind(kSystemAcct);
+  for (auto which : {SystemAccount::kIssuance, SystemAccount::kPool, SystemAccount::kHeld, SystemAccount::kRedeemed})
+    Store(keys::Account(Sys(which)), sys);
+  return Status::Ok();
+}
+
+Status Rules::Apply(const Grant& g) {
+  if (Status s = CheckSigner(Role::kAdmin); !s.ok()) return s;
+  if (keys::View(g.key) == info_.root_key())
+    return Err(Code::kInvalidArgument, "the root key already holds every role");
+  if (g.roles.empty()) return Err(Code::kMalformedEntry, "a grant must name at least one role");
+  st::Operator op;
+  for (Role r : g.roles) op.set_roles(op.roles() | RoleBit(r));
+  op.set_label(g.label);
+  Store(keys::Operator(g.key), op);
+  return Status::Ok();
+}
+
+Status Rules::Apply(const Revoke& r) {
+  if (Status s = CheckSigner(Role::kAdmin); !s.ok()) return s;
+  if (keys::View(r.key) == info_.root_key())
+    return Err(Code::kCannotRevokeRoot, "the district root key cannot be revoked");
+  st::Operator op;
+  auto found = Load(keys::Operator(r.key), &op);
+  if (!found.ok()) return found.status();
+  if (!*found || op.revoked())
+    return Err(Code::kUnknownKey, fmt::format("key {}… is not an active operator", ToHex(r.key).substr(0, 16)));
+  op.set_revoked(true);
+  Store(keys::Operator(r.key), op);
+  return Status::Ok();
+}
+
+Status Rules::Apply(const Policy& p) {
+  if (Status s = CheckSigner(Role::kAdmin); !s.ok()) return s;
+  if (p.version != policy_.version + 1)
+    return Err(Code::kPolicyVersion,
+               fmt::format("policy version {} is not the next one (current is {})", p.version, policy_.version));
+  if (Status s = ValidatePolicy(p); !s.ok()) return s;
+  pb::Body parsed;
+  parsed.ParseFromString(e_.body_bytes);
+  s_->Put(std::string(keys::kPolicy), Serialize(parsed.policy()));
+  return Status::Ok();
+}
+
+Status Rules::Apply(const Open& o) {
+  if (Status s = CheckSigner(Role::kRegistrar); !s.ok()) return s;
+  if (IsSystemAccount(o.account))
+    return Err(Code::kBadAccountNumber, "system accounts are created by the genesis, not opened");
+  auto district = ParseAccountDistrict(o.account);
+  if (!district.ok()) return district.status();
+  if (*district != info_.district())
+    return Err(Code::kNotHomeDistrict, fmt::format("account {} has district {} but this log is {}",
+                                                   o.account, *district, info_.district()));
+  st::Account a;
+  auto found = Load(keys::Account(o.account), &a);
+  if (!found.ok()) return found.status();
+  if (*found) return Err(Code::kAccountExists, fmt::format("account {} is already registered", o.account));
+  const int year = LocalYear();
+  if (o.kind == AccountKind::kPerson &&
+      (o.birth_year < 1900 || static_cast<int>(o.birth_year) > year))
+    return Err(Code::kMalformedEntry, fmt::format("birth year {} is not plausible", o.birth_year));
+  if (o.kind == AccountKind::kPerson && o.commitment == Hash{})
+    return Err(Code::kMalformedEntry, "a person's account needs a real-name commitment");
+  if (o.need > 3) return Err(Code::kMalformedEntry, "need must be 0..3");
+  a.set_kind(o.kind == AccountKind::kGroup ? kGroupAcct : kPersonAcct);
+  a.set_birth_year(o.birth_year);
+  a.set_hardship(o.hardship);
+  a.set_need(o.need);
+  a.set_owner_key(o.owner_key);
+  a.set_opened_at(ctx_.index);
+  a.set_street(o.street);
+  a.set_community(o.community);
+  a.set_commitment(std::string(keys::View(o.commitment)));
+  Store(keys::Account(o.account), a);
+  if (policy_.starter_grant > 0 && o.kind == AccountKind::kPerson) {
+    if (Status s = Post(Sys(SystemAccount::kIssuance), -policy_.starter_grant); !s.ok()) return s;
+    return Post(o.account, policy_.starter_grant);
+  }
+  return Status::Ok();
+}
+
+Status Rules::Apply(const Deposit& d) {
+  if (Status s = CheckSigner(Role::kRecorder); !s.ok()) return s;
+  auto rate = std::find_if(policy_.services.begin(), policy_.services.end(),
+                           [&](const ServiceRate& r) { return r.category == d.category; });
+  if (rate == policy_.services.end())
+    return Err(Code::kUnknownService,
+               fmt::format("service '{}' is not in the catalogue of policy v{}", d.category, policy_.version));
+  if (Status s = CheckMinutes(d.minutes, "served minutes"); !s.ok()) return s;
+  if (policy_.max_entry_minutes > 0 && d.minutes > policy_.max_entry_minutes)
+    return Err(Code::kInvalidAmount, fmt::format("{} exceeds the largest single service of {}",
+                                                 FormatHours(d.minutes), FormatHours(policy_.max_entry_minutes)));
+  auto a = LocalAccount(d.volunteer, "volunteer");
+  if (!a.ok()) return a.status();
+  if (a->kind() == kSystemAcct)
+    return Err(Code::kAccountKindRestricted, fmt::format("system account {} cannot earn hours", d.volunteer));
+  if (!d.beneficiary.empty()) {
+    if (auto bd = ParseAccountDistrict(d.beneficiary); !bd.ok())
+      return Err(Code::kBadAccountNumber, "beneficiary: " + bd.status().message());
+    if (d.beneficiary == d.volunteer) return Err(Code::kSameAccount, "a volunteer cannot serve themself");
+  }
+  const int age = LocalYear() - static_cast<int>(a->birth_year());
+  if (a->kind() == kPersonAcct && policy_.min_age_serve > 0 && age < static_cast<int>(policy_.min_age_serve))
+    return Err(Code::kTooYoungToServe, fmt::format("volunteer {} is {}; policy v{} credits service from age {}",
+                                                   d.volunteer, age, policy_.version, policy_.min_age_serve));
+  const Minutes credit = d.minutes * static_cast<Minutes>(rate->rate_permille) / 1000;
+  if (credit <= 0) return Err(Code::kInvalidAmount, "the service is too short to earn a minute");
+  const std::int64_t day = LocalDay();
+  const Minutes today = a->earn_day() == day ? a->earned_today() : 0;
+  if (policy_.daily_earn_cap > 0 && today + credit > policy_.daily_earn_cap)
+    return Err(Code::kDailyCapExceeded,
+               fmt::format("volunteer {} has earned {} today; policy v{} caps a day at {}", d.volunteer,
+                           FormatHours(today), policy_.version, FormatHours(policy_.daily_earn_cap)));
+  a->set_earn_day(day);
+  a->set_earned_today(today + credit);
+  a->set_served(a->served() + d.minutes);
+  Store(keys::Account(d.volunteer), *a);
+  served_ = d.minutes;
+  served_by_ = d.volunteer;
+  if (Status s = Post(Sys(SystemAccount::kIssuance), -credit); !s.ok()) return s;
+  return CreditWithCap(d.volunteer, credit);
+}
+
+Status Rules::Apply(const Redeem& r) {
+  if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
+  auto a = LocalAccount(r.account, "account");
+  if (!a.ok()) return a.status();
+  if (Status s = CheckRedeemer(*a, r.account, r.minutes); !s.ok()) return s;
+  if (Status s = Post(r.account, -r.minutes); !s.ok()) return s;
+  return Post(Sys(SystemAccount::kRedeemed), r.minutes);
+}
+
+Status Rules::Apply(const Hold& h) {
+  if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
+  auto a = LocalAccount(h.account, "account");
+  if (!a.ok()) return a.status();
+  if (Status s = CheckRedeemer(*a, h.account, h.minutes); !s.ok()) return s;
+  const std::int64_t timeout = h.expires_at - e_.body.time;
+  if (timeout <= 0 || (policy_.max_hold_seconds > 0 && timeout > policy_.max_hold_seconds))
+    return Err(Code::kInvalidArgument,
+               fmt::format("a hold must expire after it is made and within {} s; this one is {} s",
+                           policy_.max_hold_seconds, timeout));
+  st::Hold hold;
+  hold.set_account(h.account);
+  hold.set_minutes(h.minutes);
+  hold.set_expires_at(h.expires_at);
+  hold.set_status(kOpen);
+  hold.set_index(ctx_.index);
+  Store(keys::Hold(e_.body.id), hold);
+  if (Status s = Post(h.account, -h.minutes); !s.ok()) return s;
+  return Post(Sys(SystemAccount::kHeld), h.minutes);
+}
+
+Result<st::Hold> Rules::OpenHold(const EntryId& id) {
+  st::Hold hold;
+  auto found = Load(keys::Hold(id), &hold);
+  if (!found.ok()) return found.status();
+  if (!*found) return Err(Code::kHoldNotFound, fmt::format("no hold with id {}", ToHex(id)));
+  static constexpr std::string_view kStatus[] = {"open", "posted", "voided", "expired"};
+  if (hold.status() != kOpen)
+    return Err(Code::kHoldClosed, fmt::format("hold {} is already {}", ToHex(id), kStatus[hold.status() & 3]));
+  return hold;
+}
+
+Status Rules::Apply(const HoldPost& p) {
+  if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
+  auto hold = OpenHold(p.hold_id);
+  if (!hold.ok()) return hold.status();
+  if (e_.body.time > hold->expires_at())
+    return Err(Code::kHoldExpired, fmt::format("hold {} expired at {}", ToHex(p.hold_id), hold->expires_at()));
+  hold->set_status(kPosted);
+  Store(keys::Hold(p.hold_id), *hold);
+  if (Status s = Post(Sys(SystemAccount::kHeld), -hold->minutes()); !s.ok()) return s;
+  return Post(Sys(SystemAccount::kRedeemed), hold->minutes());
+}
+
+Status Rules::Apply(const HoldVoid& v) {
+  if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
+  auto hold = OpenHold(v.hold_id);
+  if (!hold.ok()) return hold.status();
+  hold->set_status(kVoided);
+  Store(keys::Hold(v.hold_id), *hold);
+  if (Status s = Post(Sys(SystemAccount::kHeld), -hold->minutes()); !s.ok()) return s;
+  return Post(hold->account(), hold->minutes());
+}
+
+Status Rules::Apply(const HoldExpire& x) {
+  if (Status s = CheckSigner(Role::kRedeemer, /*log_key_allowed=*/true); !s.ok()) return s;
+  auto hold = OpenHold(x.hold_id);
+  if (!hold.ok()) return hold.status();
+  if (e_.body.time < hold->expires_at())
+    return Err(Code::kHoldNotExpired, fmt::format("hold {} runs until {}; it is {}", ToHex(x.hold_id),
+                                                  hold->expires_at(), e_.body.time));
+  hold->set_status(kExpired);
+  Store(keys::Hold(x.hold_id), *hold);
+  if (Status s = Post(Sys(SystemAccount::kHeld), -hold->minutes()); !s.ok()) return s;
+  return Post(hold->account(), hold->minutes());
+}
+
+bool GiftAllowed(GiftScope scope, Relation rel) {
+  switch (scope) {
+    case GiftScope::kAnyone: return true;
+    case GiftScope::kNone: return false;
+    case GiftScope::kRelativesAndFriends:
+      return rel != Relation::kUnspecified && rel != Relation::kNone;
+    case GiftScope::kDirectRelatives:
+      return rel == Relation::kParent || rel == Relation::kChild || rel == Relation::kSpouse ||
+             rel == Relation::kGrandparent || rel == Relation::kGrandchild;
+  }
+  return false;
+}
+
+Status Rules::Apply(const Transfer& t) {
+  if (t.kind == TransferKind::kPoolGrant) {
+    if (Status s = CheckSigner(Role::kAdmin); !s.ok()) return s;
+    if (Status s = CheckMinutes(t.minutes, "granted minutes"); !s.ok()) return s;
+    auto to = LocalAccount(t.to, "recipient");
+    if (!to.ok()) return to.status();
+    if (to->kind() != kPersonAcct)
+      return Err(Code::kAccountKindRestricted, fmt::format("pool grants go to people; {} is not a person's account", t.to));
+    if (policy_.pool_min_need > 0 && to->need() < policy_.pool_min_need)
+      return Err(Code::kPoolNotEligible, fmt::format("account {} has need level {}; policy v{} grants from level {}",
+                                                     t.to, to->need(), policy_.version, policy_.pool_min_need));
+    if (policy_.balance_cap > 0 && to->balance() + t.minutes > policy_.balance_cap)
+      return Err(Code::kBalanceCapReached, fmt::format("the grant would take {} above the cap of {}", t.to,
+                                                       FormatHours(policy_.balance_cap)));
+    if (Status s = Post(Sys(SystemAccount::kPool), -t.minutes); !s.ok()) return s;
+    return Post(t.to, t.minutes);
+  }
+  if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
+  if (Status s = CheckMinutes(t.minutes, "transferred minutes"); !s.ok()) return s;
+  auto from = LocalAccount(t.from, "giver");
+  if (!from.ok()) return from.status();
+  if (from->kind() == kSystemAcct)
+    return Err(Code::kAccountKindRestricted, fmt::format("system account {} cannot give hours", t.from));
+  if (Status s = CheckOwnerSigned(*from, t.from); !s.ok()) return s;
+  if (t.kind == TransferKind::kDonation) {
+    if (Status s = Post(t.from, -t.minutes); !s.ok()) return s;
+    return Post(Sys(SystemAccount::kPool), t.minutes);
+  }
+  // Gift (转赠).
+  if (from->kind() == kGroupAcct)
+    return Err(Code::kAccountKindRestricted, fmt::format("group account {} may only donate its hours", t.from));
+  if (t.to == t.from) return Err(Code::kSameAccount, "an account cannot give hours to itself");
+  if (!GiftAllowed(policy_.gift_scope, t.relation))
+    return Err(Code::kGiftNotAllowed, fmt::format("policy v{} does not allow gifts with relation {}",
+                                                  policy_.version, static_cast<int>(t.relation)));
+  auto to = LocalAccount(t.to, "receiver");
+  if (!to.ok()) return to.status();
+  if (to->kind() != kPersonAcct)
+    return Err(Code::kAccountKindRestricted, fmt::format("gifts go to people; {} is not a person's account", t.to));
+  if (Status s = Post(t.from, -t.minutes); !s.ok()) return s;
+  return CreditWithCap(t.to, t.minutes);
+}
+
+Status Rules::Apply(const Reverse& r) {
+  if (Status s = CheckSigner(Role::kAdmin); !s.ok()) return s;
+  if (r.reason.empty() || r.reason.size() > 500)
+    return Err(Code::kMalformedEntry, "a reversal must state a reason (1..500 bytes)");
+  st::EntryRef orig;
+  auto found = Load(keys::Ref(r.entry_id), &orig);
+  if (!found.ok()) return found.status();
+  if (!*found) return Err(Code::kNotFound, fmt::format("no entry with id {} to reverse", ToHex(r.entry_id)));
+  const std::size_t kind = orig.kind();
+  const bool reversible = kind == EntryKind(Deposit{}).index() || kind == EntryKind(Redeem{}).index() ||
+                          kind == EntryKind(Transfer{}).index();
+  if (!reversible)
+    return Err(Code::kNotReversible, fmt::format("entry {} is not a deposit, redemption or transfer; holds are voided instead",
+                                                 ToHex(r.entry_id)));
+  if (orig.reversed())
+    return Err(Code::kAlreadyReversed, fmt::format("entry {} was already reversed", ToHex(r.entry_id)));
+  // Debits first so that an overdraft is found before anything is credited.
+  std::vector<st::Posting> ps(orig.postings().begin(), orig.postings().end());
+  std::stable_partition(ps.begin(), ps.end(), [](const st::Posting& p) { return p.delta() > 0; });
+  for (const auto& p : ps)
+    if (Status s = Post(p.account(), -p.delta()); !s.ok()) return s;
+  if (orig.served() > 0) {
+    st::Account a;
+    auto has = Load(keys::Account(orig.served_by()), &a);
+    if (!has.ok()) return has.status();
+    a.set_served(a.served() - orig.served());
+    Store(keys::Account(orig.served_by()), a);
+  }
+  orig.set_reversed(true);
+  Store(keys::Ref(r.entry_id), orig);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Applied> ApplyEntry(const DecodedEntry& entry, const ApplyContext& ctx, Overlay* state) {
+  if (entry.signatures.empty()) return Err(Code::kMissingSignature, "entry carries no signature");
+  Overlay scratch(state);
+  Rules rules(entry, ctx, &scratch);
+  auto applied = rules.Run();
+  if (applied.ok()) scratch.MergeInto(state);
+  return applied;
+}
+
+}  // namespace ledger

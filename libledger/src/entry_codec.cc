@@ -1,0 +1,380 @@
+// Conversion between the public entry structs and the protobuf wire format
+// (schema/entry.proto). Decoding checks sizes of every fixed-size field, so that code
+// past this point can rely on them.
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "codec.h"
+#include "crypto.h"
+#include "entry.pb.h"
+#include "ledger/entry.h"
+
+namespace ledger {
+namespace pb = timebank::v1;
+
+namespace {
+
+constexpr std::string_view kSigningContext{"timebank/entry/v1\0", 18};
+
+template <std::size_t N>
+std::string Bytes(const std::array<std::uint8_t, N>& a) {
+  return std::string(reinterpret_cast<const char*>(a.data()), N);
+}
+
+template <std::size_t N>
+bool Fixed(const std::string& in, std::array<std::uint8_t, N>* out) {
+  if (in.size() != N) return false;
+  std::memcpy(out->data(), in.data(), N);
+  return true;
+}
+
+Status Malformed(std::string_view what) {
+  return Status(Code::kMalformedEntry, std::string(what));
+}
+
+void ToProto(const Policy& p, pb::Policy* out) {
+  out->set_version(p.version);
+  for (const auto& s : p.services) {
+    auto* r = out->add_services();
+    r->set_category(s.category);
+    r->set_rate_permille(s.rate_permille);
+  }
+  out->set_balance_cap(p.balance_cap);
+  out->set_daily_earn_cap(p.daily_earn_cap);
+  out->set_min_age_serve(p.min_age_serve);
+  out->set_min_age_redeem(p.min_age_redeem);
+  out->set_min_age_redeem_hardship(p.min_age_redeem_hardship);
+  out->set_min_served_to_redeem(p.min_served_to_redeem);
+  out->set_gift_scope(static_cast<pb::GiftScope>(p.gift_scope));
+  out->set_starter_grant(p.starter_grant);
+  out->set_owner_signs_debits(p.owner_signs_debits);
+  out->set_pool_min_need(p.pool_min_need);
+  out->set_utc_offset_minutes(p.utc_offset_minutes);
+  out->set_max_hold_seconds(p.max_hold_seconds);
+  out->set_max_entry_minutes(p.max_entry_minutes);
+}
+
+}  // namespace
+
+Policy PolicyFromProto(const pb::Policy& p) {
+  Policy out;
+  out.version = p.version();
+  for (const auto& s : p.services()) out.services.push_back({s.category(), s.rate_permille()});
+  out.balance_cap = p.balance_cap();
+  out.daily_earn_cap = p.daily_earn_cap();
+  out.min_age_serve = p.min_age_serve();
+  out.min_age_redeem = p.min_age_redeem();
+  out.min_age_redeem_hardship = p.min_age_redeem_hardship();
+  out.min_served_to_redeem = p.min_served_to_redeem();
+  out.gift_scope = static_cast<GiftScope>(p.gift_scope());
+  out.starter_grant = p.starter_grant();
+  out.owner_signs_debits = p.owner_signs_debits();
+  out.pool_min_need = p.pool_min_need();
+  out.utc_offset_minutes = p.utc_offset_minutes();
+  out.max_hold_seconds = p.max_hold_seconds();
+  out.max_entry_minutes = p.max_entry_minutes();
+  return out;
+}
+
+namespace {
+
+struct ToProtoVisitor {
+  pb::Body* b;
+  void operator()(const Genesis& g) const {
+    auto* o = b->mutable_genesis();
+    o->set_name(g.name);
+    o->set_city(g.city);
+    o->set_root_key(Bytes(g.root_key));
+    o->set_log_key(Bytes(g.log_key));
+    o->set_origin(g.origin);
+    ToProto(g.policy, o->mutable_policy());
+  }
+  void operator()(const Grant& g) const {
+    auto* o = b->mutable_grant();
+    o->set_key(Bytes(g.key));
+    for (Role r : g.roles) o->add_roles(static_cast<pb::Role>(r));
+    o->set_label(g.label);
+  }
+  void operator()(const Revoke& r) const {
+    auto* o = b->mutable_revoke();
+    o->set_key(Bytes(r.key));
+    o->set_reason(r.reason);
+  }
+  void operator()(const Policy& p) const { ToProto(p, b->mutable_policy()); }
+  void operator()(const Open& a) const {
+    auto* o = b->mutable_open();
+    o->set_account(a.account);
+    o->set_kind(static_cast<pb::AccountKind>(a.kind));
+    o->set_birth_year(a.birth_year);
+    o->set_street(a.street);
+    o->set_community(a.community);
+    o->set_owner_key(a.owner_key);
+    o->set_commitment(Bytes(a.commitment));
+    o->set_hardship(a.hardship);
+    o->set_need(a.need);
+  }
+  void operator()(const Deposit& d) const {
+    auto* o = b->mutable_deposit();
+    o->set_volunteer(d.volunteer);
+    o->set_beneficiary(d.beneficiary);
+    o->set_category(d.category);
+    o->set_minutes(d.minutes);
+    o->set_served_at(d.served_at);
+    o->set_beneficiary_ack(d.beneficiary_ack);
+  }
+  void operator()(const Redeem& r) const {
+    auto* o = b->mutable_redeem();
+    o->set_account(r.account);
+    o->set_minutes(r.minutes);
+    o->set_category(r.category);
+    o->set_serving_district(r.serving_district);
+  }
+  void operator()(const Hold& h) const {
+    auto* o = b->mutable_hold();
+    o->set_account(h.account);
+    o->set_minutes(h.minutes);
+    o->set_expires_at(h.expires_at);
+    o->set_category(h.category);
+    o->set_serving_district(h.serving_district);
+  }
+  void operator()(const HoldPost& p) const { b->mutable_post()->set_hold_id(Bytes(p.hold_id)); }
+  void operator()(const HoldVoid& v) const {
+    b->mutable_void_()->set_hold_id(Bytes(v.hold_id));
+    b->mutable_void_()->set_reason(v.reason);
+  }
+  void operator()(const HoldExpire& e) const {
+    b->mutable_expire()->set_hold_id(Bytes(e.hold_id));
+  }
+  void operator()(const Transfer& t) const {
+    auto* o = b->mutable_transfer();
+    o->set_kind(static_cast<pb::TransferKind>(t.kind));
+    o->set_from(t.from);
+    o->set_to(t.to);
+    o->set_minutes(t.minutes);
+    o->set_relation(static_cast<pb::Relation>(t.relation));
+  }
+  void operator()(const Reverse& r) const {
+    b->mutable_reverse()->set_entry_id(Bytes(r.entry_id));
+    b->mutable_reverse()->set_reason(r.reason);
+  }
+  void operator()(const Sync& s) const {
+    auto* o = b->mutable_sync();
+    o->set_district(s.district);
+    o->set_size(s.size);
+    o->set_root(Bytes(s.root));
+  }
+  void operator()(const Migrate& m) const {
+    b->mutable_migrate()->set_account(m.account);
+    b->mutable_migrate()->set_to_district(m.to_district);
+  }
+};
+
+Result<EntryKind> KindFromProto(const pb::Body& b) {
+  switch (b.kind_case()) {
+    case pb::Body::kGenesis: {
+      const auto& g = b.genesis();
+      Genesis out{g.name(), g.city(), {}, {}, g.origin(), PolicyFromProto(g.policy())};
+      if (!Fixed(g.root_key(), &out.root_key)) return Malformed("genesis.root_key must be 32 bytes");
+      if (!Fixed(g.log_key(), &out.log_key)) return Malformed("genesis.log_key must be 32 bytes");
+      return EntryKind(std::move(out));
+    }
+    case pb::Body::kGrant: {
+      Grant out;
+      if (!Fixed(b.grant().key(), &out.key)) return Malformed("grant.key must be 32 bytes");
+      for (int r : b.grant().roles()) {
+        if (r < 1 || r > 5) return Malformed(fmt::format("grant.roles: unknown role {}", r));
+        out.roles.push_back(static_cast<Role>(r));
+      }
+      out.label = b.grant().label();
+      return EntryKind(std::move(out));
+    }
+    case pb::Body::kRevoke: {
+      Revoke out;
+      if (!Fixed(b.revoke().key(), &out.key)) return Malformed("revoke.key must be 32 bytes");
+      out.reason = b.revoke().reason();
+      return EntryKind(std::move(out));
+    }
+    case pb::Body::kPolicy: return EntryKind(PolicyFromProto(b.policy()));
+    case pb::Body::kOpen: {
+      const auto& a = b.open();
+      Open out{a.account(), static_cast<AccountKind>(a.kind()), a.birth_year(), a.street(),
+               a.community(), a.owner_key(), {}, a.hardship(), a.need()};
+      if (a.kind() != pb::ACCOUNT_PERSON && a.kind() != pb::ACCOUNT_GROUP)
+        return Malformed("open.kind must be person or group");
+      if (!out.owner_key.empty() && out.owner_key.size() != 32)
+        return Malformed("open.owner_key must be empty or 32 bytes");
+      if (!Fixed(a.commitment(), &out.commitment))
+        return Malformed("open.commitment must be 32 bytes");
+      return EntryKind(std::move(out));
+    }
+    case pb::Body::kDeposit: {
+      const auto& d = b.deposit();
+      return EntryKind(Deposit{d.volunteer(), d.beneficiary(), d.category(), d.minutes(),
+                               d.served_at(), d.beneficiary_ack()});
+    }
+    case pb::Body::kRedeem: {
+      const auto& r = b.redeem();
+      return EntryKind(Redeem{r.account(), r.minutes(), r.category(), r.serving_district()});
+    }
+    case pb::Body::kHold: {
+      const auto& h = b.hold();
+      return EntryKind(
+          Hold{h.account(), h.minutes(), h.expires_at(), h.category(), h.serving_district()});
+    }
+    case pb::Body::kPost: {
+      HoldPost out;
+      if (!Fixed(b.post().hold_id(), &out.hold_id)) return Malformed("post.hold_id must be 16 bytes");
+      return EntryKind(out);
+    }
+    case pb::Body::kVoid: {
+      HoldVoid out;
+      if (!Fixed(b.void_().hold_id(), &out.hold_id))
+        return Malformed("void.hold_id must be 16 bytes");
+      out.reason = b.void_().reason();
+      return EntryKind(std::move(out));
+    }
+    case pb::Body::kExpire: {
+      HoldExpire out;
+      if (!Fixed(b.expire().hold_id(), &out.hold_id))
+        return Malformed("expire.hold_id must be 16 bytes");
+      return EntryKind(out);
+    }
+    case pb::Body::kTransfer: {
+      const auto& t = b.transfer();
+      if (t.kind() < 1 || t.kind() > 3)
+        return Malformed("transfer.kind must be gift, donation or pool_grant");
+      if (t.relation() < 0 || t.relation() > 9) return Malformed("transfer.relation is unknown");
+      return EntryKind(Transfer{static_cast<TransferKind>(t.kind()), t.from(), t.to(),
+                                t.minutes(), static_cast<Relation>(t.relation())});
+    }
+    case pb::Body::kReverse: {
+      Reverse out;
+      if (!Fixed(b.reverse().entry_id(), &out.entry_id))
+        return Malformed("reverse.entry_id must be 16 bytes");
+      out.reason = b.reverse().reason();
+      return EntryKind(std::move(out));
+    }
+    case pb::Body::kSync: {
+      Sync out{b.sync().district(), b.sync().size(), {}};
+      if (!Fixed(b.sync().root(), &out.root)) return Malformed("sync.root must be 32 bytes");
+      return EntryKind(std::move(out));
+    }
+    case pb::Body::kMigrate:
+      return EntryKind(Migrate{b.migrate().account(), b.migrate().to_district()});
+    case pb::Body::KIND_NOT_SET: break;
+  }
+  return Malformed("body has no entry kind");
+}
+
+}  // namespace
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kRegistrar: return "registrar";
+    case Role::kRecorder: return "recorder";
+    case Role::kRedeemer: return "redeemer";
+    case Role::kAdmin: return "admin";
+    case Role::kAuditor: return "auditor";
+  }
+  return "unknown";
+}
+
+std::string_view KindName(const EntryKind& kind) {
+  static constexpr std::string_view kNames[] = {
+      "genesis", "grant", "revoke",   "policy",   "open",    "deposit", "redeem", "hold",
+      "post",    "void",  "expire",   "transfer", "reverse", "sync",    "migrate"};
+  return kNames[kind.index()];
+}
+
+std::string EncodeBody(const EntryBody& body) {
+  pb::Body b;
+  b.set_id(Bytes(body.id));
+  b.set_district(body.district);
+  b.set_time(body.time);
+  b.set_community(body.community);
+  std::visit(ToProtoVisitor{&b}, body.kind);
+  std::string out;
+  b.SerializeToString(&out);
+  return out;
+}
+
+std::string EntrySigningMessage(std::string_view body_bytes) {
+  std::string msg;
+  msg.reserve(kSigningContext.size() + body_bytes.size());
+  msg.append(kSigningContext);
+  msg.append(body_bytes);
+  return msg;
+}
+
+std::string SignEntry(std::string_view body_bytes,
+                      std::initializer_list<const SigningKey*> keys) {
+  pb::Entry e;
+  e.set_body(std::string(body_bytes));
+  const std::string msg = EntrySigningMessage(body_bytes);
+  for (const SigningKey* k : keys) {
+    auto* s = e.add_signatures();
+    s->set_public_key(Bytes(k->public_key()));
+    s->set_signature(Bytes(k->Sign(msg)));
+  }
+  std::string out;
+  e.SerializeToString(&out);
+  return out;
+}
+
+std::string MakeEntry(const EntryBody& body, std::initializer_list<const SigningKey*> keys) {
+  return SignEntry(EncodeBody(body), keys);
+}
+
+Result<DecodedEntry> DecodeEntry(std::string_view entry_bytes) {
+  pb::Entry e;
+  if (entry_bytes.empty() || !e.ParseFromArray(entry_bytes.data(), static_cast<int>(entry_bytes.size())))
+    return Malformed("entry bytes are not a timebank.v1.Entry");
+  pb::Body b;
+  if (!b.ParseFromString(e.body())) return Malformed("entry body is not a timebank.v1.Body");
+  DecodedEntry out;
+  if (!Fixed(b.id(), &out.body.id)) return Malformed("body.id must be 16 bytes");
+  if (!IsDistrictCode(b.district())) return Malformed("body.district must be 6 digits");
+  out.body.district = b.district();
+  out.body.time = b.time();
+  out.body.community = b.community();
+  auto kind = KindFromProto(b);
+  if (!kind.ok()) return kind.status();
+  out.body.kind = std::move(kind).value();
+  for (const auto& s : e.signatures()) {
+    EntrySignature sig;
+    if (!Fixed(s.public_key(), &sig.key)) return Malformed("signature.public_key must be 32 bytes");
+    if (!Fixed(s.signature(), &sig.signature)) return Malformed("signature.signature must be 64 bytes");
+    out.signatures.push_back(sig);
+  }
+  out.body_bytes = std::move(*e.mutable_body());
+  return out;
+}
+
+Result<DecodedEntry> DecodeAndVerifyEntry(std::string_view entry_bytes) {
+  auto decoded = DecodeEntry(entry_bytes);
+  if (!decoded.ok()) return decoded;
+  if (decoded->signatures.empty())
+    return Status(Code::kMissingSignature, "entry carries no signature");
+  const std::string msg = EntrySigningMessage(decoded->body_bytes);
+  for (std::size_t i = 0; i < decoded->signatures.size(); ++i) {
+    const auto& s = decoded->signatures[i];
+    if (!crypto::Ed25519Verify(s.key, msg, s.signature))
+      return Status(Code::kBadSignature,
+                    fmt::format("signature {} (key {}) does not verify", i, ToHex(s.key).substr(0, 16)));
+  }
+  return decoded;
+}
+
+Hash RealNameCommitment(const RealNameRecord& record, std::string_view salt) {
+  auto lp = [](const std::string& s) {
+    std::uint8_t len[4] = {std::uint8_t(s.size() >> 24), std::uint8_t(s.size() >> 16),
+                           std::uint8_t(s.size() >> 8), std::uint8_t(s.size())};
+    return std::string(reinterpret_cast<const char*>(len), 4) + s;
+  };
+  const std::string s = lp(std::string(salt)), name = lp(record.name),
+                    id = lp(record.id_number), phone = lp(record.phone);
+  return crypto::Sha256({"timebank/realname/v1", s, name, id, phone});
+}
+
+}  // namespace ledger

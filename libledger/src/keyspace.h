@@ -1,0 +1,70 @@
+// keyspace.h — the RocksDB key layout of a data directory (internal).
+//
+// Part of the on-disk format — do not change a prefix.
+//
+//   state (derived from the log; an audit rebuilds and compares it):
+//     "m:log"                  -> state.LogInfo         (written by genesis)
+//     "m:policy"               -> timebank.v1.Policy    (the policy in force)
+//     "a:" account             -> state.Account
+//     "o:" key(32)             -> state.Operator
+//     "H:" hold id(16)         -> state.Hold
+//     "i:" entry id(16)        -> state.EntryRef        (idempotency + reversals)
+//   log (the entries and their tree):
+//     "e" be64(index)          -> entry bytes
+//     "n" level(1) be64(index) -> 32-byte hash of the perfect subtree (level, index)
+//     "h:" account "/" be64(index) -> be64(delta as two's complement): account history
+//     "m:size"                 -> be64(number of entries)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ledger/types.h"
+
+namespace ledger::keys {
+
+inline constexpr std::string_view kLogInfo = "m:log";
+inline constexpr std::string_view kPolicy = "m:policy";
+inline constexpr std::string_view kSize = "m:size";
+
+inline void PutBE64(std::string* out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+inline std::uint64_t GetBE64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(s[i]);
+  return v;
+}
+template <std::size_t N>
+std::string_view View(const std::array<std::uint8_t, N>& a) {
+  return {reinterpret_cast<const char*>(a.data()), N};
+}
+
+inline std::string Account(std::string_view account) { return std::string("a:").append(account); }
+inline std::string Operator(const PublicKey& k) { return std::string("o:").append(View(k)); }
+inline std::string Hold(const EntryId& id) { return std::string("H:").append(View(id)); }
+inline std::string Ref(const EntryId& id) { return std::string("i:").append(View(id)); }
+inline std::string Entry(std::uint64_t index) {
+  std::string k = "e";
+  PutBE64(&k, index);
+  return k;
+}
+inline std::string Node(int level, std::uint64_t index) {
+  std::string k = "n";
+  k.push_back(static_cast<char>(level));
+  PutBE64(&k, index);
+  return k;
+}
+inline std::string HistoryPrefix(std::string_view account) {
+  return std::string("h:").append(account).append("/");
+}
+inline std::string History(std::string_view account, std::uint64_t index) {
+  std::string k = HistoryPrefix(account);
+  PutBE64(&k, index);
+  return k;
+}
+// The prefixes of state keys, for audits that compare all state.
+inline constexpr std::string_view kStatePrefixes[] = {"m:log", "m:policy", "a:", "o:", "H:", "i:"};
+
+}  // namespace ledger::keys

@@ -1,0 +1,228 @@
+// Reads: entries, accounts, history, checkpoints, proofs, tiles, private records.
+#include <fmt/format.h>
+#include <rocksdb/iterator.h>
+
+#include <cstring>
+
+#include "codec.h"
+#include "crypto.h"
+#include "keyspace.h"
+#include "ledger_impl.h"
+#include "state.pb.h"
+
+namespace ledger {
+
+std::uint64_t LedgerImpl::Size() const {
+  std::lock_guard lk(tree_mu_);
+  return frontier_.size();
+}
+
+std::string LedgerImpl::District() const {
+  std::lock_guard lk(tree_mu_);
+  return district_;
+}
+
+Result<std::string> LedgerImpl::GetEntry(std::uint64_t index) {
+  if (index >= Size())
+    return Status(Code::kNotFound, fmt::format("entry {} is beyond the log's size {}", index, Size()));
+  auto v = Get(keys::Entry(index));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status(Code::kCorruption, fmt::format("entry {} is missing", index));
+  return std::move(**v);
+}
+
+Result<std::uint64_t> LedgerImpl::FindEntry(const EntryId& id) {
+  auto v = Get(keys::Ref(id));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status(Code::kNotFound, fmt::format("no entry with id {}", ToHex(id)));
+  timebank::state::EntryRef ref;
+  if (!ref.ParseFromString(**v)) return Status(Code::kCorruption, "entry reference does not parse");
+  return ref.index();
+}
+
+Result<AccountInfo> LedgerImpl::GetAccount(const std::string& account) {
+  if (auto d = ParseAccountDistrict(account); !d.ok()) return d.status();
+  auto v = Get(keys::Account(account));
+  if (!v.ok()) return v.status();
+  if (!v->has_value())
+    return Status(Code::kUnknownAccount, fmt::format("account {} is not registered here", account));
+  timebank::state::Account a;
+  if (!a.ParseFromString(**v)) return Status(Code::kCorruption, "account record does not parse");
+  AccountInfo out;
+  out.account = account;
+  out.type = a.kind() == 0 ? AccountType::kPerson : a.kind() == 1 ? AccountType::kGroup : AccountType::kSystem;
+  out.balance = a.balance();
+  out.served = a.served();
+  out.birth_year = a.birth_year();
+  out.hardship = a.hardship();
+  out.need = a.need();
+  out.street = a.street();
+  out.community = a.community();
+  out.has_owner_key = !a.owner_key().empty();
+  out.opened_at = a.opened_at();
+  return out;
+}
+
+Result<Minutes> LedgerImpl::Balance(const std::string& account) {
+  auto a = GetAccount(account);
+  if (!a.ok()) return a.status();
+  return a->balance;
+}
+
+Result<HistoryPage> LedgerImpl::History(const std::string& account, std::optional<std::uint64_t> after,
+                                        std::size_t limit) {
+  if (limit == 0 || limit > 10000)
+    return Status(Code::kInvalidArgument, "history page size must be 1..10000");
+  if (auto a = GetAccount(account); !a.ok()) return a.status();
+  const std::string prefix = keys::HistoryPrefix(account);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  it->Seek(after ? keys::History(account, *after + 1) : prefix);
+  HistoryPage page;
+  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (page.items.size() == limit) {
+      page.next = page.items.back().index;
+      break;
+    }
+    const auto k = it->key().ToStringView();
+    page.items.push_back({keys::GetBE64(k.substr(prefix.size())),
+                          static_cast<Minutes>(keys::GetBE64(it->value().ToStringView()))});
+  }
+  if (!it->status().ok()) return Status(Code::kIoError, it->status().ToString());
+  return page;
+}
+
+Result<Policy> LedgerImpl::CurrentPolicy() {
+  auto v = Get(std::string(keys::kPolicy));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status(Code::kNotFound, "the log has no genesis yet");
+  timebank::v1::Policy p;
+  if (!p.ParseFromString(**v)) return Status(Code::kCorruption, "policy record does not parse");
+  return PolicyFromProto(p);
+}
+
+Checkpoint LedgerImpl::CurrentCheckpoint() const {
+  std::lock_guard lk(tree_mu_);
+  return Checkpoint{origin_, frontier_.size(), frontier_.Root(), {}};
+}
+
+Result<std::string> LedgerImpl::SignedCheckpoint() {
+  std::lock_guard lk(tree_mu_);
+  if (origin_.empty()) return Status(Code::kNoGenesis, "the log has no genesis yet");
+  if (cached_note_size_ != frontier_.size()) {
+    const Checkpoint cp{origin_, frontier_.size(), frontier_.Root(), {}};
+    cached_note_ = SignNote(FormatCheckpointBody(cp), origin_, *options_.log_key);
+    cached_note_size_ = frontier_.size();
+  }
+  return cached_note_;
+}
+
+Result<std::string> LedgerImpl::VerifierKey() const {
+  std::lock_guard lk(tree_mu_);
+  if (origin_.empty()) return Status(Code::kNoGenesis, "the log has no genesis yet");
+  return FormatVerifierKey(origin_, options_.log_key->public_key());
+}
+
+Result<InclusionProof> LedgerImpl::ProveInclusion(std::uint64_t index, std::uint64_t tree_size) {
+  if (tree_size > Size() || index >= tree_size)
+    return Status(Code::kInvalidArgument, fmt::format("no entry {} in a tree of size {} (log size {})",
+                                                      index, tree_size, Size()));
+  auto path = merkle::InclusionPath(index, tree_size, Nodes());
+  if (!path.ok()) return path.status();
+  return InclusionProof{index, tree_size, std::move(path).value()};
+}
+
+Result<ConsistencyProof> LedgerImpl::ProveConsistency(std::uint64_t old_size, std::uint64_t new_size) {
+  if (old_size > new_size || new_size > Size())
+    return Status(Code::kInvalidArgument, fmt::format("cannot prove {} -> {} on a log of size {}",
+                                                      old_size, new_size, Size()));
+  auto path = merkle::ConsistencyPath(old_size, new_size, Nodes());
+  if (!path.ok()) return path.status();
+  return ConsistencyProof{old_size, new_size, std::move(path).value()};
+}
+
+Result<Hash> LedgerImpl::RootAt(std::uint64_t tree_size) {
+  if (tree_size > Size())
+    return Status(Code::kInvalidArgument, fmt::format("tree size {} is beyond the log's size {}", tree_size, Size()));
+  if (tree_size == 0) return EmptyTreeRoot();
+  return merkle::RangeHash(0, tree_size, Nodes());
+}
+
+Result<std::string> LedgerImpl::HashTile(int level, std::uint64_t index, int width) {
+  if (level < 0 || level > 7 || width < 1 || width > 256 || index > (UINT64_MAX >> 9))
+    return Status(Code::kInvalidArgument, "tile level must be 0..7 and width 1..256");
+  const int tree_level = 8 * level;
+  const std::uint64_t first = index * 256, last = first + width;  // node indices [first, last)
+  if (tree_level >= 64 || (last << tree_level) >> tree_level != last || (last << tree_level) > Size())
+    return Status(Code::kNotFound, fmt::format("tile {}/{} of width {} is not in the tree yet", level, index, width));
+  std::string out;
+  out.reserve(32 * width);
+  auto read = Nodes();
+  for (std::uint64_t i = first; i < last; ++i) {
+    auto h = read(tree_level, i);
+    if (!h.ok()) return h.status();
+    out.append(crypto::AsView(*h));
+  }
+  return out;
+}
+
+Result<std::string> LedgerImpl::EntryBundle(std::uint64_t index, int width) {
+  if (width < 1 || width > 256 || index > (UINT64_MAX >> 9))
+    return Status(Code::kInvalidArgument, "bundle width must be 1..256");
+  const std::uint64_t first = index * 256;
+  if (first + width > Size())
+    return Status(Code::kNotFound, fmt::format("entry bundle {} of width {} is not in the log yet", index, width));
+  std::string out;
+  for (std::uint64_t i = first; i < first + width; ++i) {
+    auto e = GetEntry(i);
+    if (!e.ok()) return e.status();
+    if (e->size() > 0xFFFF) return Status(Code::kCorruption, "entry too large for a bundle");
+    out.push_back(static_cast<char>(e->size() >> 8));
+    out.push_back(static_cast<char>(e->size() & 0xFF));
+    out.append(*e);
+  }
+  return out;
+}
+
+Status LedgerImpl::PutRealName(const std::string& account, const RealNameRecord& record,
+                               const std::string& salt) {
+  auto v = Get(keys::Account(account));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
+  timebank::state::Account a;
+  if (!a.ParseFromString(**v)) return Status(Code::kCorruption, "account record does not parse");
+  const Hash c = RealNameCommitment(record, salt);
+  if (a.commitment().size() != 32 ||
+      !crypto::EqualConstantTime(c.data(), reinterpret_cast<const std::uint8_t*>(a.commitment().data()), 32))
+    return Status(Code::kInvalidArgument,
+                  fmt::format("the record does not match the commitment in account {}'s open entry", account));
+  std::string value;
+  for (const std::string* f : {&record.name, &record.id_number, &record.phone, &salt}) {
+    keys::PutBE64(&value, f->size());
+    value.append(*f);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Put(wo, private_cf_, keys::Account(account), value);
+  if (!s.ok()) return Status(Code::kIoError, s.ToString());
+  return Status::Ok();
+}
+
+Result<RealNameRecord> LedgerImpl::GetRealName(const std::string& account) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), private_cf_, keys::Account(account), &value);
+  if (s.IsNotFound()) return Status(Code::kNotFound, fmt::format("no real-name record for {}", account));
+  if (!s.ok()) return Status(Code::kIoError, s.ToString());
+  std::string fields[4];
+  std::string_view rest = value;
+  for (auto& f : fields) {
+    if (rest.size() < 8) return Status(Code::kCorruption, "real-name record is truncated");
+    const std::uint64_t n = keys::GetBE64(rest);
+    rest.remove_prefix(8);
+    if (rest.size() < n) return Status(Code::kCorruption, "real-name record is truncated");
+    f = std::string(rest.substr(0, n));
+    rest.remove_prefix(n);
+  }
+  return RealNameRecord{fields[0], fields[1], fields[2]};
+}
+
+}  // namespace ledger

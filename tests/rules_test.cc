@@ -1,0 +1,358 @@
+// Every validation rule: its specific error, and that the log did not move.
+#include <doctest/doctest.h>
+
+#include "district.h"
+
+using namespace ledger;
+using namespace ledger::testing;
+
+namespace {
+
+// Submits and expects refusal with `code`; the tree head and every balance named stay put.
+void ExpectRefused(District& d, Code code, const std::string& entry,
+                   std::initializer_list<std::string> accounts = {}) {
+  const Checkpoint before = d.ledger().CurrentCheckpoint();
+  std::vector<Minutes> balances;
+  for (const auto& a : accounts) balances.push_back(d.BalanceOf(a));
+  auto r = d.ledger().Append(entry);
+  REQUIRE_FALSE(r.ok());
+  CHECK_MESSAGE(r.code() == code, r.status().ToString());
+  CHECK_FALSE(r.status().message().empty());
+  const Checkpoint after = d.ledger().CurrentCheckpoint();
+  CHECK(after.size == before.size);
+  CHECK(after.root == before.root);
+  std::size_t i = 0;
+  for (const auto& a : accounts) CHECK(d.BalanceOf(a) == balances[i++]);
+}
+
+void ExpectRefused(District& d, Code code, EntryKind kind, const SigningKey* signer = nullptr,
+                   std::initializer_list<std::string> accounts = {}) {
+  ExpectRefused(d, code, d.Sign(d.Body(std::move(kind)), signer), accounts);
+}
+
+Deposit Serve(const std::string& volunteer, Minutes minutes, std::string category = "meals") {
+  return Deposit{volunteer, "", std::move(category), minutes, kNoon - 3600, ""};
+}
+
+}  // namespace
+
+TEST_CASE("a deposit credits the rate of its service and debits issuance") {
+  TempDir dir;
+  District d(dir.path());
+  const auto v = d.OpenPerson(1990);
+  REQUIRE(d.Submit(Serve(v, 120, "meals")).ok());
+  REQUIRE(d.Submit(Serve(v, 60, "medical_escort")).ok());  // 1.5x
+  CHECK(d.BalanceOf(v) == 120 + 90);
+  CHECK(d.BalanceOf(d.Issuance()) == -210);
+  auto info = d.ledger().GetAccount(v);
+  REQUIRE(info.ok());
+  CHECK(info->served == 180);
+  auto audit = d.ledger().Audit();
+  REQUIRE_MESSAGE(audit.ok(), audit.status().ToString());
+  CHECK(audit->issued == 210);
+}
+
+TEST_CASE("entry format and signature rules") {
+  TempDir dir;
+  District d(dir.path());
+  const auto v = d.OpenPerson(1990);
+
+  SUBCASE("malformed bytes") { ExpectRefused(d, Code::kMalformedEntry, std::string("\x0a\x05hello", 7)); }
+  SUBCASE("empty bytes") { ExpectRefused(d, Code::kMalformedEntry, std::string()); }
+  SUBCASE("no signature") {
+    ExpectRefused(d, Code::kMissingSignature, SignEntry(EncodeBody(d.Body(Serve(v, 60))), {}));
+  }
+  SUBCASE("tampered body") {
+    std::string body = EncodeBody(d.Body(Serve(v, 60)));
+    std::string entry = SignEntry(body, {&d.op});
+    const auto pos = entry.find("meals");
+    REQUIRE(pos != std::string::npos);
+    entry[pos] = 'n';  // "neals": the signature no longer covers these bytes
+    ExpectRefused(d, Code::kBadSignature, entry, {v});
+  }
+  SUBCASE("another district's log") {
+    EntryBody b = d.Body(Serve(v, 60));
+    b.district = "510105";
+    ExpectRefused(d, Code::kWrongDistrict, d.Sign(b), {v});
+  }
+  SUBCASE("unknown key") {
+    SigningKey stranger = KeyFromByte(77);
+    ExpectRefused(d, Code::kUnknownKey, Serve(v, 60), &stranger, {v});
+  }
+  SUBCASE("operator lacks the role") {
+    ExpectRefused(d, Code::kUnauthorized, Policy{.version = 2}, &d.op);
+  }
+  SUBCASE("revoked key") {
+    SigningKey recorder = KeyFromByte(9);
+    REQUIRE(d.Submit(Grant{recorder.public_key(), {Role::kRecorder}, "r"}, &d.root).ok());
+    REQUIRE(d.Submit(Serve(v, 60), &recorder).ok());
+    REQUIRE(d.Submit(Revoke{recorder.public_key(), "left"}, &d.root).ok());
+    ExpectRefused(d, Code::kUnknownKey, Serve(v, 60), &recorder, {v});
+  }
+  SUBCASE("root cannot be revoked") {
+    ExpectRefused(d, Code::kCannotRevokeRoot, Revoke{d.root.public_key(), "x"}, &d.root);
+  }
+  SUBCASE("same id, different bytes") {
+    EntryBody b = d.Body(Serve(v, 60));
+    REQUIRE(d.ledger().Append(d.Sign(b)).ok());
+    b.kind = Serve(v, 61);
+    ExpectRefused(d, Code::kIdConflict, d.Sign(b), {v});
+  }
+  SUBCASE("clock skew") {
+    EntryBody b = d.Body(Serve(v, 60));
+    b.time = d.now + 3600;
+    ExpectRefused(d, Code::kClockSkew, d.Sign(b), {v});
+  }
+  SUBCASE("second genesis") {
+    Genesis g{"x", "510100", d.root.public_key(), d.log_key->public_key(), "o", DefaultPolicy()};
+    ExpectRefused(d, Code::kGenesisExists, g, &d.root);
+  }
+}
+
+TEST_CASE("a repeated entry returns its first result and posts nothing twice") {
+  TempDir dir;
+  District d(dir.path());
+  const auto v = d.OpenPerson(1990);
+  const std::string entry = d.Sign(d.Body(Serve(v, 60)));
+  auto first = d.ledger().Append(entry);
+  REQUIRE(first.ok());
+  CHECK_FALSE(first->duplicate);
+  d.now += 86400;  // even after the clock moved past the skew window
+  auto again = d.ledger().Append(entry);
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->index == first->index);
+  CHECK(d.BalanceOf(v) == 60);
+  // Twice in one batch: one posting.
+  const std::string e2 = d.Sign(d.Body(Serve(v, 30)));
+  std::vector<std::string> batch{e2, e2};
+  auto rs = d.ledger().Append(batch);
+  REQUIRE(rs[0].ok());
+  REQUIRE(rs[1].ok());
+  CHECK(rs[1]->duplicate);
+  CHECK(rs[1]->index == rs[0]->index);
+  CHECK(d.BalanceOf(v) == 90);
+}
+
+TEST_CASE("an empty log takes only a genesis") {
+  TempDir dir;
+  auto key = std::make_shared<SigningKey>(KeyFromByte(2));
+  Options o;
+  o.log_key = key;
+  o.max_clock_skew_seconds = 0;
+  auto l = Ledger::Open(o, dir.path());
+  REQUIRE(l.ok());
+  SigningKey root = KeyFromByte(1);
+  EntryBody b{NewEntryId(), "510104", kNoon, "", Grant{KeyFromByte(5).public_key(), {Role::kAdmin}, ""}};
+  auto r = (*l)->Append(MakeEntry(b, {&root}));
+  CHECK(r.code() == Code::kNoGenesis);
+  // A genesis naming another log key is refused too.
+  b.kind = Genesis{"x", "510100", root.public_key(), KeyFromByte(6).public_key(), "o", DefaultPolicy()};
+  CHECK((*l)->Append(MakeEntry(b, {&root})).code() == Code::kInvalidArgument);
+  CHECK((*l)->Size() == 0);
+}
+
+TEST_CASE("account rules") {
+  TempDir dir;
+  District d(dir.path());
+  const auto v = d.OpenPerson(1990);
+
+  SUBCASE("bad check digit") {
+    std::string bad = v;
+    bad[14] = bad[14] == '9' ? '0' : bad[14] + 1;
+    ExpectRefused(d, Code::kBadAccountNumber, Serve(bad, 60));
+  }
+  SUBCASE("unknown account") { ExpectRefused(d, Code::kUnknownAccount, Serve(d.NextAccountNumber(), 60)); }
+  SUBCASE("account of another district") {
+    ExpectRefused(d, Code::kNotHomeDistrict, Serve(MakeAccountNumber("510105", 1).value(), 60));
+  }
+  SUBCASE("account exists") {
+    Open o{v, AccountKind::kPerson, 1990, "", "", "", RealNameCommitment({"a", "b", "c"}, "s")};
+    ExpectRefused(d, Code::kAccountExists, o);
+  }
+  SUBCASE("open needs a commitment") {
+    Open o{d.NextAccountNumber(), AccountKind::kPerson, 1990};
+    ExpectRefused(d, Code::kMalformedEntry, o);
+  }
+  SUBCASE("zero or negative minutes") {
+    ExpectRefused(d, Code::kInvalidAmount, Serve(v, 0), nullptr, {v});
+    ExpectRefused(d, Code::kInvalidAmount, Serve(v, -60), nullptr, {v});
+  }
+  SUBCASE("unknown service") { ExpectRefused(d, Code::kUnknownService, Serve(v, 60, "karaoke"), nullptr, {v}); }
+  SUBCASE("serving oneself") {
+    Deposit dep = Serve(v, 60);
+    dep.beneficiary = v;
+    ExpectRefused(d, Code::kSameAccount, dep, nullptr, {v});
+  }
+  SUBCASE("system accounts cannot earn") { ExpectRefused(d, Code::kAccountKindRestricted, Serve(d.Pool(), 60)); }
+}
+
+TEST_CASE("policy rules") {
+  TempDir dir;
+  Policy p = DefaultPolicy();
+  p.daily_earn_cap = 120;      // Changning: 2 coins a day
+  p.min_served_to_redeem = 600;
+  p.min_age_redeem_hardship = 55;
+  p.pool_min_need = 2;
+  p.owner_signs_debits = true;
+  p.gift_scope = GiftScope::kDirectRelatives;
+  District d(dir.path(), "510104", p);
+  const auto young = d.OpenPerson(2012);       // 14
+  const auto adult = d.OpenPerson(1990);       // 36
+  const auto elder = d.OpenPerson(1950, 1);    // 76, need 1
+  const auto needy = d.OpenPerson(1944, 3);    // 82, need 3
+
+  SUBCASE("minimum age to serve") { ExpectRefused(d, Code::kTooYoungToServe, Serve(young, 60), nullptr, {young}); }
+  SUBCASE("daily earning cap") {
+    REQUIRE(d.Submit(Serve(adult, 90)).ok());
+    ExpectRefused(d, Code::kDailyCapExceeded, Serve(adult, 31), nullptr, {adult});
+    REQUIRE(d.Submit(Serve(adult, 30)).ok());
+    d.now += 86400;  // a new local day
+    CHECK(d.Submit(Serve(adult, 60)).ok());
+  }
+  SUBCASE("minimum age to redeem") {
+    REQUIRE(d.Submit(Serve(adult, 120)).ok());
+    ExpectRefused(d, Code::kTooYoungToRedeem, Redeem{adult, 60, "meals", ""}, nullptr, {adult});
+  }
+  SUBCASE("hours served before redeeming") {
+    d.now += 0;
+    REQUIRE(d.Submit(Serve(elder, 60)).ok());
+    ExpectRefused(d, Code::kBelowRedeemThreshold, Redeem{elder, 30, "meals", ""}, nullptr, {elder});
+  }
+  SUBCASE("gifts only to direct relatives") {
+    REQUIRE(d.Submit(Serve(adult, 120)).ok());
+    ExpectRefused(d, Code::kGiftNotAllowed, Transfer{TransferKind::kGift, adult, elder, 60, Relation::kFriend},
+                  nullptr, {adult, elder});
+    CHECK(d.Submit(Transfer{TransferKind::kGift, adult, elder, 60, Relation::kParent}).ok());
+    CHECK(d.BalanceOf(elder) == 60);
+  }
+  SUBCASE("pool grants only to elders in need") {
+    REQUIRE(d.Submit(Serve(adult, 120)).ok());
+    REQUIRE(d.Submit(Transfer{TransferKind::kDonation, adult, "", 120}).ok());
+    ExpectRefused(d, Code::kPoolNotEligible, Transfer{TransferKind::kPoolGrant, "", elder, 60}, &d.root,
+                  {elder, d.Pool()});
+    CHECK(d.Submit(Transfer{TransferKind::kPoolGrant, "", needy, 60}, &d.root).ok());
+    CHECK(d.BalanceOf(needy) == 60);
+    ExpectRefused(d, Code::kInsufficientBalance, Transfer{TransferKind::kPoolGrant, "", needy, 61}, &d.root,
+                  {needy, d.Pool()});
+  }
+  SUBCASE("owner's signature on debits of an owned account") {
+    SigningKey owner = KeyFromByte(40);
+    const auto owned = d.OpenPerson(1990, 0, false, &owner);
+    REQUIRE(d.Submit(Serve(owned, 120)).ok());
+    ExpectRefused(d, Code::kOwnerSignatureRequired, Transfer{TransferKind::kDonation, owned, "", 60}, nullptr,
+                  {owned});
+    CHECK(d.Submit(Transfer{TransferKind::kDonation, owned, "", 60}, &d.op, &owner).ok());
+  }
+  SUBCASE("policy versions go one by one, by admins") {
+    Policy next = p;
+    next.version = 3;
+    ExpectRefused(d, Code::kPolicyVersion, next, &d.root);
+    next.version = 2;
+    next.services.push_back({"meals", 1000});
+    ExpectRefused(d, Code::kMalformedEntry, next, &d.root);
+    next.services.pop_back();
+    next.daily_earn_cap = 0;
+    REQUIRE(d.Submit(next, &d.root).ok());
+    auto now = d.ledger().CurrentPolicy();
+    REQUIRE(now.ok());
+    CHECK(now->version == 2);
+    CHECK(d.Submit(Serve(adult, 300)).ok());  // the cap is gone from this position on
+  }
+}
+
+TEST_CASE("balance cap: overflow goes to the pool; group hours may only be donated") {
+  TempDir dir;
+  Policy p = DefaultPolicy();
+  p.balance_cap = 180;
+  District d(dir.path(), "510104", p);
+  const auto v = d.OpenPerson(1990);
+  const auto needy = d.OpenPerson(1940, 3);
+  REQUIRE(d.Submit(Serve(v, 150)).ok());
+  REQUIRE(d.Submit(Serve(v, 60)).ok());
+  CHECK(d.BalanceOf(v) == 180);
+  CHECK(d.BalanceOf(d.Pool()) == 30);
+  REQUIRE(d.Submit(Serve(needy, 170)).ok());
+  ExpectRefused(d, Code::kBalanceCapReached, Transfer{TransferKind::kPoolGrant, "", needy, 30}, &d.root, {needy});
+
+  const auto group = d.OpenGroup();
+  REQUIRE(d.Submit(Serve(group, 120)).ok());
+  ExpectRefused(d, Code::kAccountKindRestricted, Transfer{TransferKind::kGift, group, v, 60, Relation::kFriend},
+                nullptr, {group});
+  ExpectRefused(d, Code::kAccountKindRestricted, Redeem{group, 60, "meals", ""}, nullptr, {group});
+  CHECK(d.Submit(Transfer{TransferKind::kDonation, group, "", 120}).ok());
+  ExpectRefused(d, Code::kSameAccount, Transfer{TransferKind::kGift, v, v, 10, Relation::kFriend}, nullptr, {v});
+  auto audit = d.ledger().Audit();
+  CHECK_MESSAGE(audit.ok(), audit.status().ToString());
+}
+
+TEST_CASE("redemption: immediate, overdraft, two-phase hold/post/void/expire") {
+  TempDir dir;
+  District d(dir.path());
+  const auto elder = d.OpenPerson(1950);
+  REQUIRE(d.Submit(Serve(elder, 180)).ok());
+
+  SUBCASE("immediate and overdraft") {
+    REQUIRE(d.Submit(Redeem{elder, 60, "meals", ""}).ok());
+    CHECK(d.BalanceOf(elder) == 120);
+    ExpectRefused(d, Code::kInsufficientBalance, Redeem{elder, 121, "meals", ""}, nullptr, {elder});
+  }
+  SUBCASE("hold then post, at most once") {
+    EntryBody hold = d.Body(Hold{elder, 120, d.now + 3600, "cleaning", ""});
+    REQUIRE(d.ledger().Append(d.Sign(hold)).ok());
+    CHECK(d.BalanceOf(elder) == 60);  // held hours are not spendable
+    ExpectRefused(d, Code::kInsufficientBalance, Redeem{elder, 61, "meals", ""}, nullptr, {elder});
+    REQUIRE(d.Submit(HoldPost{hold.id}).ok());
+    ExpectRefused(d, Code::kHoldClosed, HoldPost{hold.id});
+    ExpectRefused(d, Code::kHoldClosed, HoldVoid{hold.id, "x"});
+    CHECK(d.BalanceOf(elder) == 60);
+    CHECK(d.BalanceOf(SystemAccountId(d.code(), SystemAccount::kRedeemed)) == 120);
+  }
+  SUBCASE("void returns the hours") {
+    EntryBody hold = d.Body(Hold{elder, 120, d.now + 3600, "cleaning", ""});
+    REQUIRE(d.ledger().Append(d.Sign(hold)).ok());
+    REQUIRE(d.Submit(HoldVoid{hold.id, "cancelled"}).ok());
+    CHECK(d.BalanceOf(elder) == 180);
+    ExpectRefused(d, Code::kHoldClosed, HoldExpire{hold.id});
+  }
+  SUBCASE("expiry: not before its time; posting after it is refused") {
+    EntryBody hold = d.Body(Hold{elder, 120, d.now + 3600, "cleaning", ""});
+    REQUIRE(d.ledger().Append(d.Sign(hold)).ok());
+    ExpectRefused(d, Code::kHoldNotExpired, HoldExpire{hold.id}, nullptr, {elder});
+    d.now += 3601;
+    ExpectRefused(d, Code::kHoldExpired, HoldPost{hold.id}, nullptr, {elder});
+    REQUIRE(d.Submit(HoldExpire{hold.id}, d.log_key.get()).ok());  // the node itself may expire
+    CHECK(d.BalanceOf(elder) == 180);
+  }
+  SUBCASE("unknown hold and bad timeouts") {
+    ExpectRefused(d, Code::kHoldNotFound, HoldPost{NewEntryId()});
+    ExpectRefused(d, Code::kInvalidArgument, Hold{elder, 60, d.now - 1, "", ""}, nullptr, {elder});
+    ExpectRefused(d, Code::kInvalidArgument, Hold{elder, 60, d.now + 30 * 86400, "", ""}, nullptr, {elder});
+  }
+  auto audit = d.ledger().Audit();
+  CHECK_MESSAGE(audit.ok(), audit.status().ToString());
+}
+
+TEST_CASE("reversal: references the original, at most once, never overdraws") {
+  TempDir dir;
+  District d(dir.path());
+  const auto v = d.OpenPerson(1990);
+  const auto elder = d.OpenPerson(1950);
+  EntryBody dep = d.Body(Serve(v, 120));
+  REQUIRE(d.ledger().Append(d.Sign(dep)).ok());
+  ExpectRefused(d, Code::kUnauthorized, Reverse{dep.id, "typo"}, &d.op, {v});
+  ExpectRefused(d, Code::kMalformedEntry, Reverse{dep.id, ""}, &d.root, {v});
+  ExpectRefused(d, Code::kNotFound, Reverse{NewEntryId(), "typo"}, &d.root, {v});
+  EntryBody open = d.Body(Open{d.NextAccountNumber(), AccountKind::kGroup});
+  REQUIRE(d.ledger().Append(d.Sign(open)).ok());
+  ExpectRefused(d, Code::kNotReversible, Reverse{open.id, "x"}, &d.root);
+  REQUIRE(d.Submit(Transfer{TransferKind::kGift, v, elder, 100, Relation::kParent}).ok());
+  ExpectRefused(d, Code::kInsufficientBalance, Reverse{dep.id, "recorded twice"}, &d.root, {v, elder});
+  REQUIRE(d.Submit(Transfer{TransferKind::kGift, elder, v, 100, Relation::kChild}).ok());
+  REQUIRE(d.Submit(Reverse{dep.id, "recorded twice"}, &d.root).ok());
+  CHECK(d.BalanceOf(v) == 0);
+  CHECK(d.ledger().GetAccount(v)->served == 0);
+  ExpectRefused(d, Code::kAlreadyReversed, Reverse{dep.id, "again"}, &d.root, {v});
+  auto audit = d.ledger().Audit();
+  CHECK_MESSAGE(audit.ok(), audit.status().ToString());
+}
