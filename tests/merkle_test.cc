@@ -407,23 +407,30 @@ TEST_CASE("Frontier appends, reports created nodes and reloads from stored nodes
   CHECK(created_nodes.size() == all_nodes);
 }
 
-TEST_CASE("proofs stay O(log n) and 64-bit safe in a huge tree") {
+TEST_CASE("proofs and frontiers stay O(log n) and 64-bit safe in huge trees") {
   // All leaves equal: node (L, i) is then the same hash for every i, so a consistent tree
-  // of 2^40 leaves costs nothing to store.
+  // of up to 2^64 - 1 leaves costs nothing to store.
   std::vector<Hash> level_hash = {LeafHash("same")};
   for (int l = 1; l < 64; ++l) level_hash.push_back(NodeHash(level_hash.back(), level_hash.back()));
   const std::uint64_t sizes[] = {(std::uint64_t{1} << 40) + 12345, std::uint64_t{1} << 40,
-                                 (std::uint64_t{1} << 62) - 1};
+                                 (std::uint64_t{1} << 63) + 5, UINT64_MAX};
   for (std::uint64_t n : sizes) {
     CAPTURE(n);
     int reads = 0;
+    // (index + 1) << level cannot overflow for nodes inside a tree of n < 2^64 leaves.
     merkle::NodeReader read = [&](int level, std::uint64_t index) -> Result<Hash> {
       ++reads;
-      if (level >= 63 || ((index + 1) << level) > n) return Status(Code::kNotFound, "outside");
+      bool inside = level < 64 && index < (n >> level) && ((index + 1) << level) <= n;
+      if (!inside) return Status(Code::kNotFound, "outside");
       return level_hash[level];
     };
     Result<Hash> root = merkle::RangeHash(0, n, read);
     REQUIRE(root.ok());
+    reads = 0;
+    Result<merkle::Frontier> frontier = merkle::Frontier::Load(n, read);
+    REQUIRE(frontier.ok());
+    CHECK(reads == std::popcount(n));
+    CHECK(frontier->Root() == *root);
     for (std::uint64_t i : {std::uint64_t{0}, n / 3, n - 2, n - 1}) {
       reads = 0;
       Result<std::vector<Hash>> path = merkle::InclusionPath(i, n, read);

@@ -203,6 +203,7 @@ TEST_CASE("key files") {
       good,                    // no newline
       good + "\n\n",           // trailing junk
       good + "\r\n",           // CRLF
+      good + " ",              // no newline, but something in its place
       " " + good + "\n",       // leading space
       "timebank-ed25519-seed " + Base64Encode(std::string(32, 'k')) + "\n",
       "timebank-ed25519-seed:" + Base64Encode(std::string(31, 'k')) + "\n",
@@ -243,6 +244,10 @@ TEST_CASE("known answer: Go's two-signature note; unknown signers are ignored") 
   CHECK(OpenNote(note, peter).value() == kText);
   CHECK(OpenNote(note, enoch).value() == kText);
   CHECK(OpenNote(kText + "\n" + kEnochSig, peter).code() == Code::kMissingSignature);
+  // Same key hash under another name is another key: ignored, not a bad signature.
+  std::string renamed = kPeterSig;
+  renamed.replace(renamed.find("PeterNeumann"), 12, "PeterNeumanX");
+  CHECK(OpenNote(kText + "\n" + renamed, peter).code() == Code::kMissingSignature);
   // Duplicate lines by the verifier's key are fine when they all verify.
   CHECK(OpenNote(kText + "\n" + kPeterSig + kPeterSig + kEnochSig, peter).ok());
   // A line by this key that does not verify spoils the note (Go's "invalid signature").

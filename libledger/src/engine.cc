@@ -17,7 +17,11 @@ namespace st = timebank::state;
 
 Result<std::optional<std::string>> Overlay::Read(const std::string& key) {
   if (auto it = writes_.find(key); it != writes_.end()) return std::optional<std::string>(it->second);
-  return base_->Read(key);
+  if (!cache_reads_) return base_->Read(key);
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  auto v = base_->Read(key);
+  if (v.ok()) cache_.emplace(key, *v);
+  return v;
 }
 
 void Overlay::MergeInto(Overlay* parent) {

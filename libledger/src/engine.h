@@ -29,7 +29,9 @@ class StateReader {
 // Writes not yet committed, layered over a reader (or over another overlay).
 class Overlay : public StateReader {
  public:
-  explicit Overlay(StateReader* base) : base_(base) {}
+  // With `cache_reads`, values read from the base are remembered: a commit group reads
+  // the policy, the log facts and busy accounts once, not once per entry.
+  explicit Overlay(StateReader* base, bool cache_reads = false) : base_(base), cache_reads_(cache_reads) {}
   Result<std::optional<std::string>> Read(const std::string& key) override;
   void Put(const std::string& key, std::string value) { writes_[key] = std::move(value); }
   // Moves this overlay's writes into `parent` (which must be the base it reads through).
@@ -39,7 +41,9 @@ class Overlay : public StateReader {
 
  private:
   StateReader* base_;
+  bool cache_reads_;
   std::map<std::string, std::string> writes_;
+  std::map<std::string, std::optional<std::string>, std::less<>> cache_;
 };
 
 struct Posting {

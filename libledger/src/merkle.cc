@@ -33,12 +33,15 @@ void ShiftUntilLsb(std::uint64_t* fn, std::uint64_t* sn, bool bit) {
   }
 }
 
+// v >> bits, defined as 0 for bits == 64 (which a tree of more than 2^63 leaves reaches).
+std::uint64_t ShiftRight(std::uint64_t v, int bits) { return bits >= 64 ? 0 : v >> bits; }
+
 // Number of hashes in the audit path of `index` in a tree of `size` (index < size): the
 // levels below the point where the paths to index and to the last leaf part, plus one
 // per left-hand perfect subtree above it.
 std::size_t InclusionPathLength(std::uint64_t index, std::uint64_t size) {
   int inner = std::bit_width(index ^ (size - 1));
-  return inner + std::popcount(index >> inner);
+  return inner + std::popcount(ShiftRight(index, inner));
 }
 
 std::string SizeText(std::uint64_t a, std::uint64_t b) {
@@ -123,7 +126,7 @@ Status VerifyConsistency(const ConsistencyProof& proof, const Hash& old_root,
   // subtree is a node of both trees; above it the path is an inclusion path for it.
   int shift = std::countr_zero(m);
   int inner = std::bit_width((m - 1) ^ (n - 1)) - shift;
-  std::size_t want = inner + std::popcount((m - 1) >> (inner + shift)) +
+  std::size_t want = inner + std::popcount(ShiftRight(m - 1, inner + shift)) +
                      (std::has_single_bit(m) ? 0 : 1);
   if (proof.path.size() != want) {
     return Status(Code::kInvalidArgument, "consistency proof " + sizes + " has " +

@@ -1,0 +1,149 @@
+// ledger_bench — libledger's throughput against the machine's raw limits, same run.
+//
+// Prints name=value lines:
+//   verify_per_sec          raw Ed25519 verifications/s, all cores (the limit)
+//   append_per_sec          durable appends/s through the public API, all cores
+//   append_verify_ratio     append_per_sec / verify_per_sec (target >= 0.7)
+//   balance_reads_per_sec   Ledger::Balance lookups/s, all cores
+//   bytes_per_entry         data directory size / entries
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <sys/resource.h>
+
+#include "district.h"
+
+using namespace ledger;
+using namespace ledger::testing;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+int Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// Runs fn(thread) on `threads` threads for about `seconds`; fn returns operations done per call.
+template <typename Fn>
+double Rate(int threads, double seconds, Fn fn) {
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> ops{0};
+  std::vector<std::thread> ts;
+  const auto start = Clock::now();
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&, t] {
+      std::uint64_t n = 0;
+      while (!stop.load(std::memory_order_relaxed)) n += fn(t);
+      ops += n;
+    });
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : ts) t.join();
+  return ops / Seconds(start);
+}
+
+double CpuSeconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+std::uint64_t DirBytes(const std::string& dir) {
+  std::uint64_t total = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir))
+    if (f.is_regular_file()) total += f.file_size();
+  return total;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::size_t entries = argc > 1 ? std::stoul(argv[1]) : 200000;
+  const int cores = Cores();
+  TempDir dir;
+  District d(dir.path());
+  // Enough volunteers that the rules' per-day and cap state is realistic.
+  std::vector<std::string> volunteers;
+  for (int i = 0; i < 1000; ++i) volunteers.push_back(d.OpenPerson(1950 + i % 40));
+
+  // Pre-signed deposits: signing is the client's cost, not the ledger's.
+  std::vector<std::string> work(entries);
+  {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < cores; ++t)
+      ts.emplace_back([&, t] {
+        for (std::size_t i = t; i < entries; i += cores) {
+          Deposit dep{volunteers[i % volunteers.size()], "", i % 2 ? "meals" : "cleaning", 30, kNoon - 3600, ""};
+          work[i] = d.Sign(d.Body(dep));
+        }
+      });
+    for (auto& t : ts) t.join();
+  }
+
+  // (a) The raw limit: Ed25519 verifications of the same entries, all cores.
+  std::vector<DecodedEntry> decoded;
+  for (std::size_t i = 0; i < 1024; ++i) decoded.push_back(DecodeEntry(work[i]).value());
+  std::vector<std::string> messages;
+  for (const auto& e : decoded) messages.push_back(EntrySigningMessage(e.body_bytes));
+  const double verify = Rate(cores, 2.0, [&](int t) {
+    static thread_local std::size_t i = 0;
+    const auto& e = decoded[(i++ * cores + t) % decoded.size()];
+    return VerifySignature(e.signatures[0].key, messages[&e - decoded.data()], e.signatures[0].signature) ? 1 : 0;
+  });
+
+  // (b) Durable appends through the public API: 2 client threads per core, batches of 64.
+  const int clients = argc > 2 ? std::stoi(argv[2]) : 4 * cores;
+  const std::size_t batch = 64;
+  std::atomic<std::size_t> next{0}, failed{0};
+  const auto start = Clock::now();
+  const double cpu0 = CpuSeconds();
+  {
+    std::vector<std::thread> ts;
+    for (int c = 0; c < clients; ++c)
+      ts.emplace_back([&] {
+        for (;;) {
+          const std::size_t b = next.fetch_add(batch);
+          if (b >= entries) return;
+          const std::size_t e = std::min(entries, b + batch);
+          auto rs = d.ledger().Append(std::span<const std::string>(work.data() + b, e - b));
+          for (auto& r : rs)
+            if (!r.ok() && failed++ < 3) std::fprintf(stderr, "refused: %s\n", r.status().ToString().c_str());
+        }
+      });
+    for (auto& t : ts) t.join();
+  }
+  const double append = entries / Seconds(start);
+  const double append_cpu = (CpuSeconds() - cpu0) / Seconds(start) / cores;
+  if (failed > 0) {
+    std::fprintf(stderr, "%zu appends failed\n", failed.load());
+    return 1;
+  }
+
+  // (c) Balance lookups, all cores.
+  const double reads = Rate(cores, 1.0, [&](int t) {
+    static thread_local std::mt19937 rng(t);
+    return d.ledger().Balance(volunteers[rng() % volunteers.size()]).ok() ? 1 : 0;
+  });
+
+  const std::uint64_t size = d.ledger().Size();
+  d.Close();
+  const double bytes = static_cast<double>(DirBytes(dir.path())) / size;
+
+  std::printf("cores=%d\n", cores);
+  std::printf("entries=%llu\n", static_cast<unsigned long long>(size));
+  std::printf("verify_per_sec=%.0f\n", verify);
+  std::printf("append_per_sec=%.0f\n", append);
+  std::printf("append_verify_ratio=%.3f\n", append / verify);
+  std::printf("append_cpu_busy=%.2f\n", append_cpu);
+  std::printf("balance_reads_per_sec=%.0f\n", reads);
+  std::printf("bytes_per_entry=%.1f\n", bytes);
+  return 0;
+}
