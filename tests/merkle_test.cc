@@ -78,15 +78,14 @@ class MemoryTree {
     while (levels_.back().size() >= 2) {
       const auto& below = levels_.back();
       std::vector<Hash> up;
-      for (std::size_t i = 0; i + 1 < below.size(); i += 2) up.push_back(NodeHash(below[i], below[i + 1]));
+      for (std::size_t i = 0; i + 1 < below.size(); i += 2)
+        up.push_back(NodeHash(below[i], below[i + 1]));
       levels_.push_back(std::move(up));
     }
   }
 
   const std::vector<Hash>& leaves() const { return levels_[0]; }
-  Hash Root(std::size_t size) const {
-    return RootFromLeafHashes(std::span(leaves()).first(size));
-  }
+  Hash Root(std::size_t size) const { return RootFromLeafHashes(std::span(leaves()).first(size)); }
   bool Has(int level, std::uint64_t index) const {
     return level >= 0 && static_cast<std::size_t>(level) < levels_.size() &&
            index < levels_[level].size();
@@ -111,7 +110,9 @@ class MemoryTree {
   std::vector<std::vector<Hash>> levels_;
 };
 
-MemoryTree CtTree() { return MemoryTree(LeafHashes(kCtLeaves)); }
+MemoryTree CtTree() {
+  return MemoryTree(LeafHashes(kCtLeaves));
+}
 
 MemoryTree NumberedTree(int n) {
   std::vector<Hash> leaves;
@@ -272,8 +273,7 @@ TEST_CASE("verification of degenerate sizes") {
   CHECK(VerifyConsistency({1, 1, {}}, some, some).ok());
   CHECK(VerifyConsistency({1, 1, {}}, some, other).code() == Code::kCorruption);
   CHECK(VerifyConsistency({1, 1, {some}}, some, some).code() == Code::kInvalidArgument);
-  CHECK(VerifyConsistency({0, 1, {some}}, EmptyTreeRoot(), some).code() ==
-        Code::kInvalidArgument);
+  CHECK(VerifyConsistency({0, 1, {some}}, EmptyTreeRoot(), some).code() == Code::kInvalidArgument);
   CHECK(VerifyConsistency({1, 0, {}}, some, other).code() == Code::kInvalidArgument);
   CHECK(VerifyConsistency({2, 1, {}}, some, other).code() == Code::kInvalidArgument);
   CHECK(VerifyConsistency({1, 2, {}}, some, other).code() == Code::kInvalidArgument);

@@ -29,12 +29,13 @@ const std::string kEnochVkey = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3H
 const std::string kText =
     "If you think cryptography is the answer to your problem,\n"
     "then you don't know what your problem is.\n";
-const std::string kPeterSig =
-    "\xE2\x80\x94 PeterNeumann "
-    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
-const std::string kEnochSig =
-    "\xE2\x80\x94 EnochRoot "
-    "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
+const std::string kDash = "\xE2\x80\x94 ";  // em dash U+2014 and a space
+const std::string kPeterSigB64 =
+    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=";
+const std::string kPeterSig = kDash + "PeterNeumann " + kPeterSigB64 + "\n";
+const std::string kEnochSig = kDash + "EnochRoot " +
+                              "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/"
+                              "5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
 
 SigningKey PeterKey() {
   std::string typed_seed;
@@ -65,8 +66,13 @@ std::array<std::uint8_t, 32> Seed(std::uint8_t fill) {
 TEST_CASE("base64 and hex") {
   // RFC 4648 §10.
   const std::pair<std::string, std::string> vectors[] = {
-      {"", ""},         {"f", "Zg=="},        {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     CHECK(Base64Encode(plain) == encoded);
@@ -77,8 +83,8 @@ TEST_CASE("base64 and hex") {
   CHECK(Base64Encode(std::string("\xfb\xff", 2)) == "+/8=");
   std::string out;
   // Strict: no missing padding, no stray characters, no non-zero bits under padding.
-  for (std::string bad : {"Zg", "Zg=", "Zh==", "Zm9=", "Zm9v\n", " Zm9v", "Zm=v", "Z===", "====",
-                          "Zm9vYg==Zm9v", "Zm9v-_", "Zm9vYg=\x80"}) {
+  for (std::string bad : {"Zg", "Zg=", "Zh==", "Zm9=", "Zm9v\n", " Zm9v", "Zm=v",
+                          "Z===", "====", "Zm9vYg==Zm9v", "Zm9v-_", "Zm9vYg=\x80"}) {
     CAPTURE(bad);
     CHECK_FALSE(Base64Decode(bad, &out));
   }
@@ -182,8 +188,7 @@ TEST_CASE("key files") {
   CHECK((st.st_mode & 0777) == 0600);
   std::ifstream in(path, std::ios::binary);
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  CHECK(content == "timebank-ed25519-seed:" +
-                       Base64Encode(std::string(32, '\x07')) + "\n");
+  CHECK(content == "timebank-ed25519-seed:" + Base64Encode(std::string(32, '\x07')) + "\n");
 
   Result<SigningKey> loaded = SigningKey::LoadFile(path);
   REQUIRE(loaded.ok());
@@ -200,11 +205,11 @@ TEST_CASE("key files") {
   const std::string good = "timebank-ed25519-seed:" + Base64Encode(std::string(32, 'k'));
   CHECK(SigningKey::LoadFile(dir.Write("good.key", good + "\n")).ok());
   const std::string bad_contents[] = {
-      good,                    // no newline
-      good + "\n\n",           // trailing junk
-      good + "\r\n",           // CRLF
-      good + " ",              // no newline, but something in its place
-      " " + good + "\n",       // leading space
+      good,               // no newline
+      good + "\n\n",      // trailing junk
+      good + "\r\n",      // CRLF
+      good + " ",         // no newline, but something in its place
+      " " + good + "\n",  // leading space
       "timebank-ed25519-seed " + Base64Encode(std::string(32, 'k')) + "\n",
       "timebank-ed25519-seed:" + Base64Encode(std::string(31, 'k')) + "\n",
       "timebank-ed25519-seed:" + Base64Encode(std::string(33, 'k')) + "\n",
@@ -260,7 +265,8 @@ TEST_CASE("known answer: Go's two-signature note; unknown signers are ignored") 
 
 TEST_CASE("malformed notes") {
   NoteVerifier peter = Verifier(kPeterVkey);
-  const std::string dash = "\xE2\x80\x94 ";
+  const std::string sig_prefix = kText + "\n" + kDash;
+  // clang-format off
   const std::string bad_notes[] = {
       // From Go's TestOpen.
       kText,
@@ -268,23 +274,24 @@ TEST_CASE("malformed notes") {
       kText + "\n" + kPeterSig.substr(0, kPeterSig.size() - 1),
       "\x01" + kText + "\n" + kPeterSig,
       "\xff" + kText + "\n" + kPeterSig,
-      kText + "\n" + dash + "Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+      sig_prefix + "Bad Name " + kPeterSigB64,
       kText + "\n" + kPeterSig + "Unexpected line.\n",
       // More.
       "",
       "\n\n",
       kText + "\n" + kPeterSig + "\n",
-      kText + "\n" + dash + "PeterNeumann\n",
-      kText + "\n" + dash + "Peter+Neumann x08go/ZJ\n",
-      kText + "\n" + dash + " x08go/ZJ\n",
-      kText + "\n" + dash + "PeterNeumann AAAA\n",     // shorter than a key hash + 1 byte
-      kText + "\n" + dash + "PeterNeumann x08go/ZJ=\n",  // bad base64
-      kText + "\n" + "- PeterNeumann x08go/ZJ\n",        // hyphen, not an em dash
+      sig_prefix + "PeterNeumann\n",
+      sig_prefix + "Peter+Neumann " + kPeterSigB64 + "\n",
+      sig_prefix + " " + kPeterSigB64 + "\n",
+      sig_prefix + "PeterNeumann AAAA\n",      // shorter than a key hash + 1 byte
+      sig_prefix + "PeterNeumann x08go/ZJ=\n",  // bad base64
+      kText + "\n- PeterNeumann " + kPeterSigB64 + "\n",  // hyphen, not an em dash
       "a\tb\n\n" + kPeterSig,
       "a\r\n\n" + kPeterSig,
       "\xC0\xAF\n\n" + kPeterSig,      // overlong UTF-8
       "\xED\xA0\x80\n\n" + kPeterSig,  // UTF-16 surrogate
   };
+  // clang-format on
   int i = 0;
   for (const std::string& bad : bad_notes) {
     CAPTURE(i++);
@@ -398,8 +405,7 @@ TEST_CASE("checkpoint bodies") {
   CHECK(back->size == 0);
   CHECK(back->root == with_ext.root);
   CHECK(back->extensions == with_ext.extensions);
-  CHECK(ParseCheckpointBody("o\n18446744073709551615\n" + Base64Encode(std::string(32, 'x')) +
-                            "\n")
+  CHECK(ParseCheckpointBody("o\n18446744073709551615\n" + Base64Encode(std::string(32, 'x')) + "\n")
             ->size == UINT64_MAX);
 
   const std::string root = Base64Encode(std::string(32, 'x'));
@@ -407,19 +413,19 @@ TEST_CASE("checkpoint bodies") {
       "",
       "o\n",
       "o\n5\n",
-      "o\n5\n" + root,                  // no final newline
-      "\n5\n" + root + "\n",            // empty origin
-      "o\n05\n" + root + "\n",          // leading zero
+      "o\n5\n" + root,          // no final newline
+      "\n5\n" + root + "\n",    // empty origin
+      "o\n05\n" + root + "\n",  // leading zero
       "o\n-1\n" + root + "\n",
       "o\n+5\n" + root + "\n",
       "o\n 5\n" + root + "\n",
       "o\n5x\n" + root + "\n",
       "o\n\n" + root + "\n",
       "o\n18446744073709551616\n" + root + "\n",  // 2^64
-      "o\n5\n" + root.substr(0, 43) + "\n",        // unpadded
+      "o\n5\n" + root.substr(0, 43) + "\n",       // unpadded
       "o\n5\n" + Base64Encode(std::string(31, 'x')) + "\n",
       "o\n5\n" + Base64Encode(std::string(33, 'x')) + "\n",
-      "o\n5\n" + root + "\n\n",                   // empty extension line
+      "o\n5\n" + root + "\n\n",  // empty extension line
       "o\n5\n" + root + "\next\n\n",
   };
   int i = 0;

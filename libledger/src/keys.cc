@@ -89,16 +89,18 @@ SigningKey SigningKey::FromSeed(const std::array<std::uint8_t, 32>& seed) {
 Result<SigningKey> SigningKey::LoadFile(const std::string& path) {
   std::string content;
   Status read = ReadSmallFile(path, &content);
-  if (!read.ok()) return read;
+  if (!read.ok()) {
+    WipeString(&content);  // may hold part of a key read before the error
+    return read;
+  }
   std::string_view line = content;
   std::string seed;
   // Exactly "<prefix><base64 of 32 bytes>\n": one spelling, so a damaged file never loads.
-  bool ok = line.size() <= kMaxKeyFileSize && line.starts_with(kKeyFilePrefix) &&
-            line.ends_with('\n') &&
-            Base64Decode(line.substr(kKeyFilePrefix.size(),
-                                     line.size() - kKeyFilePrefix.size() - 1),
-                         &seed) &&
-            seed.size() == 32;
+  bool ok =
+      line.size() <= kMaxKeyFileSize && line.starts_with(kKeyFilePrefix) && line.ends_with('\n') &&
+      Base64Decode(line.substr(kKeyFilePrefix.size(), line.size() - kKeyFilePrefix.size() - 1),
+                   &seed) &&
+      seed.size() == 32;
   WipeString(&content);
   if (!ok) {
     WipeString(&seed);
@@ -127,7 +129,9 @@ SigningKey& SigningKey::operator=(SigningKey&& other) noexcept {
   return *this;
 }
 
-SigningKey::~SigningKey() { WipeSecrets(&seed_, &secret_); }
+SigningKey::~SigningKey() {
+  WipeSecrets(&seed_, &secret_);
+}
 
 Status SigningKey::SaveFile(const std::string& path) const {
   // O_EXCL: never overwrite a key; 0600: only the owner may read the secret.

@@ -17,7 +17,9 @@ namespace ledger {
 namespace {
 
 // RFC 6962 split point: the largest power of two smaller than n (n >= 2).
-std::uint64_t SplitPoint(std::uint64_t n) { return std::bit_floor(n - 1); }
+std::uint64_t SplitPoint(std::uint64_t n) {
+  return std::bit_floor(n - 1);
+}
 
 Hash Mth(std::span<const Hash> leaves) {
   if (leaves.size() == 1) return leaves[0];
@@ -34,7 +36,9 @@ void ShiftUntilLsb(std::uint64_t* fn, std::uint64_t* sn, bool bit) {
 }
 
 // v >> bits, defined as 0 for bits == 64 (which a tree of more than 2^63 leaves reaches).
-std::uint64_t ShiftRight(std::uint64_t v, int bits) { return bits >= 64 ? 0 : v >> bits; }
+std::uint64_t ShiftRight(std::uint64_t v, int bits) {
+  return bits >= 64 ? 0 : v >> bits;
+}
 
 // Number of hashes in the audit path of `index` in a tree of `size` (index < size): the
 // levels below the point where the paths to index and to the last leaf part, plus one
@@ -126,12 +130,12 @@ Status VerifyConsistency(const ConsistencyProof& proof, const Hash& old_root,
   // subtree is a node of both trees; above it the path is an inclusion path for it.
   int shift = std::countr_zero(m);
   int inner = std::bit_width((m - 1) ^ (n - 1)) - shift;
-  std::size_t want = inner + std::popcount(ShiftRight(m - 1, inner + shift)) +
-                     (std::has_single_bit(m) ? 0 : 1);
+  std::size_t want =
+      inner + std::popcount(ShiftRight(m - 1, inner + shift)) + (std::has_single_bit(m) ? 0 : 1);
   if (proof.path.size() != want) {
     return Status(Code::kInvalidArgument, "consistency proof " + sizes + " has " +
-                                              std::to_string(proof.path.size()) +
-                                              " hashes, want " + std::to_string(want));
+                                              std::to_string(proof.path.size()) + " hashes, want " +
+                                              std::to_string(want));
   }
   // RFC 9162 §2.1.4.2. When m is a power of two the old root is the seed node itself.
   std::vector<Hash> path;
@@ -255,7 +259,7 @@ Result<std::vector<Hash>> ConsistencyPath(std::uint64_t old_size, std::uint64_t 
   std::uint64_t m = old_size;
   std::uint64_t begin = 0;
   std::uint64_t end = new_size;
-  bool whole_old_tree = true;  // b: the current subtree's left part is the whole old tree
+  bool whole_old_tree = true;  // RFC 6962's b: the part proved is the old root itself
   while (m != end - begin) {
     std::uint64_t k = SplitPoint(end - begin);
     Result<Hash> sibling =

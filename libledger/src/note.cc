@@ -46,8 +46,8 @@ std::int32_t NextRune(std::string_view s, std::size_t* i) {
 // Unicode White_Space (what Go's unicode.IsSpace reports), which key names must avoid.
 bool IsUnicodeSpace(std::int32_t r) {
   return (r >= 0x09 && r <= 0x0D) || r == 0x20 || r == 0x85 || r == 0xA0 || r == 0x1680 ||
-         (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 || r == 0x202F ||
-         r == 0x205F || r == 0x3000;
+         (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 || r == 0x202F || r == 0x205F ||
+         r == 0x3000;
 }
 
 bool IsValidKeyName(std::string_view name) {
@@ -204,7 +204,8 @@ std::string FormatVerifierKey(std::string_view name, const PublicKey& key) {
 
 Result<NoteVerifier> ParseVerifierKey(std::string_view vkey) {
   auto bad = [&](const char* what) {
-    return Status(Code::kInvalidArgument, "bad verifier key \"" + std::string(vkey) + "\": " + what);
+    return Status(Code::kInvalidArgument,
+                  "bad verifier key \"" + std::string(vkey) + "\": " + what);
   };
   // name+hash+key; the name holds no '+' but the base64 key may.
   std::size_t plus1 = vkey.find('+');
@@ -286,8 +287,8 @@ Result<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& ver
   Result<Checkpoint> cp = ParseCheckpointBody(*text);
   if (!cp.ok()) return cp;
   if (cp->origin != verifier.name) {
-    return Status(Code::kWrongDistrict, "checkpoint is for log \"" + cp->origin +
-                                            "\", not \"" + verifier.name + "\"");
+    return Status(Code::kWrongDistrict,
+                  "checkpoint is for log \"" + cp->origin + "\", not \"" + verifier.name + "\"");
   }
   return cp;
 }
