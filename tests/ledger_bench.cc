@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
 
   // (b) Durable appends through the public API: 2 client threads per core, batches of 64.
   const int clients = argc > 2 ? std::stoi(argv[2]) : 4 * cores;
-  const std::size_t batch = 64;
+  const std::size_t batch = argc > 3 ? std::stoul(argv[3]) : 64;
   std::atomic<std::size_t> next{0}, failed{0};
   const auto start = Clock::now();
   const double cpu0 = CpuSeconds();

@@ -356,3 +356,45 @@ TEST_CASE("reversal: references the original, at most once, never overdraws") {
   auto audit = d.ledger().Audit();
   CHECK_MESSAGE(audit.ok(), audit.status().ToString());
 }
+
+TEST_CASE("history: an account's entries newest first, in pages") {
+  TempDir dir;
+  District d(dir.path());
+  const auto v = d.OpenPerson(1990);
+  const auto mother = d.OpenPerson(1950);
+  std::vector<std::uint64_t> indexes;
+  for (int i = 1; i <= 7; ++i) {
+    auto r = d.Submit(Serve(v, 10 * i));
+    REQUIRE(r.ok());
+    indexes.push_back(r->index);
+    REQUIRE(d.Submit(Serve(mother, 5)).ok());  // interleaved entries of another account
+  }
+  auto gift = d.Submit(Transfer{TransferKind::kGift, v, mother, 25, Relation::kParent});
+  REQUIRE(gift.ok());
+  indexes.push_back(gift->index);
+
+  std::vector<HistoryItem> all;
+  std::optional<std::uint64_t> from;
+  int pages = 0;
+  do {
+    auto page = d.ledger().History(v, from, 3);
+    REQUIRE_MESSAGE(page.ok(), page.status().ToString());
+    CHECK(page->items.size() <= 3);
+    all.insert(all.end(), page->items.begin(), page->items.end());
+    from = page->next;
+    ++pages;
+  } while (from);
+  CHECK(pages == 3);
+  REQUIRE(all.size() == 8);
+  CHECK(all[0].index == gift->index);
+  CHECK(all[0].delta == -25);
+  Minutes sum = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    CHECK(all[i].index == indexes[indexes.size() - 1 - i]);
+    sum += all[i].delta;
+  }
+  CHECK(sum == d.BalanceOf(v));
+  CHECK(d.ledger().History(v, indexes[0] - 1, 3).code() == Code::kInvalidArgument);  // mother's entry
+  CHECK(d.ledger().History(v, std::nullopt, 0).code() == Code::kInvalidArgument);
+  CHECK(d.ledger().History(d.NextAccountNumber(), std::nullopt, 3).code() == Code::kUnknownAccount);
+}

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "crypto.h"
 #include "keyspace.h"
 #include "ledger_impl.h"
 #include "state.pb.h"
@@ -54,6 +55,11 @@ Result<AuditReport> LedgerImpl::Audit() {
     for (std::uint64_t j = 0; j < n; ++j)
       if (!db_->Get(ro, keys::Entry(base + j), &bytes[j]).ok())
         return Mismatch(fmt::format("entry {} is missing", base + j));
+    for (std::uint64_t j = 0; j < n; ++j) {
+      if (bytes[j].size() < 32 || std::string_view(bytes[j]).substr(0, 32) != crypto::AsView(LeafHash(std::string_view(bytes[j]).substr(32))))
+        return Mismatch(fmt::format("entry {}: stored leaf hash does not match its bytes", base + j));
+      bytes[j].erase(0, 32);
+    }
     verify_pool_.ParallelFor(n, 64, [&](std::size_t b, std::size_t e) {
       for (std::size_t j = b; j < e; ++j) decoded[j].emplace(DecodeAndVerifyEntry(bytes[j]));
     });

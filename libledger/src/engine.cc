@@ -177,6 +177,7 @@ Result<Applied> Rules::Run() {
     auto* out = ref.add_postings();
     out->set_account(p.account);
     out->set_delta(p.delta);
+    out->set_prev(p.prev);
   }
   ref.set_served(served_);
   ref.set_served_by(served_by_);
@@ -194,12 +195,12 @@ Status Rules::CheckSigner(Role role, bool log_key_allowed) {
   st::Operator op;
   auto found = Load(keys::Operator(k), &op);
   if (!found.ok()) return found.status();
-  const std::string who = ToHex(k).substr(0, 16);
-  if (!*found) return Err(Code::kUnknownKey, fmt::format("key {}… is not an operator of district {}", who, info_.district()));
-  if (op.revoked()) return Err(Code::kUnknownKey, fmt::format("operator key {}… was revoked", who));
+  auto who = [&] { return ToHex(k).substr(0, 16); };
+  if (!*found) return Err(Code::kUnknownKey, fmt::format("key {}… is not an operator of district {}", who(), info_.district()));
+  if (op.revoked()) return Err(Code::kUnknownKey, fmt::format("operator key {}… was revoked", who()));
   if (!(op.roles() & RoleBit(role)))
     return Err(Code::kUnauthorized, fmt::format("operator {}… ('{}') lacks the {} role for a {} entry",
-                                                who, op.label(), RoleName(role), KindName(e_.body.kind)));
+                                                who(), op.label(), RoleName(role), KindName(e_.body.kind)));
   return Status::Ok();
 }
 
@@ -237,8 +238,15 @@ Status Rules::Post(const std::string& account, Minutes delta) {
     return Err(Code::kInsufficientBalance,
                fmt::format("account {} has {}, needs {}", account, FormatHours(a.balance()), FormatHours(-delta)));
   a.set_balance(next);
+  // Each account's entries form a chain, newest first, through the postings: history
+  // needs no index of its own. A second posting in the same entry keeps the first's link.
+  std::uint64_t prev = a.last_entry();
+  if (prev == ctx_.index + 1)
+    for (const auto& p : postings_)
+      if (p.account == account) prev = p.prev;
+  a.set_last_entry(ctx_.index + 1);
   Store(keys::Account(account), a);
-  postings_.push_back({account, delta});
+  postings_.push_back({account, delta, prev});
   return Status::Ok();
 }
 

@@ -49,6 +49,7 @@ class Overlay : public StateReader {
 struct Posting {
   std::string account;
   Minutes delta = 0;
+  std::uint64_t prev = 0;  // 1 + index of the account's previous entry (0: none)
 };
 
 // What one accepted entry did.

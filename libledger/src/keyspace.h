@@ -8,11 +8,15 @@
 //     "a:" account             -> state.Account
 //     "o:" key(32)             -> state.Operator
 //     "H:" hold id(16)         -> state.Hold
-//     "i:" entry id(16)        -> state.EntryRef        (idempotency + reversals)
+//     "i:" entry id(16)        -> state.EntryRef        (idempotency, reversals, and the
+//                                 per-account history chain: Account.last_entry and
+//                                 Posting.prev link an account's entries newest first)
 //   log (the entries and their tree):
-//     "e" be64(index)          -> entry bytes
-//     "n" level(1) be64(index) -> 32-byte hash of the perfect subtree (level, index)
-//     "h:" account "/" be64(index) -> be64(delta as two's complement): account history
+//     "e" be64(index)          -> leaf hash(32) || entry bytes
+//     "n" level(1) be64(index) -> 32-byte hash of the perfect subtree (level, index), stored
+//                                 for tile levels only (8, 16, 24, ...): the levels C2SP
+//                                 tlog-tiles serves. Level 0 is the leaf hash in "e"; the
+//                                 levels between are hashed from a tile's worth of nodes.
 //     "m:size"                 -> be64(number of entries)
 #pragma once
 
@@ -53,14 +57,6 @@ inline std::string Entry(std::uint64_t index) {
 inline std::string Node(int level, std::uint64_t index) {
   std::string k = "n";
   k.push_back(static_cast<char>(level));
-  PutBE64(&k, index);
-  return k;
-}
-inline std::string HistoryPrefix(std::string_view account) {
-  return std::string("h:").append(account).append("/");
-}
-inline std::string History(std::string_view account, std::uint64_t index) {
-  std::string k = HistoryPrefix(account);
   PutBE64(&k, index);
   return k;
 }

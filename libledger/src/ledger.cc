@@ -1,6 +1,7 @@
 // Opening a ledger and the append path (group commit).
 #include <fmt/format.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/iterator.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -30,7 +31,8 @@ rocksdb::Options DbOptions(const Options& o) {
   opt.create_if_missing = o.create_if_missing;
   opt.create_missing_column_families = true;
   opt.IncreaseParallelism(2);
-  opt.write_buffer_size = 64u << 20;
+  opt.write_buffer_size = (getenv("TB_WB") ? atoi(getenv("TB_WB")) : 16u) << 20;
+  if (getenv("TB_NOCOMP")) opt.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression, rocksdb::kLZ4Compression};
   opt.max_total_wal_size = 256u << 20;
   opt.compression = rocksdb::kLZ4Compression;
   // Most lookups of new entry ids miss; a memtable bloom filter answers them cheaply.
@@ -74,11 +76,27 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Options& options, const std::
 }
 
 Result<std::optional<std::string>> DbStateReader::Read(const std::string& key) {
+  const bool cached = Cached(key);
+  if (cached) {
+    std::shared_lock lk(mu_);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  }
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
-  if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) return FromRocks(s, "reading state");
-  return std::optional<std::string>(std::move(value));
+  std::optional<std::string> out;
+  if (s.ok()) out = std::move(value);
+  else if (!s.IsNotFound()) return FromRocks(s, "reading state");
+  if (cached && out) {  // absent keys are not remembered: ids of unknown accounts are unbounded
+    std::unique_lock lk(mu_);
+    cache_.try_emplace(key, out);
+  }
+  return out;
+}
+
+void DbStateReader::Committed(const std::map<std::string, std::string>& writes) {
+  std::unique_lock lk(mu_);
+  for (const auto& [k, v] : writes)
+    if (Cached(k)) cache_[k] = v;
 }
 
 LedgerImpl::LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,
@@ -87,11 +105,18 @@ LedgerImpl::LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,
       db_(std::move(db)),
       private_cf_(private_cf),
       state_reader_(db_.get()),
+      chain_reader_(this),
       verify_pool_(options.verify_threads > 0
                        ? options.verify_threads - 1
                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency())) - 1) {}
 
 LedgerImpl::~LedgerImpl() {
+  {
+    std::lock_guard lk(commit_mu_);
+    stopping_ = true;
+    commit_cv_.notify_all();
+  }
+  if (committer_.joinable()) committer_.join();
   db_->DestroyColumnFamilyHandle(private_cf_);
   db_->Close().PermitUncheckedError();
 }
@@ -101,15 +126,31 @@ Result<std::optional<std::string>> LedgerImpl::Get(const std::string& key) {
 }
 
 merkle::NodeReader LedgerImpl::Nodes() {
-  return [this](int level, std::uint64_t index) -> Result<Hash> {
-    auto v = Get(keys::Node(level, index));
-    if (!v.ok()) return v.status();
-    if (!v->has_value() || (*v)->size() != 32)
-      return Status(Code::kCorruption, fmt::format("tree node ({}, {}) is missing", level, index));
+  return [this](int level, std::uint64_t index) { return ReadNode(level, index); };
+}
+
+Result<Hash> LedgerImpl::ReadNode(int level, std::uint64_t index) {
+  const int stored_level = level - level % 8;  // the tile level below (or at) `level`
+  const int below = level - stored_level;
+  const std::uint64_t first = index << below, count = std::uint64_t{1} << below;
+  std::vector<Hash> hashes;
+  hashes.reserve(count);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string start = stored_level == 0 ? keys::Entry(first) : keys::Node(stored_level, first);
+  it->Seek(start);
+  for (std::uint64_t i = 0; i < count; ++i, it->Next()) {
+    const std::string want = stored_level == 0 ? keys::Entry(first + i) : keys::Node(stored_level, first + i);
+    if (!it->Valid() || it->key() != want || it->value().size() < 32) {
+      if (!it->status().ok()) return FromRocks(it->status(), "reading the tree");
+      return Status(Code::kCorruption, fmt::format("tree node ({}, {}) is missing", stored_level, first + i));
+    }
     Hash h;
-    std::memcpy(h.data(), (*v)->data(), 32);
-    return h;
-  };
+    std::memcpy(h.data(), it->value().data(), 32);
+    hashes.push_back(h);
+  }
+  for (; hashes.size() > 1; hashes.resize(hashes.size() / 2))
+    for (std::size_t i = 0; i < hashes.size() / 2; ++i) hashes[i] = NodeHash(hashes[2 * i], hashes[2 * i + 1]);
+  return hashes.front();
 }
 
 Status LedgerImpl::Load() {
@@ -128,6 +169,8 @@ Status LedgerImpl::Load() {
                     fmt::format("Options.log_key is not the log key of district {} (its genesis names {}…)",
                                 info.district(), ToHex(info.log_key()).substr(0, 16)));
   }
+  seq_frontier_ = *frontier;
+  committer_ = std::thread([this] { CommitLoop(); });
   std::lock_guard lk(tree_mu_);
   frontier_ = std::move(frontier).value();
   district_ = info.district();
@@ -157,6 +200,17 @@ void LedgerImpl::Prepare(Prepared* p) const {
   p->decoded = std::move(decoded).value();
 }
 
+Result<std::optional<std::string>> LedgerImpl::ChainReader::Read(const std::string& key) {
+  {
+    std::lock_guard lk(ledger_->commit_mu_);
+    for (auto it = ledger_->inflight_.rbegin(); it != ledger_->inflight_.rend(); ++it)
+      if (auto w = (*it)->state->writes().find(key); w != (*it)->state->writes().end())
+        return std::optional<std::string>(w->second);
+  }
+  // Not in flight: committed (a group leaves inflight_ only after it is in the store).
+  return ledger_->state_reader_.Read(key);
+}
+
 std::vector<Result<Appended>> LedgerImpl::Append(std::span<const std::string> entries) {
   std::vector<Prepared> items(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) items[i].bytes = &entries[i];
@@ -169,9 +223,11 @@ std::vector<Result<Appended>> LedgerImpl::Append(std::span<const std::string> en
   w.items = &items;
   std::unique_lock lk(queue_mu_);
   writers_.push_back(&w);
-  w.cv.wait(lk, [&] { return w.done || writers_.front() == &w; });
+  w.cv.wait(lk, [&] { return w.done || (writers_.front() == &w && !sequencing_); });
   if (!w.done) {
-    // Leader: take the queue as it stands, up to the group limit.
+    sequencing_ = true;
+    // Leader: sequence the queue as it stands (up to the group limit), hand the group to
+    // the committer, and let the next writer lead while this group is being written.
     std::vector<Writer*> group;
     std::size_t n = 0;
     for (Writer* x : writers_) {
@@ -180,14 +236,11 @@ std::vector<Result<Appended>> LedgerImpl::Append(std::span<const std::string> en
       n += x->items->size();
     }
     lk.unlock();
-    CommitGroup(group);
+    Sequence(std::move(group));  // pops the group from writers_
     lk.lock();
-    for (Writer* x : group) {
-      writers_.pop_front();
-      x->done = true;
-      if (x != &w) x->cv.notify_one();
-    }
+    sequencing_ = false;
     if (!writers_.empty()) writers_.front()->cv.notify_one();
+    w.cv.wait(lk, [&] { return w.done; });
   }
   lk.unlock();
 
@@ -197,88 +250,143 @@ std::vector<Result<Appended>> LedgerImpl::Append(std::span<const std::string> en
   return out;
 }
 
-void LedgerImpl::CommitGroup(const std::vector<Writer*>& group) {
-  merkle::Frontier frontier;
-  std::string district;
-  {
-    std::lock_guard lk(tree_mu_);
-    frontier = frontier_;
+void LedgerImpl::Finish(const std::vector<Writer*>& group) {
+  std::lock_guard lk(queue_mu_);
+  for (Writer* x : group) {
+    x->done = true;
+    x->cv.notify_one();
   }
-  const std::uint64_t start = frontier.size();
-  auto T0 = std::chrono::steady_clock::now();
-  Overlay pending(&state_reader_, /*cache_reads=*/true);
+}
+
+void LedgerImpl::Sequence(std::vector<Writer*> group) {
+  {
+    std::lock_guard lk(queue_mu_);
+    for (std::size_t i = 0; i < group.size(); ++i) writers_.pop_front();
+  }
+  Status broken;
+  {
+    // Backpressure: a few groups in flight keep the disk and the cores busy; more would
+    // only grow memory and latency.
+    std::unique_lock lk(commit_mu_);
+    commit_cv_.wait(lk, [&] { return inflight_.size() < kMaxInflight || !broken_.ok(); });
+    broken = broken_;
+  }
+  if (!broken.ok()) {
+    for (Writer* w : group)
+      for (Prepared& p : *w->items) p.result.emplace(broken);
+    Finish(group);
+    return;
+  }
+  auto b = std::make_shared<PendingGroup>();
+  b->writers = std::move(group);
+  b->state = std::make_unique<Overlay>(&chain_reader_, /*cache_reads=*/true);
+  b->start = seq_frontier_.size();
+  ApplyGroup(b.get());
+  // Even a group with nothing new goes through the committer: a repeat of an entry that
+  // is still in flight may only be acknowledged once that entry is durable.
+  std::lock_guard lk(commit_mu_);
+  inflight_.push_back(std::move(b));
+  commit_cv_.notify_all();
+}
+
+void LedgerImpl::ApplyGroup(PendingGroup* b) {
   // Every write of the group, sorted by key before it enters the batch: the memtable's
   // skip list inserts ascending keys cheaply (it reuses its last position), and a group
   // otherwise interleaves entries, tree nodes and history at random.
   std::vector<std::pair<std::string, std::string>> writes;
   std::vector<merkle::NodeRef> nodes;
   const std::int64_t now = Now();
-  std::vector<Prepared*> accepted;
-  for (Writer* w : group) {
+  for (Writer* w : b->writers) {
     for (Prepared& p : *w->items) {
       if (!p.error.ok()) {
         p.result.emplace(p.error);
         continue;
       }
-      ApplyContext ctx{frontier.size(), p.leaf, true, now, options_.max_clock_skew_seconds};
-      auto applied = ApplyEntry(*p.decoded, ctx, &pending);
+      ApplyContext ctx{seq_frontier_.size(), p.leaf, true, now, options_.max_clock_skew_seconds};
+      auto applied = ApplyEntry(*p.decoded, ctx, b->state.get());
       if (!applied.ok()) {
         p.result.emplace(applied.status());
         continue;
       }
       p.result.emplace(Appended{applied->index, applied->duplicate});
       if (applied->duplicate) continue;
-      const std::uint64_t index = frontier.size();
-      writes.emplace_back(keys::Entry(index), *p.bytes);
+      const std::uint64_t index = seq_frontier_.size();
+      writes.emplace_back(keys::Entry(index), std::string(crypto::AsView(p.leaf)).append(*p.bytes));
       nodes.clear();
-      frontier.Append(p.leaf, &nodes);
+      seq_frontier_.Append(p.leaf, &nodes);
       for (const auto& node : nodes)
-        writes.emplace_back(keys::Node(node.level, node.index), crypto::AsView(node.hash));
-      for (const auto& posting : applied->postings) {
-        // The busiest system accounts move on nearly every entry; their history is the log.
-        if (IsSystemAccount(posting.account) && !posting.account.ends_with(".pool")) continue;
-        std::string delta;
-        keys::PutBE64(&delta, static_cast<std::uint64_t>(posting.delta));
-        writes.emplace_back(keys::History(posting.account, index), std::move(delta));
+        if (node.level > 0 && node.level % 8 == 0)
+          writes.emplace_back(keys::Node(node.level, node.index), crypto::AsView(node.hash));
+      if (auto* g = std::get_if<Genesis>(&p.decoded->body.kind)) {
+        b->district = p.decoded->body.district;
+        b->origin = g->origin;
       }
-      if (std::holds_alternative<Genesis>(p.decoded->body.kind)) district = p.decoded->body.district;
-      accepted.push_back(&p);
     }
   }
-  if (frontier.size() == start && pending.writes().empty()) return;  // nothing new (all refused or repeats)
-  for (const auto& [k, v] : pending.writes()) writes.emplace_back(k, v);
+  b->frontier = seq_frontier_;
+  for (const auto& [k, v] : b->state->writes()) writes.emplace_back(k, v);
   std::string size;
-  keys::PutBE64(&size, frontier.size());
+  keys::PutBE64(&size, seq_frontier_.size());
   writes.emplace_back(keys::kSize, std::move(size));
-  std::sort(writes.begin(), writes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  rocksdb::WriteBatch batch;
-  for (const auto& [k, v] : writes) batch.Put(k, v);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  auto T1 = std::chrono::steady_clock::now();
-  rocksdb::Status s = db_->Write(wo, &batch);
-  auto T2 = std::chrono::steady_clock::now();
-  static std::atomic<long> a{0}, w{0}, g{0}, n{0}; a += (T1-T0).count(); w += (T2-T1).count(); g++; n += frontier.size()-start;
-  if (g % 200 == 0) fprintf(stderr, "groups=%ld avg_entries=%ld apply_us/entry=%.1f write_us/group=%.0f\n", g.load(), n/g, a/1000.0/n, w/1000.0/g);
-  if (!s.ok()) {
-    // Nothing of the group is durable: every entry that was going in fails. Repeats of
-    // entries committed earlier are still true, so they keep their result.
-    const Status err = FromRocks(s, "committing a group");
-    for (Writer* w : group)
-      for (Prepared& p : *w->items)
-        if (p.result->ok() && (!p.result->value().duplicate || p.result->value().index >= start))
-          p.result.emplace(err);
-    return;
+  std::sort(writes.begin(), writes.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (const auto& [k, v] : writes) b->batch.Put(k, v);
+}
+
+void LedgerImpl::CommitLoop() {
+  for (;;) {
+    std::vector<std::shared_ptr<PendingGroup>> todo;
+    {
+      std::unique_lock lk(commit_mu_);
+      commit_cv_.wait(lk, [&] { return stopping_ || inflight_.size() > written_; });
+      if (inflight_.size() == written_) return;  // stopping, and nothing left to write
+      todo.assign(inflight_.begin() + written_, inflight_.end());
+      written_ = inflight_.size();
+    }
+    // The groups go to the WAL in sequence order; one sync at the end makes them all
+    // durable. None is acknowledged before that sync returns.
+    Status err = broken_status();
+    std::size_t last = todo.size();
+    for (std::size_t i = 0; i < todo.size(); ++i)
+      if (todo[i]->batch.Count() > 0) last = i;
+    for (std::size_t i = 0; i < todo.size() && err.ok(); ++i) {
+      if (todo[i]->batch.Count() == 0) continue;
+      rocksdb::WriteOptions wo;
+      wo.sync = i == last;
+      err = FromRocks(db_->Write(wo, &todo[i]->batch), "committing a group");
+    }
+    for (auto& b : todo) {
+      if (err.ok()) {
+        state_reader_.Committed(b->state->writes());
+        std::lock_guard lk(tree_mu_);
+        frontier_ = b->frontier;
+        if (!b->district.empty()) {
+          district_ = b->district;
+          origin_ = b->origin;
+        }
+      } else {
+        // Nothing of these groups is durable: every entry going in fails, and the ledger
+        // takes no more appends until it is reopened (later groups built on this state).
+        // Repeats of entries committed earlier are still true and keep their result.
+        for (Writer* w : b->writers)
+          for (Prepared& p : *w->items)
+            if (p.result->ok() && (!p.result->value().duplicate || p.result->value().index >= b->start))
+              p.result.emplace(err);
+      }
+    }
+    {
+      std::lock_guard lk(commit_mu_);
+      if (!err.ok() && broken_.ok()) broken_ = err;
+      inflight_.erase(inflight_.begin(), inflight_.begin() + todo.size());
+      written_ -= todo.size();
+      commit_cv_.notify_all();
+    }
+    for (auto& b : todo) Finish(b->writers);
   }
-  std::lock_guard lk(tree_mu_);
-  frontier_ = std::move(frontier);
-  if (!district.empty()) {
-    district_ = district;
-    timebank::state::LogInfo info;
-    if (auto raw = pending.Read(std::string(keys::kLogInfo)); raw.ok() && raw->has_value() &&
-                                                              info.ParseFromString(**raw))
-      origin_ = info.origin();
-  }
+}
+
+Status LedgerImpl::broken_status() {
+  std::lock_guard lk(commit_mu_);
+  return broken_;
 }
 
 }  // namespace ledger

@@ -1,20 +1,28 @@
 // ledger_impl.h — the RocksDB-backed Ledger (internal).
 //
-// Append path:  caller threads decode + verify signatures in parallel (thread pool)
-//            -> writers queue; the writer at the front leads a commit group
-//            -> the leader applies the rules in log order over an overlay, builds one
-//               WriteBatch (entries, tree nodes, history, state), writes it synced
-//            -> publishes the new size and tree edge, wakes the group.
-// While a leader syncs, the next batches verify and queue, so groups grow under load.
+// Append path, a pipeline:
+//   1. caller threads decode + verify signatures in parallel (thread pool);
+//   2. writers queue; the writer at the front leads: it applies the rules to the queued
+//      entries in log order over an overlay (reading through groups still in flight),
+//      builds one WriteBatch (entries, tree nodes, history, state) and hands it on;
+//      then the next writer leads;
+//   3. the committer thread writes the waiting groups in order with one sync, publishes
+//      the new tree head and wakes their writers.
+// So verifying, sequencing and syncing overlap, and groups grow under load.
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <condition_variable>
 #include <deque>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
 #include <string>
+#include <thread>
 
 #include "engine.h"
 #include "ledger/ledger.h"
@@ -23,14 +31,24 @@
 
 namespace ledger {
 
-// StateReader over the committed RocksDB state.
+// StateReader over the committed RocksDB state. Accounts, operators and the log's
+// facts and policy — the records nearly every entry reads — are also kept in memory
+// (about 100 bytes an account); entry references and holds are read from the store.
+// Threading: Read is safe from any thread; Committed is called by the committing leader.
 class DbStateReader : public StateReader {
  public:
   explicit DbStateReader(rocksdb::DB* db) : db_(db) {}
   Result<std::optional<std::string>> Read(const std::string& key) override;
+  // Called after `writes` are durable in the store.
+  void Committed(const std::map<std::string, std::string>& writes);
 
  private:
+  static bool Cached(std::string_view key) {
+    return key.starts_with("a:") || key.starts_with("o:") || key.starts_with("m:");
+  }
   rocksdb::DB* db_;
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, std::optional<std::string>> cache_;  // GUARDED_BY(mu_)
 };
 
 class LedgerImpl final : public Ledger {
@@ -49,7 +67,7 @@ class LedgerImpl final : public Ledger {
   Result<std::uint64_t> FindEntry(const EntryId& id) override;
   Result<AccountInfo> GetAccount(const std::string& account) override;
   Result<Minutes> Balance(const std::string& account) override;
-  Result<HistoryPage> History(const std::string& account, std::optional<std::uint64_t> after,
+  Result<HistoryPage> History(const std::string& account, std::optional<std::uint64_t> from,
                               std::size_t limit) override;
   Result<Policy> CurrentPolicy() override;
   Checkpoint CurrentCheckpoint() const override;
@@ -80,22 +98,64 @@ class LedgerImpl final : public Ledger {
     std::condition_variable cv;
   };
 
+  // Reads state through the groups still in flight (newest first), then the store.
+  class ChainReader : public StateReader {
+   public:
+    explicit ChainReader(LedgerImpl* ledger) : ledger_(ledger) {}
+    Result<std::optional<std::string>> Read(const std::string& key) override;
+
+   private:
+    LedgerImpl* ledger_;
+  };
+  // A group that is sequenced and on its way to disk.
+  struct PendingGroup {
+    std::vector<Writer*> writers;
+    std::unique_ptr<Overlay> state;  // its state writes; read-only once in flight
+    rocksdb::WriteBatch batch;
+    merkle::Frontier frontier;       // the tree once it is in
+    std::uint64_t start = 0;         // its first index
+    std::string district, origin;    // set by a genesis
+  };
+  static constexpr std::size_t kMaxInflight = 4;
+
   void Prepare(Prepared* p) const;
-  // Leader only: sequences, validates and commits every item of `group`.
-  void CommitGroup(const std::vector<Writer*>& group);
+  // Leader only: applies the rules to `group` in log order and queues it for the committer.
+  void Sequence(std::vector<Writer*> group);
+  void ApplyGroup(PendingGroup* b);
+  // The committer thread: writes queued groups in order, syncs, publishes, wakes writers.
+  void CommitLoop();
+  void Finish(const std::vector<Writer*>& group);
+  Status broken_status();
   std::int64_t Now() const;
   merkle::NodeReader Nodes();
+  // Any perfect subtree's hash: stored at tile levels, hashed up from them in between.
+  Result<Hash> ReadNode(int level, std::uint64_t index);
   Result<std::optional<std::string>> Get(const std::string& key);
 
   const Options options_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* private_cf_;
   DbStateReader state_reader_;
+  ChainReader chain_reader_;
   ThreadPool verify_pool_;
+
+  // Sequencer state: touched only by the current leader (leaders follow one another
+  // through writers_), so it needs no lock of its own.
+  merkle::Frontier seq_frontier_;
+
+  // Groups in flight, in sequence order; the first `written_` are being written.
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  std::deque<std::shared_ptr<PendingGroup>> inflight_;  // GUARDED_BY(commit_mu_)
+  std::size_t written_ = 0;                             // GUARDED_BY(commit_mu_)
+  Status broken_;                                       // GUARDED_BY(commit_mu_)
+  bool stopping_ = false;                               // GUARDED_BY(commit_mu_)
+  std::thread committer_;
 
   // Commit queue; the front writer leads.
   std::mutex queue_mu_;
-  std::deque<Writer*> writers_;
+  std::deque<Writer*> writers_;  // GUARDED_BY(queue_mu_)
+  bool sequencing_ = false;      // GUARDED_BY(queue_mu_): a leader is applying a group
 
   // Published tree state.
   mutable std::mutex tree_mu_;

@@ -27,8 +27,9 @@ Result<std::string> LedgerImpl::GetEntry(std::uint64_t index) {
     return Status(Code::kNotFound, fmt::format("entry {} is beyond the log's size {}", index, Size()));
   auto v = Get(keys::Entry(index));
   if (!v.ok()) return v.status();
-  if (!v->has_value()) return Status(Code::kCorruption, fmt::format("entry {} is missing", index));
-  return std::move(**v);
+  if (!v->has_value() || (*v)->size() < 32)
+    return Status(Code::kCorruption, fmt::format("entry {} is missing", index));
+  return (*v)->substr(32);
 }
 
 Result<std::uint64_t> LedgerImpl::FindEntry(const EntryId& id) {
@@ -69,25 +70,49 @@ Result<Minutes> LedgerImpl::Balance(const std::string& account) {
   return a->balance;
 }
 
-Result<HistoryPage> LedgerImpl::History(const std::string& account, std::optional<std::uint64_t> after,
+Result<HistoryPage> LedgerImpl::History(const std::string& account, std::optional<std::uint64_t> from,
                                         std::size_t limit) {
-  if (limit == 0 || limit > 10000)
-    return Status(Code::kInvalidArgument, "history page size must be 1..10000");
-  if (auto a = GetAccount(account); !a.ok()) return a.status();
-  const std::string prefix = keys::HistoryPrefix(account);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  it->Seek(after ? keys::History(account, *after + 1) : prefix);
+  if (limit == 0 || limit > 1000) return Status(Code::kInvalidArgument, "history page size must be 1..1000");
+  if (auto d = ParseAccountDistrict(account); !d.ok()) return d.status();
+  auto raw = Get(keys::Account(account));
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value())
+    return Status(Code::kUnknownAccount, fmt::format("account {} is not registered here", account));
+  timebank::state::Account a;
+  if (!a.ParseFromString(**raw)) return Status(Code::kCorruption, "account record does not parse");
+  // Walk the account's chain from its newest entry: entry -> its id -> its reference,
+  // whose posting for this account links the previous entry.
   HistoryPage page;
-  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  if (from && *from >= a.last_entry())
+    return Status(Code::kInvalidArgument, fmt::format("entry {} is not in the history of {}", *from, account));
+  for (std::uint64_t link = from ? *from + 1 : a.last_entry(); link != 0;) {
+    const std::uint64_t index = link - 1;
     if (page.items.size() == limit) {
-      page.next = page.items.back().index;
+      page.next = index;
       break;
     }
-    const auto k = it->key().ToStringView();
-    page.items.push_back({keys::GetBE64(k.substr(prefix.size())),
-                          static_cast<Minutes>(keys::GetBE64(it->value().ToStringView()))});
+    auto entry = GetEntry(index);
+    if (!entry.ok()) return entry.status();
+    auto decoded = DecodeEntry(*entry);
+    if (!decoded.ok()) return Status(Code::kCorruption, fmt::format("entry {}: {}", index, decoded.status().message()));
+    auto ref_raw = Get(keys::Ref(decoded->body.id));
+    if (!ref_raw.ok()) return ref_raw.status();
+    timebank::state::EntryRef ref;
+    if (!ref_raw->has_value() || !ref.ParseFromString(**ref_raw))
+      return Status(Code::kCorruption, fmt::format("entry {} has no reference record", index));
+    Minutes delta = 0;
+    std::optional<std::uint64_t> prev;
+    for (const auto& p : ref.postings())
+      if (p.account() == account) {
+        delta += p.delta();
+        if (!prev) prev = p.prev();
+      }
+    if (!prev)
+      return Status(page.items.empty() ? Code::kInvalidArgument : Code::kCorruption,
+                    fmt::format("entry {} is not in the history of {}", index, account));
+    link = *prev;
+    page.items.push_back({index, delta});
   }
-  if (!it->status().ok()) return Status(Code::kIoError, it->status().ToString());
   return page;
 }
 

@@ -76,8 +76,8 @@ struct HistoryItem {
   Minutes delta = 0;
 };
 struct HistoryPage {
-  std::vector<HistoryItem> items;      // ascending by index
-  std::optional<std::uint64_t> next;   // pass as `after` to get the next page
+  std::vector<HistoryItem> items;      // newest first (descending index)
+  std::optional<std::uint64_t> next;   // pass as `from` to get the next (older) page
 };
 
 // Summary of a full audit (see Audit()).
@@ -115,8 +115,10 @@ class Ledger {
 
   virtual Result<AccountInfo> GetAccount(const std::string& account) = 0;
   virtual Result<Minutes> Balance(const std::string& account) = 0;
-  // Up to `limit` history items with index > *after (from the start when after is empty).
-  virtual Result<HistoryPage> History(const std::string& account, std::optional<std::uint64_t> after,
+  // An account's entries, newest first, up to `limit` (1..1000) of them, starting at entry
+  // *from (an entry of this account, e.g. a page's `next`) or at the newest. Each item is
+  // one entry's net effect on the account. kInvalidArgument for a `from` not in its history.
+  virtual Result<HistoryPage> History(const std::string& account, std::optional<std::uint64_t> from,
                                       std::size_t limit) = 0;
   // The policy in force for the next entry (kNotFound before the genesis).
   virtual Result<Policy> CurrentPolicy() = 0;
