@@ -42,6 +42,7 @@ Result<AuditReport> LedgerImpl::Audit() {
   const std::uint64_t size = db_->Get(ro, keys::kSize, &size_bytes).ok() ? keys::GetBE64(size_bytes) : 0;
 
   MapState rebuilt;
+  Engine engine;
   merkle::Frontier frontier;
   std::vector<merkle::NodeRef> unused;
   // Signatures are checked in parallel a chunk at a time; the rules run in log order.
@@ -70,7 +71,7 @@ Result<AuditReport> LedgerImpl::Audit() {
       const Hash leaf = LeafHash(bytes[j]);
       Overlay overlay(&rebuilt);
       ApplyContext ctx{i, leaf, false, 0, 0};
-      auto applied = ApplyEntry(*entry, ctx, &overlay);
+      auto applied = engine.Apply(*entry, ctx, &overlay);
       if (!applied.ok())
         return Mismatch(fmt::format("entry {} is refused on replay: {}", i, applied.status().ToString()));
       if (applied->duplicate)

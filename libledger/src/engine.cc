@@ -59,11 +59,22 @@ std::string Serialize(const Msg& m) {
 
 Status Err(Code code, std::string message) { return Status(code, std::move(message)); }
 
+}  // namespace
+
+struct RuleCache {
+  std::string info_bytes;
+  st::LogInfo info;
+  std::string policy_bytes;
+  Policy policy;
+};
+
+namespace {
+
 // Validation and state changes of one entry, over a scratch overlay.
 class Rules {
  public:
-  Rules(const DecodedEntry& e, const ApplyContext& ctx, Overlay* scratch)
-      : e_(e), ctx_(ctx), s_(scratch) {}
+  Rules(const DecodedEntry& e, const ApplyContext& ctx, Overlay* scratch, RuleCache* cache)
+      : e_(e), ctx_(ctx), s_(scratch), cache_(cache) {}
 
   Result<Applied> Run();
 
@@ -106,13 +117,16 @@ class Rules {
   }
   Result<st::Hold> OpenHold(const EntryId& id);
 
-  std::string Sys(SystemAccount which) const { return SystemAccountId(info_.district(), which); }
+  std::string Sys(SystemAccount which) const { return SystemAccountId(info_->district(), which); }
+
+  Status LoadFacts(bool* has_genesis);
 
   const DecodedEntry& e_;
   const ApplyContext& ctx_;
   Overlay* s_;
-  st::LogInfo info_;
-  Policy policy_;
+  RuleCache* cache_;
+  const st::LogInfo* info_ = nullptr;  // valid once LoadFacts found the genesis
+  const Policy* policy_ = nullptr;
   std::vector<Posting> postings_;
   Minutes served_ = 0;
   std::string served_by_;
@@ -150,21 +164,16 @@ Result<Applied> Rules::Run() {
     return Err(Code::kClockSkew, fmt::format("entry time {} is {} s from the ledger's clock {}",
                                              b.time, b.time - ctx_.now, ctx_.now));
 
-  auto has_info = Load(std::string(keys::kLogInfo), &info_);
-  if (!has_info.ok()) return has_info.status();
+  bool has_genesis = false;
+  if (Status s = LoadFacts(&has_genesis); !s.ok()) return s;
   const bool is_genesis = std::holds_alternative<Genesis>(b.kind);
-  if (!*has_info && !is_genesis)
+  if (!has_genesis && !is_genesis)
     return Err(Code::kNoGenesis, "the log is empty: its first entry must be a genesis");
-  if (*has_info) {
+  if (has_genesis) {
     if (is_genesis) return Err(Code::kGenesisExists, "this log already has its genesis entry");
-    if (b.district != info_.district())
+    if (b.district != info_->district())
       return Err(Code::kWrongDistrict, fmt::format("entry is for district {}, this log is {}",
-                                                   b.district, info_.district()));
-    pb::Policy p;
-    auto has_policy = Load(std::string(keys::kPolicy), &p);
-    if (!has_policy.ok()) return has_policy.status();
-    if (!*has_policy) return Err(Code::kCorruption, "the log has no policy record");
-    policy_ = PolicyFromProto(p);
+                                                   b.district, info_->district()));
   }
 
   Status st = std::visit([this](const auto& k) { return Apply(k); }, b.kind);
@@ -188,15 +197,39 @@ Result<Applied> Rules::Run() {
   return applied;
 }
 
+// The log's facts and policy, decoded only when their stored bytes changed.
+Status Rules::LoadFacts(bool* has_genesis) {
+  auto info = s_->Read(std::string(keys::kLogInfo));
+  if (!info.ok()) return info.status();
+  *has_genesis = info->has_value();
+  if (!*has_genesis) return Status::Ok();
+  if (**info != cache_->info_bytes) {
+    if (!cache_->info.ParseFromString(**info)) return Err(Code::kCorruption, "log info does not parse");
+    cache_->info_bytes = **info;
+  }
+  info_ = &cache_->info;
+  auto policy = s_->Read(std::string(keys::kPolicy));
+  if (!policy.ok()) return policy.status();
+  if (!policy->has_value()) return Err(Code::kCorruption, "the log has no policy record");
+  if (**policy != cache_->policy_bytes) {
+    pb::Policy p;
+    if (!p.ParseFromString(**policy)) return Err(Code::kCorruption, "policy record does not parse");
+    cache_->policy = PolicyFromProto(p);
+    cache_->policy_bytes = **policy;
+  }
+  policy_ = &cache_->policy;
+  return Status::Ok();
+}
+
 Status Rules::CheckSigner(Role role, bool log_key_allowed) {
   const PublicKey& k = e_.signatures.front().key;
-  if (keys::View(k) == info_.root_key()) return Status::Ok();
-  if (log_key_allowed && keys::View(k) == info_.log_key()) return Status::Ok();
+  if (keys::View(k) == info_->root_key()) return Status::Ok();
+  if (log_key_allowed && keys::View(k) == info_->log_key()) return Status::Ok();
   st::Operator op;
   auto found = Load(keys::Operator(k), &op);
   if (!found.ok()) return found.status();
   auto who = [&] { return ToHex(k).substr(0, 16); };
-  if (!*found) return Err(Code::kUnknownKey, fmt::format("key {}… is not an operator of district {}", who(), info_.district()));
+  if (!*found) return Err(Code::kUnknownKey, fmt::format("key {}… is not an operator of district {}", who(), info_->district()));
   if (op.revoked()) return Err(Code::kUnknownKey, fmt::format("operator key {}… was revoked", who()));
   if (!(op.roles() & RoleBit(role)))
     return Err(Code::kUnauthorized, fmt::format("operator {}… ('{}') lacks the {} role for a {} entry",
@@ -205,7 +238,7 @@ Status Rules::CheckSigner(Role role, bool log_key_allowed) {
 }
 
 Status Rules::CheckOwnerSigned(const st::Account& a, std::string_view account) {
-  if (!policy_.owner_signs_debits || a.owner_key().empty()) return Status::Ok();
+  if (!policy_->owner_signs_debits || a.owner_key().empty()) return Status::Ok();
   for (const auto& s : e_.signatures)
     if (keys::View(s.key) == a.owner_key()) return Status::Ok();
   return Err(Code::kOwnerSignatureRequired,
@@ -215,10 +248,10 @@ Status Rules::CheckOwnerSigned(const st::Account& a, std::string_view account) {
 Result<st::Account> Rules::LocalAccount(const std::string& account, std::string_view what) {
   auto district = ParseAccountDistrict(account);
   if (!district.ok()) return Err(Code::kBadAccountNumber, fmt::format("{}: {}", what, district.status().message()));
-  if (*district != info_.district())
+  if (*district != info_->district())
     return Err(Code::kNotHomeDistrict,
                fmt::format("{} {} belongs to district {}; this log is {} (cross-district entries need federation)",
-                           what, account, *district, info_.district()));
+                           what, account, *district, info_->district()));
   st::Account a;
   auto found = Load(keys::Account(account), &a);
   if (!found.ok()) return found.status();
@@ -258,7 +291,7 @@ Status Rules::CheckMinutes(Minutes m, std::string_view what) const {
 }
 
 std::int64_t Rules::LocalDay() const {
-  return FloorDiv(e_.body.time + std::int64_t{policy_.utc_offset_minutes} * 60, 86400);
+  return FloorDiv(e_.body.time + std::int64_t{policy_->utc_offset_minutes} * 60, 86400);
 }
 int Rules::LocalYear() const { return YearOfDay(LocalDay()); }
 
@@ -267,8 +300,8 @@ Status Rules::CreditWithCap(const std::string& account, Minutes amount) {
   auto found = Load(keys::Account(account), &a);
   if (!found.ok()) return found.status();
   Minutes keep = amount;
-  if (policy_.balance_cap > 0 && a.kind() == kPersonAcct && a.balance() + amount > policy_.balance_cap)
-    keep = std::max<Minutes>(0, policy_.balance_cap - a.balance());
+  if (policy_->balance_cap > 0 && a.kind() == kPersonAcct && a.balance() + amount > policy_->balance_cap)
+    keep = std::max<Minutes>(0, policy_->balance_cap - a.balance());
   if (Status s = Post(account, keep); !s.ok()) return s;
   return Post(Sys(SystemAccount::kPool), amount - keep);  // overflow is donated (公益池)
 }
@@ -280,18 +313,18 @@ Status Rules::CheckRedeemer(const st::Account& a, std::string_view account, Minu
     return Err(Code::kAccountKindRestricted, fmt::format("system account {} cannot redeem", account));
   if (Status s = CheckMinutes(minutes, "redeemed minutes"); !s.ok()) return s;
   if (Status s = CheckOwnerSigned(a, account); !s.ok()) return s;
-  std::uint32_t min_age = policy_.min_age_redeem;
-  if (a.hardship() && policy_.min_age_redeem_hardship > 0) min_age = policy_.min_age_redeem_hardship;
+  std::uint32_t min_age = policy_->min_age_redeem;
+  if (a.hardship() && policy_->min_age_redeem_hardship > 0) min_age = policy_->min_age_redeem_hardship;
   const int age = LocalYear() - static_cast<int>(a.birth_year());
   if (min_age > 0 && age < static_cast<int>(min_age))
     return Err(Code::kTooYoungToRedeem,
                fmt::format("account {} holder is {}; policy v{} redeems from age {}", account, age,
-                           policy_.version, min_age));
-  if (policy_.min_served_to_redeem > 0 && !a.hardship() && a.served() < policy_.min_served_to_redeem)
+                           policy_->version, min_age));
+  if (policy_->min_served_to_redeem > 0 && !a.hardship() && a.served() < policy_->min_served_to_redeem)
     return Err(Code::kBelowRedeemThreshold,
                fmt::format("account {} has served {}; policy v{} requires {} served before redeeming",
-                           account, FormatHours(a.served()), policy_.version,
-                           FormatHours(policy_.min_served_to_redeem)));
+                           account, FormatHours(a.served()), policy_->version,
+                           FormatHours(policy_->min_served_to_redeem)));
   if (a.balance() < minutes)
     return Err(Code::kInsufficientBalance, fmt::format("account {} has {}, needs {}", account,
                                                        FormatHours(a.balance()), FormatHours(minutes)));
@@ -330,26 +363,27 @@ Status Rules::Apply(const Genesis& g) {
     return Err(Code::kMalformedEntry, "genesis needs a name and an origin without spaces, '+' or newlines");
   if (g.policy.version != 1) return Err(Code::kPolicyVersion, "the genesis policy must be version 1");
   if (Status s = ValidatePolicy(g.policy); !s.ok()) return s;
-  info_.set_district(e_.body.district);
-  info_.set_name(g.name);
-  info_.set_city(g.city);
-  info_.set_root_key(std::string(keys::View(g.root_key)));
-  info_.set_log_key(std::string(keys::View(g.log_key)));
-  info_.set_origin(g.origin);
-  Store(std::string(keys::kLogInfo), info_);
+  st::LogInfo info;
+  info.set_district(e_.body.district);
+  info.set_name(g.name);
+  info.set_city(g.city);
+  info.set_root_key(std::string(keys::View(g.root_key)));
+  info.set_log_key(std::string(keys::View(g.log_key)));
+  info.set_origin(g.origin);
+  Store(std::string(keys::kLogInfo), info);
   pb::Body parsed;
   parsed.ParseFromString(e_.body_bytes);
   s_->Put(std::string(keys::kPolicy), Serialize(parsed.genesis().policy()));
   st::Account sys;
   sys.set_kind(kSystemAcct);
   for (auto which : {SystemAccount::kIssuance, SystemAccount::kPool, SystemAccount::kHeld, SystemAccount::kRedeemed})
-    Store(keys::Account(Sys(which)), sys);
+    Store(keys::Account(SystemAccountId(e_.body.district, which)), sys);
   return Status::Ok();
 }
 
 Status Rules::Apply(const Grant& g) {
   if (Status s = CheckSigner(Role::kAdmin); !s.ok()) return s;
-  if (keys::View(g.key) == info_.root_key())
+  if (keys::View(g.key) == info_->root_key())
     return Err(Code::kInvalidArgument, "the root key already holds every role");
   if (g.roles.empty()) return Err(Code::kMalformedEntry, "a grant must name at least one role");
   st::Operator op;
@@ -361,7 +395,7 @@ Status Rules::Apply(const Grant& g) {
 
 Status Rules::Apply(const Revoke& r) {
   if (Status s = CheckSigner(Role::kAdmin); !s.ok()) return s;
-  if (keys::View(r.key) == info_.root_key())
+  if (keys::View(r.key) == info_->root_key())
     return Err(Code::kCannotRevokeRoot, "the district root key cannot be revoked");
   st::Operator op;
   auto found = Load(keys::Operator(r.key), &op);
@@ -375,9 +409,9 @@ Status Rules::Apply(const Revoke& r) {
 
 Status Rules::Apply(const Policy& p) {
   if (Status s = CheckSigner(Role::kAdmin); !s.ok()) return s;
-  if (p.version != policy_.version + 1)
+  if (p.version != policy_->version + 1)
     return Err(Code::kPolicyVersion,
-               fmt::format("policy version {} is not the next one (current is {})", p.version, policy_.version));
+               fmt::format("policy version {} is not the next one (current is {})", p.version, policy_->version));
   if (Status s = ValidatePolicy(p); !s.ok()) return s;
   pb::Body parsed;
   parsed.ParseFromString(e_.body_bytes);
@@ -391,9 +425,9 @@ Status Rules::Apply(const Open& o) {
     return Err(Code::kBadAccountNumber, "system accounts are created by the genesis, not opened");
   auto district = ParseAccountDistrict(o.account);
   if (!district.ok()) return district.status();
-  if (*district != info_.district())
+  if (*district != info_->district())
     return Err(Code::kNotHomeDistrict, fmt::format("account {} has district {} but this log is {}",
-                                                   o.account, *district, info_.district()));
+                                                   o.account, *district, info_->district()));
   st::Account a;
   auto found = Load(keys::Account(o.account), &a);
   if (!found.ok()) return found.status();
@@ -415,24 +449,24 @@ Status Rules::Apply(const Open& o) {
   a.set_community(o.community);
   a.set_commitment(std::string(keys::View(o.commitment)));
   Store(keys::Account(o.account), a);
-  if (policy_.starter_grant > 0 && o.kind == AccountKind::kPerson) {
-    if (Status s = Post(Sys(SystemAccount::kIssuance), -policy_.starter_grant); !s.ok()) return s;
-    return Post(o.account, policy_.starter_grant);
+  if (policy_->starter_grant > 0 && o.kind == AccountKind::kPerson) {
+    if (Status s = Post(Sys(SystemAccount::kIssuance), -policy_->starter_grant); !s.ok()) return s;
+    return Post(o.account, policy_->starter_grant);
   }
   return Status::Ok();
 }
 
 Status Rules::Apply(const Deposit& d) {
   if (Status s = CheckSigner(Role::kRecorder); !s.ok()) return s;
-  auto rate = std::find_if(policy_.services.begin(), policy_.services.end(),
+  auto rate = std::find_if(policy_->services.begin(), policy_->services.end(),
                            [&](const ServiceRate& r) { return r.category == d.category; });
-  if (rate == policy_.services.end())
+  if (rate == policy_->services.end())
     return Err(Code::kUnknownService,
-               fmt::format("service '{}' is not in the catalogue of policy v{}", d.category, policy_.version));
+               fmt::format("service '{}' is not in the catalogue of policy v{}", d.category, policy_->version));
   if (Status s = CheckMinutes(d.minutes, "served minutes"); !s.ok()) return s;
-  if (policy_.max_entry_minutes > 0 && d.minutes > policy_.max_entry_minutes)
+  if (policy_->max_entry_minutes > 0 && d.minutes > policy_->max_entry_minutes)
     return Err(Code::kInvalidAmount, fmt::format("{} exceeds the largest single service of {}",
-                                                 FormatHours(d.minutes), FormatHours(policy_.max_entry_minutes)));
+                                                 FormatHours(d.minutes), FormatHours(policy_->max_entry_minutes)));
   auto a = LocalAccount(d.volunteer, "volunteer");
   if (!a.ok()) return a.status();
   if (a->kind() == kSystemAcct)
@@ -443,17 +477,17 @@ Status Rules::Apply(const Deposit& d) {
     if (d.beneficiary == d.volunteer) return Err(Code::kSameAccount, "a volunteer cannot serve themself");
   }
   const int age = LocalYear() - static_cast<int>(a->birth_year());
-  if (a->kind() == kPersonAcct && policy_.min_age_serve > 0 && age < static_cast<int>(policy_.min_age_serve))
+  if (a->kind() == kPersonAcct && policy_->min_age_serve > 0 && age < static_cast<int>(policy_->min_age_serve))
     return Err(Code::kTooYoungToServe, fmt::format("volunteer {} is {}; policy v{} credits service from age {}",
-                                                   d.volunteer, age, policy_.version, policy_.min_age_serve));
+                                                   d.volunteer, age, policy_->version, policy_->min_age_serve));
   const Minutes credit = d.minutes * static_cast<Minutes>(rate->rate_permille) / 1000;
   if (credit <= 0) return Err(Code::kInvalidAmount, "the service is too short to earn a minute");
   const std::int64_t day = LocalDay();
   const Minutes today = a->earn_day() == day ? a->earned_today() : 0;
-  if (policy_.daily_earn_cap > 0 && today + credit > policy_.daily_earn_cap)
+  if (policy_->daily_earn_cap > 0 && today + credit > policy_->daily_earn_cap)
     return Err(Code::kDailyCapExceeded,
                fmt::format("volunteer {} has earned {} today; policy v{} caps a day at {}", d.volunteer,
-                           FormatHours(today), policy_.version, FormatHours(policy_.daily_earn_cap)));
+                           FormatHours(today), policy_->version, FormatHours(policy_->daily_earn_cap)));
   a->set_earn_day(day);
   a->set_earned_today(today + credit);
   a->set_served(a->served() + d.minutes);
@@ -479,10 +513,10 @@ Status Rules::Apply(const Hold& h) {
   if (!a.ok()) return a.status();
   if (Status s = CheckRedeemer(*a, h.account, h.minutes); !s.ok()) return s;
   const std::int64_t timeout = h.expires_at - e_.body.time;
-  if (timeout <= 0 || (policy_.max_hold_seconds > 0 && timeout > policy_.max_hold_seconds))
+  if (timeout <= 0 || (policy_->max_hold_seconds > 0 && timeout > policy_->max_hold_seconds))
     return Err(Code::kInvalidArgument,
                fmt::format("a hold must expire after it is made and within {} s; this one is {} s",
-                           policy_.max_hold_seconds, timeout));
+                           policy_->max_hold_seconds, timeout));
   st::Hold hold;
   hold.set_account(h.account);
   hold.set_minutes(h.minutes);
@@ -561,12 +595,12 @@ Status Rules::Apply(const Transfer& t) {
     if (!to.ok()) return to.status();
     if (to->kind() != kPersonAcct)
       return Err(Code::kAccountKindRestricted, fmt::format("pool grants go to people; {} is not a person's account", t.to));
-    if (policy_.pool_min_need > 0 && to->need() < policy_.pool_min_need)
+    if (policy_->pool_min_need > 0 && to->need() < policy_->pool_min_need)
       return Err(Code::kPoolNotEligible, fmt::format("account {} has need level {}; policy v{} grants from level {}",
-                                                     t.to, to->need(), policy_.version, policy_.pool_min_need));
-    if (policy_.balance_cap > 0 && to->balance() + t.minutes > policy_.balance_cap)
+                                                     t.to, to->need(), policy_->version, policy_->pool_min_need));
+    if (policy_->balance_cap > 0 && to->balance() + t.minutes > policy_->balance_cap)
       return Err(Code::kBalanceCapReached, fmt::format("the grant would take {} above the cap of {}", t.to,
-                                                       FormatHours(policy_.balance_cap)));
+                                                       FormatHours(policy_->balance_cap)));
     if (Status s = Post(Sys(SystemAccount::kPool), -t.minutes); !s.ok()) return s;
     return Post(t.to, t.minutes);
   }
@@ -585,9 +619,9 @@ Status Rules::Apply(const Transfer& t) {
   if (from->kind() == kGroupAcct)
     return Err(Code::kAccountKindRestricted, fmt::format("group account {} may only donate its hours", t.from));
   if (t.to == t.from) return Err(Code::kSameAccount, "an account cannot give hours to itself");
-  if (!GiftAllowed(policy_.gift_scope, t.relation))
+  if (!GiftAllowed(policy_->gift_scope, t.relation))
     return Err(Code::kGiftNotAllowed, fmt::format("policy v{} does not allow gifts with relation {}",
-                                                  policy_.version, static_cast<int>(t.relation)));
+                                                  policy_->version, static_cast<int>(t.relation)));
   auto to = LocalAccount(t.to, "receiver");
   if (!to.ok()) return to.status();
   if (to->kind() != kPersonAcct)
@@ -631,10 +665,13 @@ Status Rules::Apply(const Reverse& r) {
 
 }  // namespace
 
-Result<Applied> ApplyEntry(const DecodedEntry& entry, const ApplyContext& ctx, Overlay* state) {
+Engine::Engine() : cache_(std::make_unique<RuleCache>()) {}
+Engine::~Engine() = default;
+
+Result<Applied> Engine::Apply(const DecodedEntry& entry, const ApplyContext& ctx, Overlay* state) {
   if (entry.signatures.empty()) return Err(Code::kMissingSignature, "entry carries no signature");
   Overlay scratch(state);
-  Rules rules(entry, ctx, &scratch);
+  Rules rules(entry, ctx, &scratch, cache_.get());
   auto applied = rules.Run();
   if (applied.ok()) scratch.MergeInto(state);
   return applied;

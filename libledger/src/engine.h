@@ -8,7 +8,8 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <memory>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,14 +37,14 @@ class Overlay : public StateReader {
   void Put(const std::string& key, std::string value) { writes_[key] = std::move(value); }
   // Moves this overlay's writes into `parent` (which must be the base it reads through).
   void MergeInto(Overlay* parent);
-  const std::map<std::string, std::string>& writes() const { return writes_; }
+  const std::unordered_map<std::string, std::string>& writes() const { return writes_; }
   void Clear() { writes_.clear(); }
 
  private:
   StateReader* base_;
   bool cache_reads_;
-  std::map<std::string, std::string> writes_;
-  std::map<std::string, std::optional<std::string>, std::less<>> cache_;
+  std::unordered_map<std::string, std::string> writes_;
+  std::unordered_map<std::string, std::optional<std::string>> cache_;
 };
 
 struct Posting {
@@ -67,9 +68,21 @@ struct ApplyContext {
   std::int64_t max_clock_skew = 0;   // seconds; 0 = no check
 };
 
-// Validates `entry` against `state` and, when it is valid, writes its state changes into
-// `state`. On error nothing is written. Signatures must already have been verified
-// (DecodeAndVerifyEntry); this checks who signed, and every rule.
-Result<Applied> ApplyEntry(const DecodedEntry& entry, const ApplyContext& ctx, Overlay* state);
+struct RuleCache;
+
+// Applies entries one after another. Keeps the decoded log facts and policy between
+// entries while their stored bytes are unchanged, so a busy log decodes them rarely.
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+  // Validates `entry` against `state` and, when it is valid, writes its state changes
+  // into `state`. On error nothing is written. Signatures must already have been
+  // verified (DecodeAndVerifyEntry); this checks who signed, and every rule.
+  Result<Applied> Apply(const DecodedEntry& entry, const ApplyContext& ctx, Overlay* state);
+
+ private:
+  std::unique_ptr<RuleCache> cache_;
+};
 
 }  // namespace ledger

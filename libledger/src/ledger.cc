@@ -93,7 +93,7 @@ Result<std::optional<std::string>> DbStateReader::Read(const std::string& key) {
   return out;
 }
 
-void DbStateReader::Committed(const std::map<std::string, std::string>& writes) {
+void DbStateReader::Committed(const std::unordered_map<std::string, std::string>& writes) {
   std::unique_lock lk(mu_);
   for (const auto& [k, v] : writes)
     if (Cached(k)) cache_[k] = v;
@@ -290,9 +290,8 @@ void LedgerImpl::Sequence(std::vector<Writer*> group) {
 }
 
 void LedgerImpl::ApplyGroup(PendingGroup* b) {
-  // Every write of the group, sorted by key before it enters the batch: the memtable's
-  // skip list inserts ascending keys cheaply (it reuses its last position), and a group
-  // otherwise interleaves entries, tree nodes and history at random.
+  // The other writes of the group are sorted by key before they enter the batch: the
+  // memtable's skip list inserts ascending keys cheaply (it reuses its last position).
   std::vector<std::pair<std::string, std::string>> writes;
   std::vector<merkle::NodeRef> nodes;
   const std::int64_t now = Now();
@@ -303,7 +302,7 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
         continue;
       }
       ApplyContext ctx{seq_frontier_.size(), p.leaf, true, now, options_.max_clock_skew_seconds};
-      auto applied = ApplyEntry(*p.decoded, ctx, b->state.get());
+      auto applied = engine_.Apply(*p.decoded, ctx, b->state.get());
       if (!applied.ok()) {
         p.result.emplace(applied.status());
         continue;
@@ -311,7 +310,10 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
       p.result.emplace(Appended{applied->index, applied->duplicate});
       if (applied->duplicate) continue;
       const std::uint64_t index = seq_frontier_.size();
-      writes.emplace_back(keys::Entry(index), std::string(crypto::AsView(p.leaf)).append(*p.bytes));
+      // Entries go straight in, in index order; leaf hash and bytes without a copy.
+      const std::string key = keys::Entry(index);
+      const rocksdb::Slice k(key), parts[2] = {crypto::AsView(p.leaf), *p.bytes};
+      b->batch.Put(rocksdb::SliceParts(&k, 1), rocksdb::SliceParts(parts, 2));
       nodes.clear();
       seq_frontier_.Append(p.leaf, &nodes);
       for (const auto& node : nodes)

@@ -40,7 +40,7 @@ class DbStateReader : public StateReader {
   explicit DbStateReader(rocksdb::DB* db) : db_(db) {}
   Result<std::optional<std::string>> Read(const std::string& key) override;
   // Called after `writes` are durable in the store.
-  void Committed(const std::map<std::string, std::string>& writes);
+  void Committed(const std::unordered_map<std::string, std::string>& writes);
 
  private:
   static bool Cached(std::string_view key) {
@@ -142,6 +142,7 @@ class LedgerImpl final : public Ledger {
   // Sequencer state: touched only by the current leader (leaders follow one another
   // through writers_), so it needs no lock of its own.
   merkle::Frontier seq_frontier_;
+  Engine engine_;
 
   // Groups in flight, in sequence order; the first `written_` are being written.
   std::mutex commit_mu_;
