@@ -6,7 +6,7 @@ BUILD=${BUILD_DIR:-$ROOT/build}
 
 # Debian 12 packages the project builds and tests with. Nothing is downloaded otherwise.
 PACKAGES=(build-essential cmake ninja-build pkg-config
-  librocksdb-dev libsodium-dev libprotobuf-dev protobuf-compiler
+  librocksdb-dev libsodium-dev libssl-dev libprotobuf-dev protobuf-compiler
   libfmt-dev libcli11-dev doctest-dev)
 
 install_deps() {
