@@ -398,3 +398,91 @@ TEST_CASE("history: an account's entries newest first, in pages") {
   CHECK(d.ledger().History(v, std::nullopt, 0).code() == Code::kInvalidArgument);
   CHECK(d.ledger().History(d.NextAccountNumber(), std::nullopt, 3).code() == Code::kUnknownAccount);
 }
+
+TEST_CASE("more rules: largest service, hardship exemptions, starter grant, federation kinds") {
+  TempDir dir;
+  Policy p = DefaultPolicy();
+  p.max_entry_minutes = 8 * 60;
+  p.min_age_redeem = 65;             // Shanghai: 65+, or 60+ in hardship
+  p.min_age_redeem_hardship = 60;
+  p.min_served_to_redeem = 100 * 60;  // Guangzhou: 100 h served first
+  p.starter_grant = 5 * 60;           // Hangzhou Xihu: 5 coins on registration
+  District d(dir.path(), "510104", p);
+  const auto v = d.OpenPerson(1990);
+  CHECK(d.BalanceOf(v) == 300);  // the starter grant
+  CHECK(d.BalanceOf(d.Issuance()) == -300);
+
+  ExpectRefused(d, Code::kInvalidAmount, Serve(v, 8 * 60 + 1), nullptr, {v});
+  CHECK(d.Submit(Serve(v, 8 * 60)).ok());
+
+  const auto hardship62 = d.OpenPerson(1964, 0, /*hardship=*/true);
+  const auto plain62 = d.OpenPerson(1964);
+  // The plain 62-year-old is below 65; the one in hardship may redeem, and is exempt
+  // from the hours-served threshold.
+  ExpectRefused(d, Code::kTooYoungToRedeem, Redeem{plain62, 60, "meals", ""}, nullptr, {plain62});
+  CHECK(d.Submit(Redeem{hardship62, 60, "meals", ""}).ok());
+  CHECK(d.BalanceOf(hardship62) == 240);
+
+  ExpectRefused(d, Code::kUnimplemented, Sync{"510105", 10, Hash{}}, &d.root);
+  ExpectRefused(d, Code::kUnimplemented, Migrate{v, "510105"}, &d.root, {v});
+  ExpectRefused(d, Code::kBadAccountNumber, Open{d.Pool()}, nullptr);
+  Open wrong_district{MakeAccountNumber("510105", 7).value(), AccountKind::kPerson, 1990};
+  wrong_district.commitment = RealNameCommitment({"a", "b", "c"}, "s");
+  ExpectRefused(d, Code::kNotHomeDistrict, wrong_district);
+  ExpectRefused(d, Code::kInvalidArgument, Grant{d.root.public_key(), {Role::kAdmin}, "x"}, &d.root);
+  ExpectRefused(d, Code::kMalformedEntry, Grant{KeyFromByte(50).public_key(), {}, "no roles"}, &d.root);
+}
+
+TEST_CASE("the real-name record stays private and must match the commitment") {
+  TempDir dir;
+  District d(dir.path());
+  Open o{d.NextAccountNumber(), AccountKind::kPerson, 1950};
+  const RealNameRecord record{"张秀英", "510104195001011234", "13800000000"};
+  o.commitment = RealNameCommitment(record, "salt-1");
+  REQUIRE(d.Submit(o).ok());
+  CHECK(d.ledger().GetRealName(o.account).code() == Code::kNotFound);
+  CHECK(d.ledger().PutRealName(o.account, record, "salt-2").code() == Code::kInvalidArgument);
+  CHECK(d.ledger().PutRealName(o.account, {"张秀英", "510104195001011235", "13800000000"}, "salt-1").code() ==
+        Code::kInvalidArgument);
+  REQUIRE(d.ledger().PutRealName(o.account, record, "salt-1").ok());
+  auto back = d.ledger().GetRealName(o.account);
+  REQUIRE(back.ok());
+  CHECK(back->name == record.name);
+  CHECK(back->id_number == record.id_number);
+  // Nothing of it is in the log.
+  for (std::uint64_t i = 0; i < d.ledger().Size(); ++i) {
+    auto e = d.ledger().GetEntry(i);
+    REQUIRE(e.ok());
+    CHECK(e->find(record.id_number) == std::string::npos);
+    CHECK(e->find(record.name) == std::string::npos);
+    CHECK(e->find(record.phone) == std::string::npos);
+  }
+  d.Reopen();
+  CHECK(d.ledger().GetRealName(o.account)->phone == record.phone);
+}
+
+TEST_CASE("reopening costs no replay and keeps the head; a second process is locked out") {
+  TempDir dir;
+  Checkpoint head;
+  {
+    District d(dir.path());
+    const auto v = d.OpenPerson(1990);
+    for (int i = 0; i < 300; ++i) REQUIRE(d.Submit(Serve(v, 1)).ok());
+    head = d.ledger().CurrentCheckpoint();
+    Options o;
+    o.log_key = d.log_key;
+    auto second = Ledger::Open(o, dir.path());  // the same data directory, still open
+    CHECK(second.code() == Code::kIoError);
+  }
+  District d(dir.path());
+  CHECK(d.ledger().CurrentCheckpoint().size == head.size);
+  CHECK(d.ledger().CurrentCheckpoint().root == head.root);
+  auto root = d.ledger().RootAt(head.size);
+  REQUIRE(root.ok());
+  CHECK(*root == head.root);
+  // A wrong log key is refused at open.
+  Options wrong;
+  wrong.log_key = std::make_shared<SigningKey>(KeyFromByte(99));
+  d.Close();
+  CHECK(Ledger::Open(wrong, dir.path()).code() == Code::kInvalidArgument);
+}

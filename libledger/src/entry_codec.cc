@@ -267,6 +267,23 @@ Result<EntryKind> KindFromProto(const pb::Body& b) {
   return Malformed("body has no entry kind");
 }
 
+bool HasUnknownFields(const google::protobuf::Message& m) {
+  const auto* r = m.GetReflection();
+  if (!r->GetUnknownFields(m).empty()) return true;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < r->FieldSize(m, f); ++i)
+        if (HasUnknownFields(r->GetRepeatedMessage(m, f, i))) return true;
+    } else if (HasUnknownFields(r->GetMessage(m, f))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view RoleName(Role role) {
@@ -330,8 +347,14 @@ Result<DecodedEntry> DecodeEntry(std::string_view entry_bytes) {
   pb::Entry e;
   if (entry_bytes.empty() || !e.ParseFromArray(entry_bytes.data(), static_cast<int>(entry_bytes.size())))
     return Malformed("entry bytes are not a timebank.v1.Entry");
+  // The wrapper is not signed, so it must be the one canonical encoding of its contents:
+  // otherwise the same signed body could travel in many different entries.
+  if (e.SerializeAsString() != entry_bytes)
+    return Malformed("entry is not canonically encoded (field order, unknown or repeated fields)");
   pb::Body b;
   if (!b.ParseFromString(e.body())) return Malformed("entry body is not a timebank.v1.Body");
+  // A field this version does not know could carry a rule it would not apply.
+  if (HasUnknownFields(b)) return Malformed("entry body has fields unknown to format v1");
   DecodedEntry out;
   if (!Fixed(b.id(), &out.body.id)) return Malformed("body.id must be 16 bytes");
   if (!IsDistrictCode(b.district())) return Malformed("body.district must be 6 digits");

@@ -31,8 +31,9 @@ rocksdb::Options DbOptions(const Options& o) {
   opt.create_if_missing = o.create_if_missing;
   opt.create_missing_column_families = true;
   opt.IncreaseParallelism(2);
-  opt.write_buffer_size = (getenv("TB_WB") ? atoi(getenv("TB_WB")) : 16u) << 20;
-  if (getenv("TB_NOCOMP")) opt.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression, rocksdb::kLZ4Compression};
+  // Small memtables: inserting random keys (entry ids, accounts) into a shallower skip
+  // list is cheaper, and the append path pays for every insert (measured: 4 MiB beat 64).
+  opt.write_buffer_size = 8u << 20;
   opt.max_total_wal_size = 256u << 20;
   opt.compression = rocksdb::kLZ4Compression;
   // Most lookups of new entry ids miss; a memtable bloom filter answers them cheaply.
@@ -268,7 +269,7 @@ void LedgerImpl::Sequence(std::vector<Writer*> group) {
     // Backpressure: a few groups in flight keep the disk and the cores busy; more would
     // only grow memory and latency.
     std::unique_lock lk(commit_mu_);
-    commit_cv_.wait(lk, [&] { return inflight_.size() < (getenv("TB_INF") ? (size_t)atoi(getenv("TB_INF")) : kMaxInflight) || !broken_.ok(); });
+    commit_cv_.wait(lk, [&] { return inflight_.size() < kMaxInflight || !broken_.ok(); });
     broken = broken_;
   }
   if (!broken.ok()) {
