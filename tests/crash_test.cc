@@ -81,9 +81,14 @@ TEST_CASE("entries acknowledged before kill -9 survive it") {
   int rounds_with_progress = 0;
   for (int round = 0; round < 25; ++round) {
     Child c = Spawn(dir.path(), accounts);
-    // Let it start (open, maybe recover) and run for a random while, then kill it.
-    const auto run_for = std::chrono::milliseconds(100 + rng() % 250);
+    // Wait until it has opened the ledger (maybe recovering) and acknowledged something,
+    // however slow the machine (sanitizers), then let it run a random while and kill it.
     std::string out;
+    const auto started = std::chrono::steady_clock::now();
+    while (out.find('\n') == std::string::npos &&
+           std::chrono::steady_clock::now() - started < std::chrono::seconds(30))
+      ReadUntil(c.out, std::chrono::steady_clock::now() + std::chrono::milliseconds(20), &out);
+    const auto run_for = std::chrono::milliseconds(rng() % 200);
     ReadUntil(c.out, std::chrono::steady_clock::now() + run_for, &out);
     REQUIRE(kill(c.pid, SIGKILL) == 0);
     int status = 0;
@@ -127,6 +132,6 @@ TEST_CASE("entries acknowledged before kill -9 survive it") {
       CHECK(audit->root == cp.root);
     }
   }
-  CHECK(rounds_with_progress >= 20);
+  CHECK(rounds_with_progress == 25);
   MESSAGE(acknowledged.size(), " acknowledged entries survived 25 kills");
 }

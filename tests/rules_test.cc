@@ -486,3 +486,75 @@ TEST_CASE("reopening costs no replay and keeps the head; a second process is loc
   d.Close();
   CHECK(Ledger::Open(wrong, dir.path()).code() == Code::kInvalidArgument);
 }
+
+TEST_CASE("field rules: when, whom, which service, where, how large") {
+  TempDir dir;
+  Policy p = DefaultPolicy();
+  p.daily_earn_cap = 120;
+  p.balance_cap = 100;
+  District d(dir.path(), "510104", p);
+  const auto v = d.OpenPerson(1990);
+  const auto elder = d.OpenPerson(1950);
+  REQUIRE(d.Submit(Serve(elder, 100)).ok());
+
+  Deposit future = Serve(v, 30);
+  future.served_at = d.now + 60;
+  ExpectRefused(d, Code::kInvalidArgument, future, nullptr, {v});
+  Deposit ancient = Serve(v, 30);
+  ancient.served_at = d.now - 400 * 86400;
+  ExpectRefused(d, Code::kInvalidArgument, ancient, nullptr, {v});
+  Deposit stranger = Serve(v, 30);
+  stranger.beneficiary = d.NextAccountNumber();  // of this district, never registered
+  ExpectRefused(d, Code::kUnknownAccount, stranger, nullptr, {v});
+
+  ExpectRefused(d, Code::kUnknownService, Redeem{elder, 10, "karaoke", ""}, nullptr, {elder});
+  ExpectRefused(d, Code::kMalformedEntry, Redeem{elder, 10, "meals", "51010"}, nullptr, {elder});
+  ExpectRefused(d, Code::kUnknownService, Hold{elder, 10, d.now + 60, "karaoke", ""}, nullptr, {elder});
+
+  SigningKey gone = KeyFromByte(60);
+  REQUIRE(d.Submit(Grant{gone.public_key(), {Role::kRecorder}, "x"}, &d.root).ok());
+  REQUIRE(d.Submit(Revoke{gone.public_key(), "lost"}, &d.root).ok());
+  ExpectRefused(d, Code::kInvalidArgument, Grant{gone.public_key(), {Role::kRecorder}, "again"}, &d.root);
+
+  Deposit big = Serve(v, 30);
+  big.beneficiary_ack = std::string(kMaxEntryBytes, 'x');
+  ExpectRefused(d, Code::kMalformedEntry, d.Sign(d.Body(big)), {v});
+
+  // The daily cap holds when entry times step back across midnight (within the skew).
+  const std::int64_t midnight = (d.now / 86400 + 1) * 86400 - 8 * 3600;  // 00:00 China time
+  d.now = midnight + 60;
+  REQUIRE(d.Submit(Serve(v, 90)).ok());
+  d.now = midnight - 60;
+  ExpectRefused(d, Code::kDailyCapExceeded, Serve(v, 60), nullptr, {v});
+
+  // A deposit credited wholly to the pool (the account is at its cap) still shows in the
+  // volunteer's history.
+  d.now = midnight + 86400;
+  REQUIRE(d.Submit(Serve(v, 10)).ok());
+  CHECK(d.BalanceOf(v) == 100);
+  auto last = d.Submit(Serve(v, 20));
+  REQUIRE(last.ok());
+  CHECK(d.BalanceOf(v) == 100);
+  auto page = d.ledger().History(v, std::nullopt, 1);
+  REQUIRE(page.ok());
+  REQUIRE(page->items.size() == 1);
+  CHECK(page->items[0].index == last->index);
+  CHECK(page->items[0].delta == 0);
+}
+
+TEST_CASE("a genesis origin must be usable as a signed-note key name") {
+  TempDir dir;
+  auto key = std::make_shared<SigningKey>(KeyFromByte(2));
+  Options o;
+  o.log_key = key;
+  o.max_clock_skew_seconds = 0;
+  auto l = Ledger::Open(o, dir.path());
+  REQUIRE(l.ok());
+  SigningKey root = KeyFromByte(1);
+  for (std::string origin : {"", "timebank chengdu", "a+b", "锦江区", "tab\there"}) {
+    Genesis g{"x", "510100", root.public_key(), key->public_key(), origin, DefaultPolicy()};
+    EntryBody b{NewEntryId(), "510104", kNoon, "", g};
+    CHECK_MESSAGE((*l)->Append(MakeEntry(b, {&root})).code() == Code::kMalformedEntry, origin);
+  }
+  CHECK((*l)->Size() == 0);
+}

@@ -88,7 +88,9 @@ class Rules {
   Status CheckSigner(Role role, bool log_key_allowed = false);
   Status CheckOwnerSigned(const st::Account& a, std::string_view account);
   Result<st::Account> LocalAccount(const std::string& account, std::string_view what);
-  Status Post(const std::string& account, Minutes delta);
+  // Moves `delta` on `account` (refusing overdrafts). A zero move is skipped unless
+  // `record_zero`: then the entry still joins the account's history.
+  Status Post(const std::string& account, Minutes delta, bool record_zero = false);
   Status CheckMinutes(Minutes m, std::string_view what) const;
   int LocalYear() const;
   std::int64_t LocalDay() const;
@@ -96,6 +98,8 @@ class Rules {
   // overflows to the pool. Postings only; the caller balances the source.
   Status CreditWithCap(const std::string& account, Minutes amount);
   Status CheckRedeemer(const st::Account& a, std::string_view account, Minutes minutes);
+  // A redemption's service: empty or in the catalogue; where: empty or a district code.
+  Status CheckService(const std::string& category, const std::string& serving_district) const;
   Status ValidatePolicy(const Policy& p) const;
 
   Status Apply(const Genesis& g);
@@ -259,8 +263,8 @@ Result<st::Account> Rules::LocalAccount(const std::string& account, std::string_
   return a;
 }
 
-Status Rules::Post(const std::string& account, Minutes delta) {
-  if (delta == 0) return Status::Ok();
+Status Rules::Post(const std::string& account, Minutes delta, bool record_zero) {
+  if (delta == 0 && !record_zero) return Status::Ok();
   st::Account a;
   auto found = Load(keys::Account(account), &a);
   if (!found.ok()) return found.status();
@@ -302,7 +306,8 @@ Status Rules::CreditWithCap(const std::string& account, Minutes amount) {
   Minutes keep = amount;
   if (policy_->balance_cap > 0 && a.kind() == kPersonAcct && a.balance() + amount > policy_->balance_cap)
     keep = std::max<Minutes>(0, policy_->balance_cap - a.balance());
-  if (Status s = Post(account, keep); !s.ok()) return s;
+  // At the cap the account still gets a (zero) posting, so the entry shows in its history.
+  if (Status s = Post(account, keep, /*record_zero=*/true); !s.ok()) return s;
   return Post(Sys(SystemAccount::kPool), amount - keep);  // overflow is donated (公益池)
 }
 
@@ -359,8 +364,14 @@ Status Rules::Apply(const Genesis& g) {
   if (ctx_.index != 0) return Err(Code::kGenesisExists, "a genesis can only be entry 0");
   if (keys::View(e_.signatures.front().key) != keys::View(g.root_key))
     return Err(Code::kUnauthorized, "a genesis must be signed by its own root key");
-  if (g.name.empty() || g.origin.empty() || g.origin.find_first_of(" \n+") != std::string::npos)
-    return Err(Code::kMalformedEntry, "genesis needs a name and an origin without spaces, '+' or newlines");
+  // The origin names the checkpoint key in signed notes: printable ASCII without '+'
+  // (C2SP signed-note key names), or no checkpoint of this log could ever be verified.
+  const bool origin_ok = !g.origin.empty() && g.origin.size() <= 200 &&
+                         std::all_of(g.origin.begin(), g.origin.end(),
+                                     [](char c) { return c > 0x20 && c < 0x7f && c != '+'; });
+  if (g.name.empty() || !origin_ok)
+    return Err(Code::kMalformedEntry,
+               "genesis needs a name, and an origin of 1..200 printable ASCII characters without spaces or '+'");
   if (g.policy.version != 1) return Err(Code::kPolicyVersion, "the genesis policy must be version 1");
   if (Status s = ValidatePolicy(g.policy); !s.ok()) return s;
   st::LogInfo info;
@@ -387,6 +398,11 @@ Status Rules::Apply(const Grant& g) {
     return Err(Code::kInvalidArgument, "the root key already holds every role");
   if (g.roles.empty()) return Err(Code::kMalformedEntry, "a grant must name at least one role");
   st::Operator op;
+  auto found = Load(keys::Operator(g.key), &op);
+  if (!found.ok()) return found.status();
+  if (*found && op.revoked())
+    return Err(Code::kInvalidArgument, "a revoked key stays revoked; grant the operator a new key");
+  op.Clear();  // a grant to an active operator replaces its roles
   for (Role r : g.roles) op.set_roles(op.roles() | RoleBit(r));
   op.set_label(g.label);
   Store(keys::Operator(g.key), op);
@@ -471,10 +487,20 @@ Status Rules::Apply(const Deposit& d) {
   if (!a.ok()) return a.status();
   if (a->kind() == kSystemAcct)
     return Err(Code::kAccountKindRestricted, fmt::format("system account {} cannot earn hours", d.volunteer));
+  constexpr std::int64_t kYear = 366 * 86400;
+  if (d.served_at > e_.body.time || d.served_at < e_.body.time - kYear)
+    return Err(Code::kInvalidArgument,
+               fmt::format("served_at {} must be within the year before the entry's time {}", d.served_at, e_.body.time));
   if (!d.beneficiary.empty()) {
-    if (auto bd = ParseAccountDistrict(d.beneficiary); !bd.ok())
-      return Err(Code::kBadAccountNumber, "beneficiary: " + bd.status().message());
+    auto bd = ParseAccountDistrict(d.beneficiary);
+    if (!bd.ok()) return Err(Code::kBadAccountNumber, "beneficiary: " + bd.status().message());
     if (d.beneficiary == d.volunteer) return Err(Code::kSameAccount, "a volunteer cannot serve themself");
+    // An elder of this district must be registered here; elders of other districts are
+    // known to their own district (federation).
+    if (*bd == info_->district()) {
+      auto b = LocalAccount(d.beneficiary, "beneficiary");
+      if (!b.ok()) return b.status();
+    }
   }
   const int age = LocalYear() - static_cast<int>(a->birth_year());
   if (a->kind() == kPersonAcct && policy_->min_age_serve > 0 && age < static_cast<int>(policy_->min_age_serve))
@@ -482,7 +508,9 @@ Status Rules::Apply(const Deposit& d) {
                                                    d.volunteer, age, policy_->version, policy_->min_age_serve));
   const Minutes credit = d.minutes * static_cast<Minutes>(rate->rate_permille) / 1000;
   if (credit <= 0) return Err(Code::kInvalidAmount, "the service is too short to earn a minute");
-  const std::int64_t day = LocalDay();
+  // Entry times may step back a little (clock skew); the earning day never does, or a
+  // volunteer could earn two days' cap around midnight.
+  const std::int64_t day = std::max(LocalDay(), a->earn_day());
   const Minutes today = a->earn_day() == day ? a->earned_today() : 0;
   if (policy_->daily_earn_cap > 0 && today + credit > policy_->daily_earn_cap)
     return Err(Code::kDailyCapExceeded,
@@ -498,8 +526,20 @@ Status Rules::Apply(const Deposit& d) {
   return CreditWithCap(d.volunteer, credit);
 }
 
+Status Rules::CheckService(const std::string& category, const std::string& serving_district) const {
+  if (!category.empty() &&
+      std::none_of(policy_->services.begin(), policy_->services.end(),
+                   [&](const ServiceRate& r) { return r.category == category; }))
+    return Err(Code::kUnknownService,
+               fmt::format("service '{}' is not in the catalogue of policy v{}", category, policy_->version));
+  if (!serving_district.empty() && !IsDistrictCode(serving_district))
+    return Err(Code::kMalformedEntry, "serving_district must be empty or a 6-digit district code");
+  return Status::Ok();
+}
+
 Status Rules::Apply(const Redeem& r) {
   if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
+  if (Status s = CheckService(r.category, r.serving_district); !s.ok()) return s;
   auto a = LocalAccount(r.account, "account");
   if (!a.ok()) return a.status();
   if (Status s = CheckRedeemer(*a, r.account, r.minutes); !s.ok()) return s;
@@ -509,6 +549,7 @@ Status Rules::Apply(const Redeem& r) {
 
 Status Rules::Apply(const Hold& h) {
   if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
+  if (Status s = CheckService(h.category, h.serving_district); !s.ok()) return s;
   auto a = LocalAccount(h.account, "account");
   if (!a.ok()) return a.status();
   if (Status s = CheckRedeemer(*a, h.account, h.minutes); !s.ok()) return s;

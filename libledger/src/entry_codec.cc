@@ -344,12 +344,14 @@ std::string MakeEntry(const EntryBody& body, std::initializer_list<const Signing
 }
 
 Result<DecodedEntry> DecodeEntry(std::string_view entry_bytes) {
+  if (entry_bytes.size() > kMaxEntryBytes)
+    return Malformed(fmt::format("entry is {} bytes; at most {} are allowed", entry_bytes.size(), kMaxEntryBytes));
   pb::Entry e;
   if (entry_bytes.empty() || !e.ParseFromArray(entry_bytes.data(), static_cast<int>(entry_bytes.size())))
     return Malformed("entry bytes are not a timebank.v1.Entry");
   // The wrapper is not signed, so it must be the one canonical encoding of its contents:
   // otherwise the same signed body could travel in many different entries.
-  if (e.SerializeAsString() != entry_bytes)
+  if (HasUnknownFields(e) || e.SerializeAsString() != entry_bytes)
     return Malformed("entry is not canonically encoded (field order, unknown or repeated fields)");
   pb::Body b;
   if (!b.ParseFromString(e.body())) return Malformed("entry body is not a timebank.v1.Body");
@@ -368,6 +370,8 @@ Result<DecodedEntry> DecodeEntry(std::string_view entry_bytes) {
     EntrySignature sig;
     if (!Fixed(s.public_key(), &sig.key)) return Malformed("signature.public_key must be 32 bytes");
     if (!Fixed(s.signature(), &sig.signature)) return Malformed("signature.signature must be 64 bytes");
+    for (const auto& earlier : out.signatures)
+      if (earlier.key == sig.key) return Malformed("a key signs an entry at most once");
     out.signatures.push_back(sig);
   }
   out.body_bytes = std::move(*e.mutable_body());

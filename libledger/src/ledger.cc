@@ -83,7 +83,8 @@ Result<std::optional<std::string>> DbStateReader::Read(const std::string& key) {
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
   }
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
+  std::shared_ptr<const rocksdb::Snapshot> pin;
+  rocksdb::Status s = db_->Get(ReadAt(&pin), key, &value);
   std::optional<std::string> out;
   if (s.ok()) out = std::move(value);
   else if (!s.IsNotFound()) return FromRocks(s, "reading state");
@@ -92,6 +93,27 @@ Result<std::optional<std::string>> DbStateReader::Read(const std::string& key) {
     cache_.try_emplace(key, out);
   }
   return out;
+}
+
+void DbStateReader::Publish(std::shared_ptr<const rocksdb::Snapshot> durable) {
+  std::unique_lock lk(mu_);
+  durable_ = std::move(durable);
+}
+
+rocksdb::ReadOptions DbStateReader::ReadAt(std::shared_ptr<const rocksdb::Snapshot>* pin) {
+  {
+    std::shared_lock lk(mu_);
+    *pin = durable_;
+  }
+  rocksdb::ReadOptions ro;
+  ro.snapshot = pin->get();
+  return ro;
+}
+
+std::shared_ptr<const rocksdb::Snapshot> LedgerImpl::TakeSnapshot() {
+  rocksdb::DB* db = db_.get();
+  return std::shared_ptr<const rocksdb::Snapshot>(db->GetSnapshot(),
+                                                  [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
 }
 
 void DbStateReader::Committed(const std::unordered_map<std::string, std::string>& writes) {
@@ -118,6 +140,7 @@ LedgerImpl::~LedgerImpl() {
     commit_cv_.notify_all();
   }
   if (committer_.joinable()) committer_.join();
+  state_reader_.Publish(nullptr);  // every snapshot goes before the store closes
   db_->DestroyColumnFamilyHandle(private_cf_);
   db_->Close().PermitUncheckedError();
 }
@@ -136,7 +159,8 @@ Result<Hash> LedgerImpl::ReadNode(int level, std::uint64_t index) {
   const std::uint64_t first = index << below, count = std::uint64_t{1} << below;
   std::vector<Hash> hashes;
   hashes.reserve(count);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::shared_ptr<const rocksdb::Snapshot> pin;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
   const std::string start = stored_level == 0 ? keys::Entry(first) : keys::Node(stored_level, first);
   it->Seek(start);
   for (std::uint64_t i = 0; i < count; ++i, it->Next()) {
@@ -171,6 +195,7 @@ Status LedgerImpl::Load() {
                                 info.district(), ToHex(info.log_key()).substr(0, 16)));
   }
   seq_frontier_ = *frontier;
+  state_reader_.Publish(TakeSnapshot());
   committer_ = std::thread([this] { CommitLoop(); });
   std::lock_guard lk(tree_mu_);
   frontier_ = std::move(frontier).value();
@@ -357,6 +382,7 @@ void LedgerImpl::CommitLoop() {
       wo.sync = i == last;
       err = FromRocks(db_->Write(wo, &todo[i]->batch), "committing a group");
     }
+    if (err.ok()) state_reader_.Publish(TakeSnapshot());  // before the groups leave inflight_
     for (auto& b : todo) {
       if (err.ok()) {
         state_reader_.Committed(b->state->writes());

@@ -41,6 +41,10 @@ class DbStateReader : public StateReader {
   Result<std::optional<std::string>> Read(const std::string& key) override;
   // Called after `writes` are durable in the store.
   void Committed(const std::unordered_map<std::string, std::string>& writes);
+  // Reads see the store as of the last sync, never a group that is written but not yet
+  // durable. Publish makes a new durable view current; ReadAt pins the current one.
+  void Publish(std::shared_ptr<const rocksdb::Snapshot> durable);
+  rocksdb::ReadOptions ReadAt(std::shared_ptr<const rocksdb::Snapshot>* pin);
 
  private:
   static bool Cached(std::string_view key) {
@@ -49,6 +53,7 @@ class DbStateReader : public StateReader {
   rocksdb::DB* db_;
   std::shared_mutex mu_;
   std::unordered_map<std::string, std::optional<std::string>> cache_;  // GUARDED_BY(mu_)
+  std::shared_ptr<const rocksdb::Snapshot> durable_;                   // GUARDED_BY(mu_)
 };
 
 class LedgerImpl final : public Ledger {
@@ -131,6 +136,8 @@ class LedgerImpl final : public Ledger {
   // Any perfect subtree's hash: stored at tile levels, hashed up from them in between.
   Result<Hash> ReadNode(int level, std::uint64_t index);
   Result<std::optional<std::string>> Get(const std::string& key);
+  // A snapshot of the store now, released with the shared_ptr.
+  std::shared_ptr<const rocksdb::Snapshot> TakeSnapshot();
 
   const Options options_;
   std::unique_ptr<rocksdb::DB> db_;

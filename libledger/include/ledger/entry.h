@@ -178,6 +178,9 @@ std::string SignEntry(std::string_view body_bytes, std::initializer_list<const S
 // Convenience: EncodeBody + SignEntry.
 std::string MakeEntry(const EntryBody& body, std::initializer_list<const SigningKey*> keys);
 
+// The largest entry a log takes (C2SP tlog-tiles entry bundles carry 16-bit lengths).
+inline constexpr std::size_t kMaxEntryBytes = 16384;
+
 // Parses entry bytes. Errors: kMalformedEntry, saying which field is wrong.
 Result<DecodedEntry> DecodeEntry(std::string_view entry_bytes);
 // DecodeEntry plus: at least one signature, and every signature valid.
@@ -190,7 +193,8 @@ struct RealNameRecord {
   std::string id_number;
   std::string phone;
 };
-// SHA-256(salt || len-prefixed name || id_number || phone); the log holds only this.
+// SHA-256("timebank/realname/v1" || lp(salt) || lp(name) || lp(id_number) || lp(phone)),
+// lp(x) = 4-byte big-endian length of x, then x. The log holds only this.
 Hash RealNameCommitment(const RealNameRecord& record, std::string_view salt);
 
 }  // namespace ledger

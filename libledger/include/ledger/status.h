@@ -20,12 +20,12 @@ namespace ledger {
 enum class Code : int {
   kOk = 0,
   // Generic.
-  kInvalidArgument = 1,  // a caller passed something unusable (not an entry rule)
+  kInvalidArgument = 1,  // unusable argument, or an entry field outside what its rule allows
   kNotFound = 2,         // no such entry / index / account
   kCorruption = 3,       // stored data failed a check
   kIoError = 4,          // the storage layer failed
   kUnimplemented = 5,    // a known entry kind this version does not process yet
-  kClosed = 6,           // the ledger is shut down
+  kClosed = 6,           // reserved: the ledger is shut down
   // Entry format and signatures.
   kMalformedEntry = 10,      // bytes do not decode as an entry, or a field is out of range
   kWrongDistrict = 11,       // the entry names another district's log
@@ -80,7 +80,7 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
-  // "insufficient_balance: account 510104000000017 has 1.5 h, needs 2 h".
+  // "insufficient_balance: account 510104000000011 has 1.5 h, needs 2 h".
   std::string ToString() const;
 
   friend bool operator==(const Status& a, const Status& b) { return a.code_ == b.code_; }

@@ -52,7 +52,7 @@ EntryId NewEntryId();
 //
 // A person's or group's account number is 15 decimal digits:
 //   district code (6, GB/T 2260) + serial (8) + check digit (1, Luhn over the first 14).
-// e.g. "510104000000017". Each district issues its own serials.
+// e.g. "510104000000011". Each district issues its own serials.
 // System accounts of a district are written "<district>.issuance", "<district>.pool",
 // "<district>.held" and "<district>.redeemed".
 enum class SystemAccount { kIssuance, kPool, kHeld, kRedeemed };
