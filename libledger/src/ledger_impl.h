@@ -56,6 +56,8 @@ class DbStateReader : public StateReader {
   std::shared_ptr<const rocksdb::Snapshot> durable_;                   // GUARDED_BY(mu_)
 };
 
+class Replayer;
+
 class LedgerImpl final : public Ledger {
  public:
   LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/audit.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"
 #include "ledger/keys.h"
@@ -78,14 +79,6 @@ struct HistoryItem {
 struct HistoryPage {
   std::vector<HistoryItem> items;      // newest first (descending index)
   std::optional<std::uint64_t> next;   // pass as `from` to get the next (older) page
-};
-
-// Summary of a full audit (see Audit()).
-struct AuditReport {
-  std::uint64_t entries = 0;
-  std::uint64_t accounts = 0;
-  Minutes issued = 0;  // -balance of the issuance account
-  Hash root{};
 };
 
 class Ledger {
