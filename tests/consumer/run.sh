@@ -21,16 +21,16 @@ fail() { echo "install_consumer: FAIL: $*" >&2; exit 1; }
 
 echo "== cmake --install $BUILD --prefix $PREFIX"
 "$CMAKE" --install "$BUILD" --prefix "$PREFIX" >"$WORK/install.log" || { cat "$WORK/install.log"; fail "install"; }
-for f in include/ledger/ledger.h lib/cmake/ledger/ledgerConfig.cmake lib/cmake/ledger/ledgerConfigVersion.cmake \
-         lib/cmake/ledger/ledgerTargets.cmake lib/pkgconfig/ledger.pc share/ledger/entry.proto; do
-  [ -e "$PREFIX/$f" ] || fail "$f is not installed"
+LIBDIR=$(dirname "$(find "$PREFIX" -name 'libledger.so*' -o -name 'libledger.a' | head -n 1)")
+[ -d "$LIBDIR" ] || fail "no libledger in the prefix"
+for f in "$LIBDIR"/cmake/ledger/{ledgerConfig,ledgerConfigVersion,ledgerTargets}.cmake "$LIBDIR/pkgconfig/ledger.pc" \
+         "$PREFIX/include/ledger/ledger.h" "$PREFIX/share/ledger/entry.proto"; do
+  [ -e "$f" ] || fail "${f#"$PREFIX"/} is not installed"
 done
 # Every public header of the source tree is installed.
 for h in "$HERE"/../../libledger/include/ledger/*.h; do
   [ -f "$PREFIX/include/ledger/$(basename "$h")" ] || fail "include/ledger/$(basename "$h") is not installed"
 done
-LIBDIR=$(dirname "$(find "$PREFIX" -name 'libledger.so*' -o -name 'libledger.a' | head -n 1)")
-[ -d "$LIBDIR" ] || fail "no libledger in the prefix"
 
 echo "== find_package(ledger) with CMAKE_PREFIX_PATH=$PREFIX"
 gen=()
@@ -69,8 +69,10 @@ for h in "$inc"/ledger/*.h; do  # each public header stands on its own
   echo "#include <ledger/$(basename "$h")>" | "$CXX" -x c++ -fsyntax-only $(pkg-config --cflags ledger) - \
     || fail "ledger/$(basename "$h") does not compile on its own with pkg-config --cflags ledger"
 done
+static=()
+[ -e "$LIBDIR/libledger.so" ] || static=(--static)  # a static libledger needs its Libs.private
 # shellcheck disable=SC2046
-"$CXX" -o "$WORK/consumer-pc" "$HERE/main.cc" $(pkg-config --cflags --libs ledger) \
+"$CXX" -o "$WORK/consumer-pc" "$HERE/main.cc" $(pkg-config "${static[@]}" --cflags --libs ledger) \
   || fail "compiling with pkg-config --cflags --libs ledger"
 LD_LIBRARY_PATH="$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$WORK/consumer-pc" >"$WORK/out-pc.txt" \
   || fail "the pkg-config-built consumer failed"
