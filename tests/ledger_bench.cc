@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
 
   // The reference: a plain loop of verify + hash + batched synced write into a bare
   // RocksDB, the same clients and batches, no ledger bookkeeping.
-  const double plain = PlainLoop(work, clients_for(argc, argv, cores), batch_for(argc, argv), dir.path() + "-plain");
+  const bool skip_plain = argc > 4 && std::string(argv[4]) == "noplain";  // for profiling
+  const double plain = skip_plain ? 0 : PlainLoop(work, clients_for(argc, argv, cores), batch_for(argc, argv), dir.path() + "-plain");
 
   // (b) Durable appends through the public API: 4 client threads per core, batches of 64.
   const int clients = clients_for(argc, argv, cores);
