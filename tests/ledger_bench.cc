@@ -150,11 +150,6 @@ int main(int argc, char** argv) {
   // choice when something else briefly shares the machine).
   const double verify_before = verify_rate();
 
-  // The reference: a plain loop of verify + hash + batched synced write into a bare
-  // RocksDB, the same clients and batches, no ledger bookkeeping.
-  const bool skip_plain = argc > 4 && std::string(argv[4]) == "noplain";  // for profiling
-  const double plain = skip_plain ? 0 : PlainLoop(work, clients_for(argc, argv, cores), batch_for(argc, argv), dir.path() + "-plain");
-
   // (b) Durable appends through the public API: 4 client threads per core, batches of 64.
   const int clients = clients_for(argc, argv, cores);
   const std::size_t batch = batch_for(argc, argv);
@@ -182,6 +177,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%zu appends failed\n", failed.load());
     return 1;
   }
+
+  // The reference: a plain loop of verify + hash + batched synced write into a bare
+  // RocksDB, the same clients and batches, no ledger bookkeeping.
+  const bool skip_plain = argc > 4 && std::string(argv[4]) == "noplain";  // for profiling
+  const double plain = skip_plain ? 0 : PlainLoop(work, clients_for(argc, argv, cores), batch_for(argc, argv), dir.path() + "-plain");
 
   const double verify = std::max(verify_before, verify_rate());
 
