@@ -22,8 +22,8 @@ namespace {
 struct Story {
   std::unique_ptr<Ledger> ledger;
   std::string district = "510104";
-  SigningKey admin = SigningKey::Generate();     // 民政局 root key
-  SigningKey operator_ = SigningKey::Generate(); // 养老服务站 operator
+  SigningKey admin = SigningKey::Generate();      // 民政局 root key
+  SigningKey operator_ = SigningKey::Generate();  // 养老服务站 operator
   std::int64_t now = 0;
   int step = 0;
 
@@ -38,14 +38,22 @@ struct Story {
     return body.id;
   }
 
-  std::string Register(const char* who, std::uint32_t birth_year, std::uint64_t serial, std::uint32_t need = 0) {
+  std::string Register(const char* who, std::uint32_t birth_year, std::uint64_t serial,
+                       std::uint32_t need = 0) {
     const std::string account = MakeAccountNumber(district, serial).value();
     // 实名制: the name, ID number and phone stay in the node's private store; the log only
     // carries a salted commitment to them.
     RealNameRecord record{who, "51010419xx0101xxxx", "138xxxx0000"};
     const std::string salt = "salt-" + account;
-    Open open{account, AccountKind::kPerson, birth_year, "510104001", "510104001001", "",
-              RealNameCommitment(record, salt), false, need};
+    Open open{account,
+              AccountKind::kPerson,
+              birth_year,
+              "510104001",
+              "510104001001",
+              "",
+              RealNameCommitment(record, salt),
+              false,
+              need};
     Do(("register " + std::string(who) + " " + account).c_str(), open, operator_);
     if (Status s = ledger->PutRealName(account, record, salt); !s.ok())
       std::printf("    private record refused: %s\n", s.ToString().c_str());
@@ -57,7 +65,8 @@ struct Story {
 
 int main() {
   const auto dir = std::filesystem::temp_directory_path() /
-                   ("timebank-demo-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+                   ("timebank-demo-" +
+                    std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
   auto log_key = std::make_shared<SigningKey>(SigningKey::Generate());
   Options options;
   options.log_key = log_key;
@@ -68,11 +77,14 @@ int main() {
   }
   Story s;
   s.ledger = std::move(opened).value();
-  s.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  s.now = std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
   std::printf("timebank demo: district 510104 锦江区, ledger in %s\n\n", dir.c_str());
 
   Policy policy;
-  policy.services = {{"meals", 1000}, {"cleaning", 1000}, {"medical_escort", 1500}, {"companionship", 1000}};
+  policy.services = {
+      {"meals", 1000}, {"cleaning", 1000}, {"medical_escort", 1500}, {"companionship", 1000}};
   policy.balance_cap = 1500 * 60;
   policy.min_age_serve = 18;
   policy.min_age_redeem = 60;
@@ -84,19 +96,27 @@ int main() {
                "timebank.chengdu/510104", policy},
        s.admin);
   s.Do("grant operator: registrar+recorder+redeemer",
-       Grant{s.operator_.public_key(), {Role::kRegistrar, Role::kRecorder, Role::kRedeemer}, "东光街道养老服务站"},
+       Grant{s.operator_.public_key(),
+             {Role::kRegistrar, Role::kRecorder, Role::kRedeemer},
+             "东光街道养老服务站"},
        s.admin);
   const auto li = s.Register("李娜 (volunteer)", 1992, 1);
   const auto wang = s.Register("王强 (volunteer)", 1988, 2);
   const auto mother = s.Register("李母 (Li's mother)", 1956, 3);
   const auto zhang = s.Register("张奶奶 (elder, lives alone)", 1940, 4, /*need=*/3);
 
-  s.Do("Li serves 2 h meals (助餐)", Deposit{li, zhang, "meals", 120, s.now - 7200, ""}, s.operator_);
-  s.Do("Li serves 1 h medical escort (助医, x1.5)", Deposit{li, zhang, "medical_escort", 60, s.now - 3600, ""}, s.operator_);
-  s.Do("Wang serves 3 h cleaning (助洁)", Deposit{wang, zhang, "cleaning", 180, s.now - 3600, ""}, s.operator_);
-  s.Do("Li gives 2 h to her mother (转赠)", Transfer{TransferKind::kGift, li, mother, 120, Relation::kParent}, s.operator_);
-  s.Do("Wang donates 1 h to the pool (捐赠)", Transfer{TransferKind::kDonation, wang, "", 60}, s.operator_);
-  s.Do("pool grants 1 h to Zhang (公益池)", Transfer{TransferKind::kPoolGrant, "", zhang, 60}, s.admin);
+  s.Do("Li serves 2 h meals (助餐)", Deposit{li, zhang, "meals", 120, s.now - 7200, ""},
+       s.operator_);
+  s.Do("Li serves 1 h medical escort (助医, x1.5)",
+       Deposit{li, zhang, "medical_escort", 60, s.now - 3600, ""}, s.operator_);
+  s.Do("Wang serves 3 h cleaning (助洁)", Deposit{wang, zhang, "cleaning", 180, s.now - 3600, ""},
+       s.operator_);
+  s.Do("Li gives 2 h to her mother (转赠)",
+       Transfer{TransferKind::kGift, li, mother, 120, Relation::kParent}, s.operator_);
+  s.Do("Wang donates 1 h to the pool (捐赠)", Transfer{TransferKind::kDonation, wang, "", 60},
+       s.operator_);
+  s.Do("pool grants 1 h to Zhang (公益池)", Transfer{TransferKind::kPoolGrant, "", zhang, 60},
+       s.admin);
   const EntryId hold = s.Do("mother: hold 1.5 h for cleaning (兑换, phase 1)",
                             Hold{mother, 90, s.now + 86400, "cleaning", ""}, s.operator_);
   s.Do("cleaning delivered: post the hold (phase 2)", HoldPost{hold}, s.operator_);
@@ -105,7 +125,10 @@ int main() {
 
   std::printf("\nbalances:\n");
   for (const auto& [name, acct] : std::initializer_list<std::pair<const char*, std::string>>{
-           {"李娜 Li", li}, {"王强 Wang", wang}, {"李母 mother", mother}, {"张奶奶 Zhang", zhang},
+           {"李娜 Li", li},
+           {"王强 Wang", wang},
+           {"李母 mother", mother},
+           {"张奶奶 Zhang", zhang},
            {"pool 公益池", SystemAccountId(s.district, SystemAccount::kPool)},
            {"redeemed 已兑换", SystemAccountId(s.district, SystemAccount::kRedeemed)},
            {"issuance 发行", SystemAccountId(s.district, SystemAccount::kIssuance)}}) {
@@ -116,7 +139,8 @@ int main() {
   auto note = s.ledger->SignedCheckpoint();
   auto vkey = s.ledger->VerifierKey();
   if (!note.ok() || !vkey.ok()) return 1;
-  std::printf("\nsigned checkpoint (C2SP tlog-checkpoint):\n%s\nverifier key: %s\n", note->c_str(), vkey->c_str());
+  std::printf("\nsigned checkpoint (C2SP tlog-checkpoint):\n%s\nverifier key: %s\n", note->c_str(),
+              vkey->c_str());
 
   // An auditor's view: only the note, the verifier key, the entry and its proof.
   auto verifier = ParseVerifierKey(*vkey);
@@ -127,12 +151,15 @@ int main() {
   Status ok = VerifyInclusion(LeafHash(*entry), *proof, cp->root);
   auto decoded = DecodeAndVerifyEntry(*entry);
   std::printf("\ninclusion proof of entry #%llu (%s, %zu hashes) against the checkpoint: %s\n",
-              (unsigned long long)index, decoded.ok() ? std::string(KindName(decoded->body.kind)).c_str() : "?",
+              (unsigned long long)index,
+              decoded.ok() ? std::string(KindName(decoded->body.kind)).c_str() : "?",
               proof->path.size(), ok.ok() ? "VERIFIED" : ok.ToString().c_str());
   auto audit = s.ledger->Audit();
-  std::printf("audit (replay from the log alone): %s\n",
-              audit.ok() ? ("ok, " + std::to_string(audit->entries) + " entries, balances sum to zero").c_str()
-                         : audit.status().ToString().c_str());
+  std::printf(
+      "audit (replay from the log alone): %s\n",
+      audit.ok()
+          ? ("ok, " + std::to_string(audit->entries) + " entries, balances sum to zero").c_str()
+          : audit.status().ToString().c_str());
   s.ledger.reset();
   std::filesystem::remove_all(dir);
   return ok.ok() && audit.ok() ? 0 : 1;

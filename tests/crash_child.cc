@@ -32,7 +32,12 @@ int main(int argc, char** argv) {
         std::vector<std::string> batch;
         const std::size_t n = 1 + (i * 7 + t) % 16;
         for (std::size_t k = 0; k < n; ++k) {
-          Deposit dep{accounts[(i + k + t) % accounts.size()], "", "meals", 1 + static_cast<Minutes>(k), kNoon - 60, ""};
+          Deposit dep{accounts[(i + k + t) % accounts.size()],
+                      "",
+                      "meals",
+                      1 + static_cast<Minutes>(k),
+                      kNoon - 60,
+                      ""};
           bodies.push_back(d.Body(dep));
           batch.push_back(d.Sign(bodies.back()));
         }
@@ -43,7 +48,8 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "refused: %s\n", results[k].status().ToString().c_str());
             std::_Exit(3);
           }
-          std::printf("%s %llu\n", ToHex(bodies[k].id).c_str(), static_cast<unsigned long long>(results[k]->index));
+          std::printf("%s %llu\n", ToHex(bodies[k].id).c_str(),
+                      static_cast<unsigned long long>(results[k]->index));
         }
         std::fflush(stdout);
       }

@@ -57,7 +57,8 @@ Child Spawn(const std::string& dir, const std::vector<std::string>& accounts) {
 void ReadUntil(int fd, std::chrono::steady_clock::time_point deadline, std::string* buf) {
   char chunk[65536];
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return;
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
@@ -93,8 +94,10 @@ TEST_CASE("entries acknowledged before kill -9 survive it") {
     REQUIRE(kill(c.pid, SIGKILL) == 0);
     int status = 0;
     REQUIRE(waitpid(c.pid, &status, 0) == c.pid);
-    CHECK_MESSAGE((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL), "the child died on its own: ", status);
-    ReadUntil(c.out, std::chrono::steady_clock::now() + std::chrono::milliseconds(50), &out);  // what was flushed
+    CHECK_MESSAGE((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL),
+                  "the child died on its own: ", status);
+    ReadUntil(c.out, std::chrono::steady_clock::now() + std::chrono::milliseconds(50),
+              &out);  // what was flushed
     close(c.out);
     std::istringstream lines(out);
     std::string line;

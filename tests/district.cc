@@ -19,7 +19,8 @@ TempDir::~TempDir() {
 Policy DefaultPolicy() {
   Policy p;
   p.version = 1;
-  p.services = {{"meals", 1000}, {"cleaning", 1000}, {"medical_escort", 1500}, {"companionship", 800}};
+  p.services = {
+      {"meals", 1000}, {"cleaning", 1000}, {"medical_escort", 1500}, {"companionship", 800}};
   p.balance_cap = 1500 * 60;  // Nanjing: 1,500 h
   p.min_age_serve = 18;
   p.min_age_redeem = 60;
@@ -39,7 +40,7 @@ District::District(const std::string& dir, std::string code, Policy policy)
     : dir_(dir), code_(std::move(code)) {
   Reopen();
   if (ledger_->Size() > 0) return;
-  Genesis g{"锦江区时间银行", "510100", root.public_key(), log_key->public_key(),
+  Genesis g{"锦江区时间银行",         "510100",         root.public_key(), log_key->public_key(),
             "timebank.test/" + code_, std::move(policy)};
   auto r = Submit(g, &root);
   Check(r.ok(), "genesis: " + r.status().ToString());
@@ -69,11 +70,14 @@ std::string District::Sign(const EntryBody& body, const SigningKey* signer,
   return owner ? SignEntry(bytes, {signer, owner}) : SignEntry(bytes, {signer});
 }
 
-Result<Appended> District::Submit(EntryKind kind, const SigningKey* signer, const SigningKey* owner) {
+Result<Appended> District::Submit(EntryKind kind, const SigningKey* signer,
+                                  const SigningKey* owner) {
   return ledger_->Append(Sign(Body(std::move(kind)), signer, owner));
 }
 
-std::string District::NextAccountNumber() { return MakeAccountNumber(code_, ++serial_).value(); }
+std::string District::NextAccountNumber() {
+  return MakeAccountNumber(code_, ++serial_).value();
+}
 
 std::string District::OpenPerson(std::uint32_t birth_year, std::uint32_t need, bool hardship,
                                  const SigningKey* owner) {

@@ -41,7 +41,8 @@ class District {
  public:
   // Opens a ledger at `dir` and, when it is empty, appends genesis + one operator with
   // registrar, recorder and redeemer roles.
-  explicit District(const std::string& dir, std::string code = "510104", Policy policy = DefaultPolicy());
+  explicit District(const std::string& dir, std::string code = "510104",
+                    Policy policy = DefaultPolicy());
 
   Ledger& ledger() { return *ledger_; }
   const std::string& code() const { return code_; }

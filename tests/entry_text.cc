@@ -20,10 +20,9 @@ constexpr std::string_view kAccountKinds[] = {"ACCOUNT_PERSON", "ACCOUNT_GROUP"}
 constexpr std::string_view kTransferKinds[] = {"TRANSFER_UNSPECIFIED", "TRANSFER_GIFT",
                                                "TRANSFER_DONATION", "TRANSFER_POOL_GRANT"};
 constexpr std::string_view kRelations[] = {
-    "RELATION_UNSPECIFIED", "RELATION_PARENT",  "RELATION_CHILD",
-    "RELATION_SPOUSE",      "RELATION_GRANDPARENT", "RELATION_GRANDCHILD",
-    "RELATION_SIBLING",     "RELATION_OTHER_RELATIVE", "RELATION_FRIEND",
-    "RELATION_NONE"};
+    "RELATION_UNSPECIFIED", "RELATION_PARENT",     "RELATION_CHILD",   "RELATION_SPOUSE",
+    "RELATION_GRANDPARENT", "RELATION_GRANDCHILD", "RELATION_SIBLING", "RELATION_OTHER_RELATIVE",
+    "RELATION_FRIEND",      "RELATION_NONE"};
 
 std::string EnumName(std::span<const std::string_view> names, int value) {
   if (value < 0 || static_cast<std::size_t>(value) >= names.size()) return std::to_string(value);
@@ -35,7 +34,9 @@ class Writer {
   void Str(const std::string& path, const std::string& s) { Add(path, "\"" + s + "\""); }
   void Bytes(const std::string& path, std::string_view b) { Add(path, b.empty() ? "-" : ToHex(b)); }
   template <std::size_t N>
-  void Bytes(const std::string& path, const std::array<std::uint8_t, N>& a) { Add(path, ToHex(a)); }
+  void Bytes(const std::string& path, const std::array<std::uint8_t, N>& a) {
+    Add(path, ToHex(a));
+  }
   void Int(const std::string& path, std::int64_t v) { Add(path, std::to_string(v)); }
   void UInt(const std::string& path, std::uint64_t v) { Add(path, std::to_string(v)); }
   void Bool(const std::string& path, bool v) { Add(path, v ? "true" : "false"); }
@@ -45,7 +46,9 @@ class Writer {
   std::vector<std::pair<std::string, std::string>> Take() { return std::move(out_); }
 
  private:
-  void Add(const std::string& path, std::string value) { out_.emplace_back(path, std::move(value)); }
+  void Add(const std::string& path, std::string value) {
+    out_.emplace_back(path, std::move(value));
+  }
   std::vector<std::pair<std::string, std::string>> out_;
 };
 
@@ -287,7 +290,8 @@ Result<EntryKind> ReadKind(Reader& r, const std::string& kind) {
     Grant g;
     g.key = r.Fixed<32>("grant.key");
     for (std::size_t i = 0; r.Has("grant.roles[" + std::to_string(i) + "]"); ++i)
-      g.roles.push_back(static_cast<Role>(r.Enum("grant.roles[" + std::to_string(i) + "]", kRoles)));
+      g.roles.push_back(
+          static_cast<Role>(r.Enum("grant.roles[" + std::to_string(i) + "]", kRoles)));
     g.label = r.Str("grant.label");
     return EntryKind(std::move(g));
   }

@@ -30,7 +30,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-int Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+int Cores() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -61,12 +63,17 @@ double CpuSeconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-int clients_for(int argc, char** argv, int cores) { return argc > 2 ? std::stoi(argv[2]) : 4 * cores; }
-std::size_t batch_for(int argc, char** argv) { return argc > 3 ? std::stoul(argv[3]) : 64; }
+int clients_for(int argc, char** argv, int cores) {
+  return argc > 2 ? std::stoi(argv[2]) : 4 * cores;
+}
+std::size_t batch_for(int argc, char** argv) {
+  return argc > 3 ? std::stoul(argv[3]) : 64;
+}
 
 // Entries per second through: decode, Ed25519 verify, SHA-256 leaf, one synced RocksDB
 // write per batch (RocksDB groups concurrent writers itself).
-double PlainLoop(const std::vector<std::string>& work, int clients, std::size_t batch, const std::string& path) {
+double PlainLoop(const std::vector<std::string>& work, int clients, std::size_t batch,
+                 const std::string& path) {
   rocksdb::Options o;
   o.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
@@ -88,7 +95,8 @@ double PlainLoop(const std::vector<std::string>& work, int clients, std::size_t 
           char key[8];
           for (int k = 0; k < 8; ++k) key[k] = static_cast<char>(i >> (56 - 8 * k));
           wb.Put(rocksdb::Slice(key, 8), work[i]);
-          wb.Put(rocksdb::Slice(reinterpret_cast<const char*>(leaf.data()), 32), rocksdb::Slice(key, 8));
+          wb.Put(rocksdb::Slice(reinterpret_cast<const char*>(leaf.data()), 32),
+                 rocksdb::Slice(key, 8));
         }
         rocksdb::WriteOptions wo;
         wo.sync = true;
@@ -127,7 +135,12 @@ int main(int argc, char** argv) {
     for (int t = 0; t < cores; ++t)
       ts.emplace_back([&, t] {
         for (std::size_t i = t; i < entries; i += cores) {
-          Deposit dep{volunteers[i % volunteers.size()], "", i % 2 ? "meals" : "cleaning", 30, kNoon - 3600, ""};
+          Deposit dep{volunteers[i % volunteers.size()],
+                      "",
+                      i % 2 ? "meals" : "cleaning",
+                      30,
+                      kNoon - 3600,
+                      ""};
           work[i] = d.Sign(d.Body(dep));
         }
       });
@@ -143,7 +156,10 @@ int main(int argc, char** argv) {
     return Rate(cores, 2.0, [&](int t) {
       static thread_local std::size_t i = 0;
       const auto& e = decoded[(i++ * cores + t) % decoded.size()];
-      return VerifySignature(e.signatures[0].key, messages[&e - decoded.data()], e.signatures[0].signature) ? 1 : 0;
+      return VerifySignature(e.signatures[0].key, messages[&e - decoded.data()],
+                             e.signatures[0].signature)
+                 ? 1
+                 : 0;
     });
   };
   // Measured before and after the appends; the ratio uses the higher (the conservative
@@ -166,7 +182,8 @@ int main(int argc, char** argv) {
           const std::size_t e = std::min(entries, b + batch);
           auto rs = d.ledger().Append(std::span<const std::string>(work.data() + b, e - b));
           for (auto& r : rs)
-            if (!r.ok() && failed++ < 3) std::fprintf(stderr, "refused: %s\n", r.status().ToString().c_str());
+            if (!r.ok() && failed++ < 3)
+              std::fprintf(stderr, "refused: %s\n", r.status().ToString().c_str());
         }
       });
     for (auto& t : ts) t.join();
@@ -181,7 +198,9 @@ int main(int argc, char** argv) {
   // The reference: a plain loop of verify + hash + batched synced write into a bare
   // RocksDB, the same clients and batches, no ledger bookkeeping.
   const bool skip_plain = argc > 4 && std::string(argv[4]) == "noplain";  // for profiling
-  const double plain = skip_plain ? 0 : PlainLoop(work, clients_for(argc, argv, cores), batch_for(argc, argv), dir.path() + "-plain");
+  const double plain = skip_plain ? 0
+                                  : PlainLoop(work, clients_for(argc, argv, cores),
+                                              batch_for(argc, argv), dir.path() + "-plain");
 
   const double verify = std::max(verify_before, verify_rate());
 

@@ -19,8 +19,10 @@ namespace {
 
 class World {
  public:
-  explicit World(const std::string& dir, std::uint32_t seed) : d_(dir, "510104", MakePolicy()), rng_(seed) {
-    for (int i = 0; i < 8; ++i) people_.push_back(d_.OpenPerson(1930 + Pick(0, 85), Pick(0, 3), Pick(0, 4) == 0));
+  explicit World(const std::string& dir, std::uint32_t seed)
+      : d_(dir, "510104", MakePolicy()), rng_(seed) {
+    for (int i = 0; i < 8; ++i)
+      people_.push_back(d_.OpenPerson(1930 + Pick(0, 85), Pick(0, 3), Pick(0, 4) == 0));
     groups_.push_back(d_.OpenGroup());
     all_ = people_;
     all_.insert(all_.end(), groups_.begin(), groups_.end());
@@ -45,9 +47,12 @@ class World {
   const std::string& Person() { return people_[Pick(0, static_cast<int>(people_.size()) - 1)]; }
   Minutes Amount() {
     switch (Pick(0, 9)) {
-      case 0: return -Pick(0, 30);                  // invalid
-      case 1: return Pick(1000, 5000);              // large: caps and overdrafts
-      default: return Pick(1, 240);
+      case 0:
+        return -Pick(0, 30);  // invalid
+      case 1:
+        return Pick(1000, 5000);  // large: caps and overdrafts
+      default:
+        return Pick(1, 240);
     }
   }
 
@@ -67,9 +72,12 @@ class World {
     const SigningKey* signer = &d_.op;
     std::string entry;
     switch (Pick(0, 13)) {
-      case 0: case 1: case 2: {
+      case 0:
+      case 1:
+      case 2: {
         const char* cats[] = {"meals", "cleaning", "medical_escort", "companionship", "karaoke"};
-        body.kind = Deposit{Pick(0, 5) ? Person() : AnyAccount(), "", cats[Pick(0, 4)], Amount(), d_.now, ""};
+        body.kind = Deposit{
+            Pick(0, 5) ? Person() : AnyAccount(), "", cats[Pick(0, 4)], Amount(), d_.now, ""};
         break;
       }
       case 3: {
@@ -85,8 +93,11 @@ class World {
         holds_.push_back(body.id);
         break;
       }
-      case 5: case 6: {
-        const EntryId id = holds_.empty() || Pick(0, 9) == 0 ? NewEntryId() : holds_[Pick(0, static_cast<int>(holds_.size()) - 1)];
+      case 5:
+      case 6: {
+        const EntryId id = holds_.empty() || Pick(0, 9) == 0
+                               ? NewEntryId()
+                               : holds_[Pick(0, static_cast<int>(holds_.size()) - 1)];
         const int what = Pick(0, 2);
         if (what == 0) body.kind = HoldPost{id};
         if (what == 1) body.kind = HoldVoid{id, "cancelled"};
@@ -96,7 +107,8 @@ class World {
       case 7: {
         debited = Pick(0, 5) ? Person() : AnyAccount();
         debit = Amount();
-        body.kind = Transfer{TransferKind::kGift, debited, Person(), debit, static_cast<Relation>(Pick(0, 9))};
+        body.kind = Transfer{TransferKind::kGift, debited, Person(), debit,
+                             static_cast<Relation>(Pick(0, 9))};
         break;
       }
       case 8: {
@@ -113,7 +125,9 @@ class World {
         break;
       }
       case 10: {
-        const EntryId id = accepted_.empty() || Pick(0, 9) == 0 ? NewEntryId() : accepted_[Pick(0, static_cast<int>(accepted_.size()) - 1)];
+        const EntryId id = accepted_.empty() || Pick(0, 9) == 0
+                               ? NewEntryId()
+                               : accepted_[Pick(0, static_cast<int>(accepted_.size()) - 1)];
         body.kind = Reverse{id, "correction"};
         signer = &d_.root;
         break;
@@ -160,7 +174,8 @@ class World {
     REQUIRE_MESSAGE(audit.ok(), audit.status().ToString());
     // An auditor with the entries alone reaches the same balances and root.
     std::vector<std::string> entries;
-    for (std::uint64_t i = 0; i < d_.ledger().Size(); ++i) entries.push_back(d_.ledger().GetEntry(i).value());
+    for (std::uint64_t i = 0; i < d_.ledger().Size(); ++i)
+      entries.push_back(d_.ledger().GetEntry(i).value());
     auto replay = ReplayEntries(entries);
     REQUIRE_MESSAGE(replay.ok(), replay.status().ToString());
     CHECK(replay->root == d_.ledger().CurrentCheckpoint().root);

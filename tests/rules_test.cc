@@ -57,8 +57,12 @@ TEST_CASE("entry format and signature rules") {
   District d(dir.path());
   const auto v = d.OpenPerson(1990);
 
-  SUBCASE("malformed bytes") { ExpectRefused(d, Code::kMalformedEntry, std::string("\x0a\x05hello", 7)); }
-  SUBCASE("empty bytes") { ExpectRefused(d, Code::kMalformedEntry, std::string()); }
+  SUBCASE("malformed bytes") {
+    ExpectRefused(d, Code::kMalformedEntry, std::string("\x0a\x05hello", 7));
+  }
+  SUBCASE("empty bytes") {
+    ExpectRefused(d, Code::kMalformedEntry, std::string());
+  }
   SUBCASE("no signature") {
     ExpectRefused(d, Code::kMissingSignature, SignEntry(EncodeBody(d.Body(Serve(v, 60))), {}));
   }
@@ -143,11 +147,13 @@ TEST_CASE("an empty log takes only a genesis") {
   auto l = Ledger::Open(o, dir.path());
   REQUIRE(l.ok());
   SigningKey root = KeyFromByte(1);
-  EntryBody b{NewEntryId(), "510104", kNoon, "", Grant{KeyFromByte(5).public_key(), {Role::kAdmin}, ""}};
+  EntryBody b{NewEntryId(), "510104", kNoon, "",
+              Grant{KeyFromByte(5).public_key(), {Role::kAdmin}, ""}};
   auto r = (*l)->Append(MakeEntry(b, {&root}));
   CHECK(r.code() == Code::kNoGenesis);
   // A genesis naming another log key is refused too.
-  b.kind = Genesis{"x", "510100", root.public_key(), KeyFromByte(6).public_key(), "o", DefaultPolicy()};
+  b.kind =
+      Genesis{"x", "510100", root.public_key(), KeyFromByte(6).public_key(), "o", DefaultPolicy()};
   CHECK((*l)->Append(MakeEntry(b, {&root})).code() == Code::kInvalidArgument);
   CHECK((*l)->Size() == 0);
 }
@@ -162,7 +168,9 @@ TEST_CASE("account rules") {
     bad[14] = bad[14] == '9' ? '0' : bad[14] + 1;
     ExpectRefused(d, Code::kBadAccountNumber, Serve(bad, 60));
   }
-  SUBCASE("unknown account") { ExpectRefused(d, Code::kUnknownAccount, Serve(d.NextAccountNumber(), 60)); }
+  SUBCASE("unknown account") {
+    ExpectRefused(d, Code::kUnknownAccount, Serve(d.NextAccountNumber(), 60));
+  }
   SUBCASE("account of another district") {
     ExpectRefused(d, Code::kNotHomeDistrict, Serve(MakeAccountNumber("510105", 1).value(), 60));
   }
@@ -178,31 +186,37 @@ TEST_CASE("account rules") {
     ExpectRefused(d, Code::kInvalidAmount, Serve(v, 0), nullptr, {v});
     ExpectRefused(d, Code::kInvalidAmount, Serve(v, -60), nullptr, {v});
   }
-  SUBCASE("unknown service") { ExpectRefused(d, Code::kUnknownService, Serve(v, 60, "karaoke"), nullptr, {v}); }
+  SUBCASE("unknown service") {
+    ExpectRefused(d, Code::kUnknownService, Serve(v, 60, "karaoke"), nullptr, {v});
+  }
   SUBCASE("serving oneself") {
     Deposit dep = Serve(v, 60);
     dep.beneficiary = v;
     ExpectRefused(d, Code::kSameAccount, dep, nullptr, {v});
   }
-  SUBCASE("system accounts cannot earn") { ExpectRefused(d, Code::kAccountKindRestricted, Serve(d.Pool(), 60)); }
+  SUBCASE("system accounts cannot earn") {
+    ExpectRefused(d, Code::kAccountKindRestricted, Serve(d.Pool(), 60));
+  }
 }
 
 TEST_CASE("policy rules") {
   TempDir dir;
   Policy p = DefaultPolicy();
-  p.daily_earn_cap = 120;      // Changning: 2 coins a day
+  p.daily_earn_cap = 120;  // Changning: 2 coins a day
   p.min_served_to_redeem = 600;
   p.min_age_redeem_hardship = 55;
   p.pool_min_need = 2;
   p.owner_signs_debits = true;
   p.gift_scope = GiftScope::kDirectRelatives;
   District d(dir.path(), "510104", p);
-  const auto young = d.OpenPerson(2012);       // 14
-  const auto adult = d.OpenPerson(1990);       // 36
-  const auto elder = d.OpenPerson(1950, 1);    // 76, need 1
-  const auto needy = d.OpenPerson(1944, 3);    // 82, need 3
+  const auto young = d.OpenPerson(2012);     // 14
+  const auto adult = d.OpenPerson(1990);     // 36
+  const auto elder = d.OpenPerson(1950, 1);  // 76, need 1
+  const auto needy = d.OpenPerson(1944, 3);  // 82, need 3
 
-  SUBCASE("minimum age to serve") { ExpectRefused(d, Code::kTooYoungToServe, Serve(young, 60), nullptr, {young}); }
+  SUBCASE("minimum age to serve") {
+    ExpectRefused(d, Code::kTooYoungToServe, Serve(young, 60), nullptr, {young});
+  }
   SUBCASE("daily earning cap") {
     REQUIRE(d.Submit(Serve(adult, 90)).ok());
     ExpectRefused(d, Code::kDailyCapExceeded, Serve(adult, 31), nullptr, {adult});
@@ -221,27 +235,28 @@ TEST_CASE("policy rules") {
   }
   SUBCASE("gifts only to direct relatives") {
     REQUIRE(d.Submit(Serve(adult, 120)).ok());
-    ExpectRefused(d, Code::kGiftNotAllowed, Transfer{TransferKind::kGift, adult, elder, 60, Relation::kFriend},
-                  nullptr, {adult, elder});
+    ExpectRefused(d, Code::kGiftNotAllowed,
+                  Transfer{TransferKind::kGift, adult, elder, 60, Relation::kFriend}, nullptr,
+                  {adult, elder});
     CHECK(d.Submit(Transfer{TransferKind::kGift, adult, elder, 60, Relation::kParent}).ok());
     CHECK(d.BalanceOf(elder) == 60);
   }
   SUBCASE("pool grants only to elders in need") {
     REQUIRE(d.Submit(Serve(adult, 120)).ok());
     REQUIRE(d.Submit(Transfer{TransferKind::kDonation, adult, "", 120}).ok());
-    ExpectRefused(d, Code::kPoolNotEligible, Transfer{TransferKind::kPoolGrant, "", elder, 60}, &d.root,
-                  {elder, d.Pool()});
+    ExpectRefused(d, Code::kPoolNotEligible, Transfer{TransferKind::kPoolGrant, "", elder, 60},
+                  &d.root, {elder, d.Pool()});
     CHECK(d.Submit(Transfer{TransferKind::kPoolGrant, "", needy, 60}, &d.root).ok());
     CHECK(d.BalanceOf(needy) == 60);
-    ExpectRefused(d, Code::kInsufficientBalance, Transfer{TransferKind::kPoolGrant, "", needy, 61}, &d.root,
-                  {needy, d.Pool()});
+    ExpectRefused(d, Code::kInsufficientBalance, Transfer{TransferKind::kPoolGrant, "", needy, 61},
+                  &d.root, {needy, d.Pool()});
   }
   SUBCASE("owner's signature on debits of an owned account") {
     SigningKey owner = KeyFromByte(40);
     const auto owned = d.OpenPerson(1990, 0, false, &owner);
     REQUIRE(d.Submit(Serve(owned, 120)).ok());
-    ExpectRefused(d, Code::kOwnerSignatureRequired, Transfer{TransferKind::kDonation, owned, "", 60}, nullptr,
-                  {owned});
+    ExpectRefused(d, Code::kOwnerSignatureRequired,
+                  Transfer{TransferKind::kDonation, owned, "", 60}, nullptr, {owned});
     CHECK(d.Submit(Transfer{TransferKind::kDonation, owned, "", 60}, &d.op, &owner).ok());
   }
   SUBCASE("policy versions go one by one, by admins") {
@@ -273,15 +288,17 @@ TEST_CASE("balance cap: overflow goes to the pool; group hours may only be donat
   CHECK(d.BalanceOf(v) == 180);
   CHECK(d.BalanceOf(d.Pool()) == 30);
   REQUIRE(d.Submit(Serve(needy, 170)).ok());
-  ExpectRefused(d, Code::kBalanceCapReached, Transfer{TransferKind::kPoolGrant, "", needy, 30}, &d.root, {needy});
+  ExpectRefused(d, Code::kBalanceCapReached, Transfer{TransferKind::kPoolGrant, "", needy, 30},
+                &d.root, {needy});
 
   const auto group = d.OpenGroup();
   REQUIRE(d.Submit(Serve(group, 120)).ok());
-  ExpectRefused(d, Code::kAccountKindRestricted, Transfer{TransferKind::kGift, group, v, 60, Relation::kFriend},
-                nullptr, {group});
+  ExpectRefused(d, Code::kAccountKindRestricted,
+                Transfer{TransferKind::kGift, group, v, 60, Relation::kFriend}, nullptr, {group});
   ExpectRefused(d, Code::kAccountKindRestricted, Redeem{group, 60, "meals", ""}, nullptr, {group});
   CHECK(d.Submit(Transfer{TransferKind::kDonation, group, "", 120}).ok());
-  ExpectRefused(d, Code::kSameAccount, Transfer{TransferKind::kGift, v, v, 10, Relation::kFriend}, nullptr, {v});
+  ExpectRefused(d, Code::kSameAccount, Transfer{TransferKind::kGift, v, v, 10, Relation::kFriend},
+                nullptr, {v});
   auto audit = d.ledger().Audit();
   CHECK_MESSAGE(audit.ok(), audit.status().ToString());
 }
@@ -327,7 +344,8 @@ TEST_CASE("redemption: immediate, overdraft, two-phase hold/post/void/expire") {
   SUBCASE("unknown hold and bad timeouts") {
     ExpectRefused(d, Code::kHoldNotFound, HoldPost{NewEntryId()});
     ExpectRefused(d, Code::kInvalidArgument, Hold{elder, 60, d.now - 1, "", ""}, nullptr, {elder});
-    ExpectRefused(d, Code::kInvalidArgument, Hold{elder, 60, d.now + 30 * 86400, "", ""}, nullptr, {elder});
+    ExpectRefused(d, Code::kInvalidArgument, Hold{elder, 60, d.now + 30 * 86400, "", ""}, nullptr,
+                  {elder});
   }
   auto audit = d.ledger().Audit();
   CHECK_MESSAGE(audit.ok(), audit.status().ToString());
@@ -347,7 +365,8 @@ TEST_CASE("reversal: references the original, at most once, never overdraws") {
   REQUIRE(d.ledger().Append(d.Sign(open)).ok());
   ExpectRefused(d, Code::kNotReversible, Reverse{open.id, "x"}, &d.root);
   REQUIRE(d.Submit(Transfer{TransferKind::kGift, v, elder, 100, Relation::kParent}).ok());
-  ExpectRefused(d, Code::kInsufficientBalance, Reverse{dep.id, "recorded twice"}, &d.root, {v, elder});
+  ExpectRefused(d, Code::kInsufficientBalance, Reverse{dep.id, "recorded twice"}, &d.root,
+                {v, elder});
   REQUIRE(d.Submit(Transfer{TransferKind::kGift, elder, v, 100, Relation::kChild}).ok());
   REQUIRE(d.Submit(Reverse{dep.id, "recorded twice"}, &d.root).ok());
   CHECK(d.BalanceOf(v) == 0);
@@ -394,7 +413,8 @@ TEST_CASE("history: an account's entries newest first, in pages") {
     sum += all[i].delta;
   }
   CHECK(sum == d.BalanceOf(v));
-  CHECK(d.ledger().History(v, indexes[0] - 1, 3).code() == Code::kInvalidArgument);  // mother's entry
+  CHECK(d.ledger().History(v, indexes[0] - 1, 3).code() ==
+        Code::kInvalidArgument);  // mother's entry
   CHECK(d.ledger().History(v, std::nullopt, 0).code() == Code::kInvalidArgument);
   CHECK(d.ledger().History(d.NextAccountNumber(), std::nullopt, 3).code() == Code::kUnknownAccount);
 }
@@ -403,7 +423,7 @@ TEST_CASE("more rules: largest service, hardship exemptions, starter grant, fede
   TempDir dir;
   Policy p = DefaultPolicy();
   p.max_entry_minutes = 8 * 60;
-  p.min_age_redeem = 65;             // Shanghai: 65+, or 60+ in hardship
+  p.min_age_redeem = 65;  // Shanghai: 65+, or 60+ in hardship
   p.min_age_redeem_hardship = 60;
   p.min_served_to_redeem = 100 * 60;  // Guangzhou: 100 h served first
   p.starter_grant = 5 * 60;           // Hangzhou Xihu: 5 coins on registration
@@ -429,8 +449,10 @@ TEST_CASE("more rules: largest service, hardship exemptions, starter grant, fede
   Open wrong_district{MakeAccountNumber("510105", 7).value(), AccountKind::kPerson, 1990};
   wrong_district.commitment = RealNameCommitment({"a", "b", "c"}, "s");
   ExpectRefused(d, Code::kNotHomeDistrict, wrong_district);
-  ExpectRefused(d, Code::kInvalidArgument, Grant{d.root.public_key(), {Role::kAdmin}, "x"}, &d.root);
-  ExpectRefused(d, Code::kMalformedEntry, Grant{KeyFromByte(50).public_key(), {}, "no roles"}, &d.root);
+  ExpectRefused(d, Code::kInvalidArgument, Grant{d.root.public_key(), {Role::kAdmin}, "x"},
+                &d.root);
+  ExpectRefused(d, Code::kMalformedEntry, Grant{KeyFromByte(50).public_key(), {}, "no roles"},
+                &d.root);
 }
 
 TEST_CASE("the real-name record stays private and must match the commitment") {
@@ -442,8 +464,9 @@ TEST_CASE("the real-name record stays private and must match the commitment") {
   REQUIRE(d.Submit(o).ok());
   CHECK(d.ledger().GetRealName(o.account).code() == Code::kNotFound);
   CHECK(d.ledger().PutRealName(o.account, record, "salt-2").code() == Code::kInvalidArgument);
-  CHECK(d.ledger().PutRealName(o.account, {"张秀英", "510104195001011235", "13800000000"}, "salt-1").code() ==
-        Code::kInvalidArgument);
+  CHECK(d.ledger()
+            .PutRealName(o.account, {"张秀英", "510104195001011235", "13800000000"}, "salt-1")
+            .code() == Code::kInvalidArgument);
   REQUIRE(d.ledger().PutRealName(o.account, record, "salt-1").ok());
   auto back = d.ledger().GetRealName(o.account);
   REQUIRE(back.ok());
@@ -509,12 +532,14 @@ TEST_CASE("field rules: when, whom, which service, where, how large") {
 
   ExpectRefused(d, Code::kUnknownService, Redeem{elder, 10, "karaoke", ""}, nullptr, {elder});
   ExpectRefused(d, Code::kMalformedEntry, Redeem{elder, 10, "meals", "51010"}, nullptr, {elder});
-  ExpectRefused(d, Code::kUnknownService, Hold{elder, 10, d.now + 60, "karaoke", ""}, nullptr, {elder});
+  ExpectRefused(d, Code::kUnknownService, Hold{elder, 10, d.now + 60, "karaoke", ""}, nullptr,
+                {elder});
 
   SigningKey gone = KeyFromByte(60);
   REQUIRE(d.Submit(Grant{gone.public_key(), {Role::kRecorder}, "x"}, &d.root).ok());
   REQUIRE(d.Submit(Revoke{gone.public_key(), "lost"}, &d.root).ok());
-  ExpectRefused(d, Code::kInvalidArgument, Grant{gone.public_key(), {Role::kRecorder}, "again"}, &d.root);
+  ExpectRefused(d, Code::kInvalidArgument, Grant{gone.public_key(), {Role::kRecorder}, "again"},
+                &d.root);
 
   Deposit big = Serve(v, 30);
   big.beneficiary_ack = std::string(kMaxEntryBytes, 'x');

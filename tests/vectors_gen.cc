@@ -39,7 +39,9 @@ std::array<std::uint8_t, 32> Seed(std::uint8_t fill) {
   return s;
 }
 
-std::string Raw(const PublicKey& k) { return std::string(reinterpret_cast<const char*>(k.data()), k.size()); }
+std::string Raw(const PublicKey& k) {
+  return std::string(reinterpret_cast<const char*>(k.data()), k.size());
+}
 
 constexpr std::int64_t kT0 = 1795348800;  // 2026-11-22 12:00:00 UTC (20:00 in UTC+8)
 constexpr char kDistrict[] = "510104";
@@ -70,9 +72,12 @@ EntryId Id(int index) {
 
 std::string Sign(const std::string& body, const std::vector<const SigningKey*>& s) {
   switch (s.size()) {
-    case 1: return SignEntry(body, {s[0]});
-    case 2: return SignEntry(body, {s[0], s[1]});
-    default: Die("1 or 2 signers expected");
+    case 1:
+      return SignEntry(body, {s[0]});
+    case 2:
+      return SignEntry(body, {s[0], s[1]});
+    default:
+      Die("1 or 2 signers expected");
   }
 }
 
@@ -104,9 +109,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<NamedKey> keys;
-  keys.push_back({"root", 1, SigningKey::FromSeed(Seed(1)), "district root key (genesis.root_key; every role)"});
-  keys.push_back({"log", 2, SigningKey::FromSeed(Seed(2)), "log key (genesis.log_key; signs checkpoints)"});
-  keys.push_back({"operator", 3, SigningKey::FromSeed(Seed(3)), "operator: registrar, recorder, redeemer"});
+  keys.push_back({"root", 1, SigningKey::FromSeed(Seed(1)),
+                  "district root key (genesis.root_key; every role)"});
+  keys.push_back(
+      {"log", 2, SigningKey::FromSeed(Seed(2)), "log key (genesis.log_key; signs checkpoints)"});
+  keys.push_back(
+      {"operator", 3, SigningKey::FromSeed(Seed(3)), "operator: registrar, recorder, redeemer"});
   keys.push_back({"auditor", 4, SigningKey::FromSeed(Seed(4)), "auditor, granted then revoked"});
   keys.push_back({"owner", 5, SigningKey::FromSeed(Seed(5)), "owner key of account B"});
   const SigningKey& root = keys[0].key;
@@ -121,23 +129,30 @@ int main(int argc, char** argv) {
   std::string salt;
   for (int i = 0; i < 16; ++i) salt.push_back(static_cast<char>(0xa0 + i));
   const Hash commitment_a = RealNameCommitment(record, salt);
-  const Hash commitment_b = RealNameCommitment({"王秀英", "510104194807070028", "13900000000"}, "salt of B");
+  const Hash commitment_b =
+      RealNameCommitment({"王秀英", "510104194807070028", "13900000000"}, "salt of B");
 
   std::vector<Vector> v;
   auto add = [&](std::string comment, std::string community, EntryKind kind,
                  std::vector<const SigningKey*> signers) {
     const int i = static_cast<int>(v.size());
-    v.push_back({std::move(comment), EntryBody{Id(i), kDistrict, kT0 + 60 * i, std::move(community), std::move(kind)},
+    v.push_back({std::move(comment),
+                 EntryBody{Id(i), kDistrict, kT0 + 60 * i, std::move(community), std::move(kind)},
                  std::move(signers)});
   };
 
   add("genesis with the version 1 policy, signed by the root key", "",
-      Genesis{"锦江区时间银行", "510100", root.public_key(), log.public_key(), kOrigin, PolicyV1()}, {&root});
-  add("grant: the operator key gets three roles", "",
-      Grant{op.public_key(), {Role::kRegistrar, Role::kRecorder, Role::kRedeemer}, "东光街道养老服务站 operator 1"},
+      Genesis{"锦江区时间银行", "510100", root.public_key(), log.public_key(), kOrigin, PolicyV1()},
       {&root});
-  add("grant: an auditor key", "", Grant{auditor.public_key(), {Role::kAuditor}, "district audit office"}, {&root});
-  add("revoke: the auditor key", "", Revoke{auditor.public_key(), "moved to another post"}, {&root});
+  add("grant: the operator key gets three roles", "",
+      Grant{op.public_key(),
+            {Role::kRegistrar, Role::kRecorder, Role::kRedeemer},
+            "东光街道养老服务站 operator 1"},
+      {&root});
+  add("grant: an auditor key", "",
+      Grant{auditor.public_key(), {Role::kAuditor}, "district audit office"}, {&root});
+  add("revoke: the auditor key", "", Revoke{auditor.public_key(), "moved to another post"},
+      {&root});
   Policy v2 = PolicyV1();
   v2.version = 2;
   v2.services.push_back({"cleaning", 1000});
@@ -149,7 +164,8 @@ int main(int argc, char** argv) {
   open_a.street = "510104001";
   open_a.community = kCommunity;
   open_a.commitment = commitment_a;
-  add("open: account A, a volunteer (its commitment is the realname vector below)", kCommunity, open_a, {&op});
+  add("open: account A, a volunteer (its commitment is the realname vector below)", kCommunity,
+      open_a, {&op});
   Open open_b;
   open_b.account = b;
   open_b.birth_year = 1948;
@@ -162,8 +178,8 @@ int main(int argc, char** argv) {
   add("open: account B, an elder with an owner key, hardship, need 3", kCommunity, open_b, {&op});
   add("deposit: A served B 2 h of meals", kCommunity,
       Deposit{a, b, "meals", 120, kT0 + 60 * 7 - 3 * 3600, ""}, {&op});
-  add("deposit: A served B 1.5 h of companionship (rate 800: 72 min credited; reversed below)", kCommunity,
-      Deposit{a, b, "companionship", 90, kT0 + 60 * 8 - 2 * 3600, ""}, {&op});
+  add("deposit: A served B 1.5 h of companionship (rate 800: 72 min credited; reversed below)",
+      kCommunity, Deposit{a, b, "companionship", 90, kT0 + 60 * 8 - 2 * 3600, ""}, {&op});
   add("transfer gift: A gives B 1 h (relation friend)", kCommunity,
       Transfer{TransferKind::kGift, a, b, 60, Relation::kFriend}, {&op});
   add("transfer donation: A donates 30 min to the district pool", kCommunity,
@@ -177,9 +193,10 @@ int main(int argc, char** argv) {
   add("post: the hold above is redeemed", kCommunity, HoldPost{Id(13)}, {&op});
   add("hold: 10 min of B's for meals", kCommunity, Hold{b, 10, kT0 + 60 * 15 + 3600, "meals", ""},
       {&op, &owner});
-  add("void: the hold above is cancelled", kCommunity, HoldVoid{Id(15), "service cancelled"}, {&op});
-  add("hold: 10 min of B's, expiring 30 s later", kCommunity, Hold{b, 10, kT0 + 60 * 17 + 30, "meals", ""},
-      {&op, &owner});
+  add("void: the hold above is cancelled", kCommunity, HoldVoid{Id(15), "service cancelled"},
+      {&op});
+  add("hold: 10 min of B's, expiring 30 s later", kCommunity,
+      Hold{b, 10, kT0 + 60 * 17 + 30, "meals", ""}, {&op, &owner});
   add("expire: the hold above timed out", kCommunity, HoldExpire{Id(17)}, {&op});
   add("reverse: the companionship deposit (admin: the root key)", "",
       Reverse{Id(8), "recorded by mistake"}, {&root});
@@ -278,7 +295,8 @@ int main(int argc, char** argv) {
 )";
   for (const NamedKey& k : keys) {
     out << "# " << k.role << "\n";
-    out << "key " << k.name << " " << ToHex(Seed(k.seed_byte)) << " " << ToHex(k.key.public_key()) << "\n";
+    out << "key " << k.name << " " << ToHex(Seed(k.seed_byte)) << " " << ToHex(k.key.public_key())
+        << "\n";
   }
   for (std::size_t i = 0; i < v.size(); ++i) {
     const Vector& x = v[i];
@@ -286,7 +304,8 @@ int main(int argc, char** argv) {
     if (!decoded.ok()) Die("decode: " + decoded.status().ToString());
     out << "\n# " << i << ": " << x.comment << "\n";
     out << "entry " << i << " " << KindName(x.body.kind) << "\n";
-    for (const auto& [path, value] : testing::BodyFields(x.body)) out << "field " << path << " " << value << "\n";
+    for (const auto& [path, value] : testing::BodyFields(x.body))
+      out << "field " << path << " " << value << "\n";
     out << "body " << ToHex(x.body_bytes) << "\n";
     out << "message " << ToHex(EntrySigningMessage(x.body_bytes)) << "\n";
     for (const auto& s : decoded->signatures)
@@ -309,12 +328,12 @@ int main(int argc, char** argv) {
 
   auto lp = [](std::string_view s) {
     const auto n = static_cast<std::uint32_t>(s.size());
-    std::string out{static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
-                    static_cast<char>(n)};
+    std::string out{static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                    static_cast<char>(n >> 8), static_cast<char>(n)};
     return out.append(s);
   };
-  const std::string preimage = "timebank/realname/v1" + lp(salt) + lp(record.name) + lp(record.id_number) +
-                               lp(record.phone);
+  const std::string preimage =
+      "timebank/realname/v1" + lp(salt) + lp(record.name) + lp(record.id_number) + lp(record.phone);
   out << "\n# The real-name commitment of account A (entry 5). The record is fictitious.\n";
   out << "realname name \"" << record.name << "\"\n";
   out << "realname id_number \"" << record.id_number << "\"\n";

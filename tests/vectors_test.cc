@@ -128,7 +128,7 @@ Vectors Load() {
     } else if (record == "body" || record == "message" || record == "bytes") {
       auto w = words();
       REQUIRE(w.size() == 1);
-      std::string& field = record == "body" ? current().body
+      std::string& field = record == "body"      ? current().body
                            : record == "message" ? current().message
                                                  : current().bytes;
       REQUIRE_MESSAGE(field.empty(), record << " given twice");
@@ -167,7 +167,8 @@ Vectors Load() {
 }
 
 std::string Unquote(const std::string& s) {
-  REQUIRE_MESSAGE((s.size() >= 2 && s.front() == '"' && s.back() == '"'), "not a quoted string: " << s);
+  REQUIRE_MESSAGE((s.size() >= 2 && s.front() == '"' && s.back() == '"'),
+                  "not a quoted string: " << s);
   return s.substr(1, s.size() - 2);
 }
 
@@ -177,7 +178,8 @@ std::string NoteText(const Vectors& v) {
   return note;
 }
 
-const SigningKey* KeyFor(const Vectors& v, const PublicKey& pub, std::vector<std::unique_ptr<SigningKey>>* pool) {
+const SigningKey* KeyFor(const Vectors& v, const PublicKey& pub,
+                         std::vector<std::unique_ptr<SigningKey>>* pool) {
   for (const auto& [name, k] : v.keys) {
     if (k.second == pub) {
       pool->push_back(std::make_unique<SigningKey>(SigningKey::FromSeed(k.first)));
@@ -235,8 +237,9 @@ TEST_CASE("entry vectors: bodies, signatures, entry bytes and leaf hashes") {
     }
 
     // The entry bytes are the body plus the signatures, exactly as SignEntry writes them.
-    const std::string signed_entry = signers.size() == 1 ? SignEntry(e.body, {signers[0]})
-                                                          : SignEntry(e.body, {signers[0], signers[1]});
+    const std::string signed_entry = signers.size() == 1
+                                         ? SignEntry(e.body, {signers[0]})
+                                         : SignEntry(e.body, {signers[0], signers[1]});
     CHECK(ToHex(signed_entry) == ToHex(e.bytes));
 
     // Decoding the entry bytes gives back the stated body, body bytes and signatures.
@@ -259,21 +262,24 @@ TEST_CASE("entry vectors: bodies, signatures, entry bytes and leaf hashes") {
     if (auto* x = std::get_if<Revoke>(&d->body.kind)) named.push_back(x->key);
     if (auto* x = std::get_if<Open>(&d->body.kind); x && !x->owner_key.empty())
       named.push_back(UnhexFixed<32>(ToHex(x->owner_key)));
-    for (const PublicKey& k : named) CHECK_MESSAGE(KeyFor(v, k, &pool) != nullptr, "key not listed: " << ToHex(k));
+    for (const PublicKey& k : named)
+      CHECK_MESSAGE(KeyFor(v, k, &pool) != nullptr, "key not listed: " << ToHex(k));
 
     kinds.insert(e.kind);
     if (auto* t = std::get_if<Transfer>(&d->body.kind)) transfers.insert(t->kind);
   }
   // Every kind a v1 ledger processes is covered, and all three kinds of transfer.
-  for (const char* k : {"genesis", "grant", "revoke", "policy", "open", "deposit", "redeem", "hold", "post",
-                        "void", "expire", "transfer", "reverse"}) {
+  for (const char* k : {"genesis", "grant", "revoke", "policy", "open", "deposit", "redeem", "hold",
+                        "post", "void", "expire", "transfer", "reverse"}) {
     CHECK_MESSAGE(kinds.count(k) == 1, "no " << k << " vector");
   }
-  CHECK(transfers == std::set<TransferKind>{TransferKind::kGift, TransferKind::kDonation, TransferKind::kPoolGrant});
+  CHECK(transfers == std::set<TransferKind>{TransferKind::kGift, TransferKind::kDonation,
+                                            TransferKind::kPoolGrant});
 
   // The genesis names the listed root and log keys and the origin of the checkpoint.
   REQUIRE(v.entries[0].kind == "genesis");
-  const Genesis g = std::get<Genesis>(testing::BodyFromFields("genesis", v.entries[0].fields)->kind);
+  const Genesis g =
+      std::get<Genesis>(testing::BodyFromFields("genesis", v.entries[0].fields)->kind);
   CHECK(g.root_key == NamedKey(v, "root"));
   CHECK(g.log_key == NamedKey(v, "log"));
   CHECK(g.origin == v.origin);
@@ -295,7 +301,8 @@ TEST_CASE("entry vectors: a tampered entry does not verify") {
       for (int bit = 0; bit < 8; ++bit) {
         std::string bad = e.bytes;
         bad[pos] = static_cast<char>(bad[pos] ^ (1 << bit));
-        if (DecodeAndVerifyEntry(bad).ok()) FAIL_CHECK("flipping bit " << bit << " of byte " << pos << " still verifies");
+        if (DecodeAndVerifyEntry(bad).ok())
+          FAIL_CHECK("flipping bit " << bit << " of byte " << pos << " still verifies");
       }
     }
     // The wrapper: 0a <len> body, then per signature 12 64 {0a 20 <key> 12 40 <signature>}.
@@ -307,7 +314,8 @@ TEST_CASE("entry vectors: a tampered entry does not verify") {
     CHECK_FALSE(DecodeAndVerifyEntry(e.bytes + e.bytes.substr(0, first_sig)).ok());
     // A signature repeated: a key signs an entry at most once. (With several signatures,
     // the list can still be reordered or cut short: the rules decide which are needed.)
-    CHECK(DecodeAndVerifyEntry(e.bytes + e.bytes.substr(first_sig, 102)).code() == Code::kMalformedEntry);
+    CHECK(DecodeAndVerifyEntry(e.bytes + e.bytes.substr(first_sig, 102)).code() ==
+          Code::kMalformedEntry);
     // Truncated anywhere: refused, except right after a signature, which drops the ones
     // after it (the same body with fewer signatures).
     for (std::size_t n = 0; n < e.bytes.size(); ++n) {
@@ -400,8 +408,9 @@ TEST_CASE("entry vectors: the real-name commitment") {
   // The stated preimage follows the stated definition and hashes to the commitment.
   auto lp = [](const std::string& s) {
     const auto n = static_cast<std::uint32_t>(s.size());
-    return std::string{static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
-                       static_cast<char>(n)} + s;
+    return std::string{static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                       static_cast<char>(n >> 8), static_cast<char>(n)} +
+           s;
   };
   CHECK(ToHex(preimage) == ToHex("timebank/realname/v1" + lp(salt) + lp(record.name) +
                                  lp(record.id_number) + lp(record.phone)));

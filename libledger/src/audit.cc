@@ -24,7 +24,9 @@ class MapState : public StateReader {
   std::map<std::string, std::string> map;
 };
 
-Status Mismatch(std::string what) { return Status(Code::kCorruption, "audit: " + std::move(what)); }
+Status Mismatch(std::string what) {
+  return Status(Code::kCorruption, "audit: " + std::move(what));
+}
 
 }  // namespace
 
@@ -37,8 +39,10 @@ class Replayer {
     auto verify = [&](std::size_t b, std::size_t e) {
       for (std::size_t j = b; j < e; ++j) decoded[j].emplace(DecodeAndVerifyEntry(bytes[j]));
     };
-    if (pool) pool->ParallelFor(bytes.size(), 64, verify);  // signatures on all cores
-    else verify(0, bytes.size());
+    if (pool)
+      pool->ParallelFor(bytes.size(), 64, verify);  // signatures on all cores
+    else
+      verify(0, bytes.size());
     for (std::size_t j = 0; j < bytes.size(); ++j) {
       const std::uint64_t i = first_index + j;
       const Result<DecodedEntry>& entry = *decoded[j];
@@ -48,7 +52,8 @@ class Replayer {
       ApplyContext ctx{i, leaf, false, 0, 0};
       auto applied = engine_.Apply(*entry, ctx, &overlay);
       if (!applied.ok())
-        return Mismatch(fmt::format("entry {} is refused on replay: {}", i, applied.status().ToString()));
+        return Mismatch(
+            fmt::format("entry {} is refused on replay: {}", i, applied.status().ToString()));
       if (applied->duplicate)
         return Mismatch(fmt::format("entry {} repeats the id of entry {}", i, applied->index));
       Minutes sum = 0;
@@ -73,8 +78,10 @@ class Replayer {
       const std::string account = k.substr(2);
       report.balances[account] = a.balance();
       total += a.balance();
-      if (account.ends_with(".issuance")) report.issued = -a.balance();
-      else if (a.balance() < 0) return Mismatch(fmt::format("account {} is below zero", account));
+      if (account.ends_with(".issuance"))
+        report.issued = -a.balance();
+      else if (a.balance() < 0)
+        return Mismatch(fmt::format("account {} is below zero", account));
     }
     report.accounts = report.balances.size();
     if (total != 0) return Mismatch(fmt::format("balances sum to {}, not zero", total));
@@ -102,7 +109,8 @@ Result<AuditReport> LedgerImpl::Audit() {
   std::shared_ptr<const rocksdb::Snapshot> pin;
   const rocksdb::ReadOptions ro = state_reader_.ReadAt(&pin);
   std::string size_bytes;
-  const std::uint64_t size = db_->Get(ro, keys::kSize, &size_bytes).ok() ? keys::GetBE64(size_bytes) : 0;
+  const std::uint64_t size =
+      db_->Get(ro, keys::kSize, &size_bytes).ok() ? keys::GetBE64(size_bytes) : 0;
   // The tree head is published a moment after the durable view it belongs to.
   while (Size() < size) std::this_thread::yield();
 
@@ -117,7 +125,8 @@ Result<AuditReport> LedgerImpl::Audit() {
         return Mismatch(fmt::format("entry {} is missing", base + j));
       const std::string_view stored(bytes[j]);
       if (stored.size() < 32 || stored.substr(0, 32) != crypto::AsView(LeafHash(stored.substr(32))))
-        return Mismatch(fmt::format("entry {}: stored leaf hash does not match its bytes", base + j));
+        return Mismatch(
+            fmt::format("entry {}: stored leaf hash does not match its bytes", base + j));
       bytes[j].erase(0, 32);
     }
     if (Status s = replay.Add(base, bytes, &verify_pool_); !s.ok()) return s;
@@ -131,19 +140,23 @@ Result<AuditReport> LedgerImpl::Audit() {
     for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
       auto found = replay.state().find(it->key().ToString());
       if (found == replay.state().end())
-        return Mismatch(fmt::format("stored record {} is not derived from the log", ToHex(it->key().ToStringView())));
+        return Mismatch(fmt::format("stored record {} is not derived from the log",
+                                    ToHex(it->key().ToStringView())));
       if (found->second != it->value().ToStringView())
-        return Mismatch(fmt::format("stored record {} differs from the rebuilt one", ToHex(it->key().ToStringView())));
+        return Mismatch(fmt::format("stored record {} differs from the rebuilt one",
+                                    ToHex(it->key().ToStringView())));
       ++compared;
     }
   }
   if (compared != replay.state().size())
-    return Mismatch(fmt::format("the store holds {} state records, the log derives {}", compared, replay.state().size()));
+    return Mismatch(fmt::format("the store holds {} state records, the log derives {}", compared,
+                                replay.state().size()));
   auto report = replay.Finish();
   if (!report.ok()) return report;
   auto stored_root = RootAt(size);
   if (!stored_root.ok()) return stored_root.status();
-  if (*stored_root != report->root) return Mismatch("the stored tree's root differs from the rebuilt one");
+  if (*stored_root != report->root)
+    return Mismatch("the stored tree's root differs from the rebuilt one");
   return report;
 }
 

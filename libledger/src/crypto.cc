@@ -46,7 +46,9 @@ Hash Sha256(std::initializer_list<std::string_view> parts) {
   return h;
 }
 
-Hash Sha256(std::string_view data) { return Sha256({data}); }
+Hash Sha256(std::string_view data) {
+  return Sha256({data});
+}
 
 bool Ed25519Verify(const PublicKey& key, std::string_view message, const SignatureBytes& sig) {
   return crypto_sign_verify_detached(sig.data(),
@@ -65,9 +67,13 @@ SignatureBytes Ed25519Sign(const std::uint8_t secret[64], std::string_view messa
   return sig;
 }
 
-void RandomBytes(std::uint8_t* out, std::size_t n) { randombytes_buf(out, n); }
+void RandomBytes(std::uint8_t* out, std::size_t n) {
+  randombytes_buf(out, n);
+}
 
-void Wipe(void* p, std::size_t n) { sodium_memzero(p, n); }
+void Wipe(void* p, std::size_t n) {
+  sodium_memzero(p, n);
+}
 
 bool EqualConstantTime(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) {
   return sodium_memcmp(a, b, n) == 0;

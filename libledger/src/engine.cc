@@ -16,7 +16,8 @@ namespace pb = timebank::v1;
 namespace st = timebank::state;
 
 Result<std::optional<std::string>> Overlay::Read(const std::string& key) {
-  if (auto it = writes_.find(key); it != writes_.end()) return std::optional<std::string>(it->second);
+  if (auto it = writes_.find(key); it != writes_.end())
+    return std::optional<std::string>(it->second);
   if (!cache_reads_) return base_->Read(key);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
   auto v = base_->Read(key);
@@ -34,7 +35,9 @@ namespace {
 enum AccountKindState : std::uint32_t { kPersonAcct = 0, kGroupAcct = 1, kSystemAcct = 2 };
 enum HoldStatus : std::uint32_t { kOpen = 0, kPosted = 1, kVoided = 2, kExpired = 3 };
 
-std::uint32_t RoleBit(Role r) { return 1u << static_cast<int>(r); }
+std::uint32_t RoleBit(Role r) {
+  return 1u << static_cast<int>(r);
+}
 
 // Days since 1970-01-01 -> civil year (H. Hinnant's algorithm).
 int YearOfDay(std::int64_t z) {
@@ -48,7 +51,9 @@ int YearOfDay(std::int64_t z) {
   return static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
 }
 
-std::int64_t FloorDiv(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 template <typename Msg>
 std::string Serialize(const Msg& m) {
@@ -57,7 +62,9 @@ std::string Serialize(const Msg& m) {
   return s;
 }
 
-Status Err(Code code, std::string message) { return Status(code, std::move(message)); }
+Status Err(Code code, std::string message) {
+  return Status(code, std::move(message));
+}
 
 }  // namespace
 
@@ -83,7 +90,9 @@ class Rules {
   template <typename Msg>
   Result<bool> Load(const std::string& key, Msg* out);
   template <typename Msg>
-  void Store(const std::string& key, const Msg& m) { s_->Put(key, Serialize(m)); }
+  void Store(const std::string& key, const Msg& m) {
+    s_->Put(key, Serialize(m));
+  }
 
   Status CheckSigner(Role role, bool log_key_allowed = false);
   Status CheckOwnerSigned(const st::Account& a, std::string_view account);
@@ -115,7 +124,9 @@ class Rules {
   Status Apply(const HoldExpire& x);
   Status Apply(const Transfer& t);
   Status Apply(const Reverse& r);
-  Status Apply(const Sync&) { return Err(Code::kUnimplemented, "sync entries arrive with federation"); }
+  Status Apply(const Sync&) {
+    return Err(Code::kUnimplemented, "sync entries arrive with federation");
+  }
   Status Apply(const Migrate&) {
     return Err(Code::kUnimplemented, "migrate entries arrive with federation");
   }
@@ -142,7 +153,8 @@ Result<bool> Rules::Load(const std::string& key, Msg* out) {
   if (!v.ok()) return v.status();
   if (!v->has_value()) return false;
   if (!out->ParseFromString(**v))
-    return Err(Code::kCorruption, fmt::format("state record '{}' does not parse", key.substr(0, 2)));
+    return Err(Code::kCorruption,
+               fmt::format("state record '{}' does not parse", key.substr(0, 2)));
   return true;
 }
 
@@ -208,7 +220,8 @@ Status Rules::LoadFacts(bool* has_genesis) {
   *has_genesis = info->has_value();
   if (!*has_genesis) return Status::Ok();
   if (**info != cache_->info_bytes) {
-    if (!cache_->info.ParseFromString(**info)) return Err(Code::kCorruption, "log info does not parse");
+    if (!cache_->info.ParseFromString(**info))
+      return Err(Code::kCorruption, "log info does not parse");
     cache_->info_bytes = **info;
   }
   info_ = &cache_->info;
@@ -233,11 +246,15 @@ Status Rules::CheckSigner(Role role, bool log_key_allowed) {
   auto found = Load(keys::Operator(k), &op);
   if (!found.ok()) return found.status();
   auto who = [&] { return ToHex(k).substr(0, 16); };
-  if (!*found) return Err(Code::kUnknownKey, fmt::format("key {}… is not an operator of district {}", who(), info_->district()));
-  if (op.revoked()) return Err(Code::kUnknownKey, fmt::format("operator key {}… was revoked", who()));
+  if (!*found)
+    return Err(Code::kUnknownKey,
+               fmt::format("key {}… is not an operator of district {}", who(), info_->district()));
+  if (op.revoked())
+    return Err(Code::kUnknownKey, fmt::format("operator key {}… was revoked", who()));
   if (!(op.roles() & RoleBit(role)))
-    return Err(Code::kUnauthorized, fmt::format("operator {}… ('{}') lacks the {} role for a {} entry",
-                                                who(), op.label(), RoleName(role), KindName(e_.body.kind)));
+    return Err(Code::kUnauthorized,
+               fmt::format("operator {}… ('{}') lacks the {} role for a {} entry", who(),
+                           op.label(), RoleName(role), KindName(e_.body.kind)));
   return Status::Ok();
 }
 
@@ -245,21 +262,27 @@ Status Rules::CheckOwnerSigned(const st::Account& a, std::string_view account) {
   if (!policy_->owner_signs_debits || a.owner_key().empty()) return Status::Ok();
   for (const auto& s : e_.signatures)
     if (keys::View(s.key) == a.owner_key()) return Status::Ok();
-  return Err(Code::kOwnerSignatureRequired,
-             fmt::format("account {} has an owner key; policy requires the owner's signature on debits", account));
+  return Err(
+      Code::kOwnerSignatureRequired,
+      fmt::format("account {} has an owner key; policy requires the owner's signature on debits",
+                  account));
 }
 
 Result<st::Account> Rules::LocalAccount(const std::string& account, std::string_view what) {
   auto district = ParseAccountDistrict(account);
-  if (!district.ok()) return Err(Code::kBadAccountNumber, fmt::format("{}: {}", what, district.status().message()));
+  if (!district.ok())
+    return Err(Code::kBadAccountNumber, fmt::format("{}: {}", what, district.status().message()));
   if (*district != info_->district())
-    return Err(Code::kNotHomeDistrict,
-               fmt::format("{} {} belongs to district {}; this log is {} (cross-district entries need federation)",
-                           what, account, *district, info_->district()));
+    return Err(
+        Code::kNotHomeDistrict,
+        fmt::format(
+            "{} {} belongs to district {}; this log is {} (cross-district entries need federation)",
+            what, account, *district, info_->district()));
   st::Account a;
   auto found = Load(keys::Account(account), &a);
   if (!found.ok()) return found.status();
-  if (!*found) return Err(Code::kUnknownAccount, fmt::format("{} {} is not registered", what, account));
+  if (!*found)
+    return Err(Code::kUnknownAccount, fmt::format("{} {} is not registered", what, account));
   return a;
 }
 
@@ -268,12 +291,14 @@ Status Rules::Post(const std::string& account, Minutes delta, bool record_zero) 
   st::Account a;
   auto found = Load(keys::Account(account), &a);
   if (!found.ok()) return found.status();
-  if (!*found) return Err(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
+  if (!*found)
+    return Err(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
   const Minutes next = a.balance() + delta;
   // Only the issuance account goes negative: it is where hours are minted.
   if (next < 0 && account != Sys(SystemAccount::kIssuance))
     return Err(Code::kInsufficientBalance,
-               fmt::format("account {} has {}, needs {}", account, FormatHours(a.balance()), FormatHours(-delta)));
+               fmt::format("account {} has {}, needs {}", account, FormatHours(a.balance()),
+                           FormatHours(-delta)));
   a.set_balance(next);
   // Each account's entries form a chain, newest first, through the postings: history
   // needs no index of its own. A second posting in the same entry keeps the first's link.
@@ -290,21 +315,25 @@ Status Rules::Post(const std::string& account, Minutes delta, bool record_zero) 
 Status Rules::CheckMinutes(Minutes m, std::string_view what) const {
   constexpr Minutes kAbsurd = 10'000'000LL * 60;  // ten million hours
   if (m <= 0 || m > kAbsurd)
-    return Err(Code::kInvalidAmount, fmt::format("{} must be a positive number of minutes, got {}", what, m));
+    return Err(Code::kInvalidAmount,
+               fmt::format("{} must be a positive number of minutes, got {}", what, m));
   return Status::Ok();
 }
 
 std::int64_t Rules::LocalDay() const {
   return FloorDiv(e_.body.time + std::int64_t{policy_->utc_offset_minutes} * 60, 86400);
 }
-int Rules::LocalYear() const { return YearOfDay(LocalDay()); }
+int Rules::LocalYear() const {
+  return YearOfDay(LocalDay());
+}
 
 Status Rules::CreditWithCap(const std::string& account, Minutes amount) {
   st::Account a;
   auto found = Load(keys::Account(account), &a);
   if (!found.ok()) return found.status();
   Minutes keep = amount;
-  if (policy_->balance_cap > 0 && a.kind() == kPersonAcct && a.balance() + amount > policy_->balance_cap)
+  if (policy_->balance_cap > 0 && a.kind() == kPersonAcct &&
+      a.balance() + amount > policy_->balance_cap)
     keep = std::max<Minutes>(0, policy_->balance_cap - a.balance());
   // At the cap the account still gets a (zero) posting, so the entry shows in its history.
   if (Status s = Post(account, keep, /*record_zero=*/true); !s.ok()) return s;
@@ -313,26 +342,32 @@ Status Rules::CreditWithCap(const std::string& account, Minutes amount) {
 
 Status Rules::CheckRedeemer(const st::Account& a, std::string_view account, Minutes minutes) {
   if (a.kind() == kGroupAcct)
-    return Err(Code::kAccountKindRestricted, fmt::format("group account {} may only donate its hours", account));
+    return Err(Code::kAccountKindRestricted,
+               fmt::format("group account {} may only donate its hours", account));
   if (a.kind() == kSystemAcct)
-    return Err(Code::kAccountKindRestricted, fmt::format("system account {} cannot redeem", account));
+    return Err(Code::kAccountKindRestricted,
+               fmt::format("system account {} cannot redeem", account));
   if (Status s = CheckMinutes(minutes, "redeemed minutes"); !s.ok()) return s;
   if (Status s = CheckOwnerSigned(a, account); !s.ok()) return s;
   std::uint32_t min_age = policy_->min_age_redeem;
-  if (a.hardship() && policy_->min_age_redeem_hardship > 0) min_age = policy_->min_age_redeem_hardship;
+  if (a.hardship() && policy_->min_age_redeem_hardship > 0)
+    min_age = policy_->min_age_redeem_hardship;
   const int age = LocalYear() - static_cast<int>(a.birth_year());
   if (min_age > 0 && age < static_cast<int>(min_age))
     return Err(Code::kTooYoungToRedeem,
                fmt::format("account {} holder is {}; policy v{} redeems from age {}", account, age,
                            policy_->version, min_age));
-  if (policy_->min_served_to_redeem > 0 && !a.hardship() && a.served() < policy_->min_served_to_redeem)
-    return Err(Code::kBelowRedeemThreshold,
-               fmt::format("account {} has served {}; policy v{} requires {} served before redeeming",
-                           account, FormatHours(a.served()), policy_->version,
-                           FormatHours(policy_->min_served_to_redeem)));
+  if (policy_->min_served_to_redeem > 0 && !a.hardship() &&
+      a.served() < policy_->min_served_to_redeem)
+    return Err(
+        Code::kBelowRedeemThreshold,
+        fmt::format("account {} has served {}; policy v{} requires {} served before redeeming",
+                    account, FormatHours(a.served()), policy_->version,
+                    FormatHours(policy_->min_served_to_redeem)));
   if (a.balance() < minutes)
-    return Err(Code::kInsufficientBalance, fmt::format("account {} has {}, needs {}", account,
-                                                       FormatHours(a.balance()), FormatHours(minutes)));
+    return Err(Code::kInsufficientBalance,
+               fmt::format("account {} has {}, needs {}", account, FormatHours(a.balance()),
+                           FormatHours(minutes)));
   return Status::Ok();
 }
 
@@ -340,15 +375,16 @@ Status Rules::ValidatePolicy(const Policy& p) const {
   auto bad = [](std::string m) { return Err(Code::kMalformedEntry, "policy: " + m); };
   std::vector<std::string_view> seen;
   for (const auto& s : p.services) {
-    if (s.category.empty() || s.category.size() > 64) return bad("service category must be 1..64 bytes");
+    if (s.category.empty() || s.category.size() > 64)
+      return bad("service category must be 1..64 bytes");
     if (s.rate_permille == 0 || s.rate_permille > 100'000)
       return bad(fmt::format("service '{}' rate must be 1..100000 permille", s.category));
     if (std::find(seen.begin(), seen.end(), s.category) != seen.end())
       return bad(fmt::format("service '{}' is listed twice", s.category));
     seen.push_back(s.category);
   }
-  if (p.balance_cap < 0 || p.daily_earn_cap < 0 || p.min_served_to_redeem < 0 || p.starter_grant < 0 ||
-      p.max_hold_seconds < 0 || p.max_entry_minutes < 0)
+  if (p.balance_cap < 0 || p.daily_earn_cap < 0 || p.min_served_to_redeem < 0 ||
+      p.starter_grant < 0 || p.max_hold_seconds < 0 || p.max_entry_minutes < 0)
     return bad("limits must not be negative");
   if (p.utc_offset_minutes < -14 * 60 || p.utc_offset_minutes > 14 * 60)
     return bad("utc_offset_minutes must be within ±14 h");
@@ -371,8 +407,10 @@ Status Rules::Apply(const Genesis& g) {
                                      [](char c) { return c > 0x20 && c < 0x7f && c != '+'; });
   if (g.name.empty() || !origin_ok)
     return Err(Code::kMalformedEntry,
-               "genesis needs a name, and an origin of 1..200 printable ASCII characters without spaces or '+'");
-  if (g.policy.version != 1) return Err(Code::kPolicyVersion, "the genesis policy must be version 1");
+               "genesis needs a name, and an origin of 1..200 printable ASCII characters without "
+               "spaces or '+'");
+  if (g.policy.version != 1)
+    return Err(Code::kPolicyVersion, "the genesis policy must be version 1");
   if (Status s = ValidatePolicy(g.policy); !s.ok()) return s;
   st::LogInfo info;
   info.set_district(e_.body.district);
@@ -387,7 +425,8 @@ Status Rules::Apply(const Genesis& g) {
   s_->Put(std::string(keys::kPolicy), Serialize(parsed.genesis().policy()));
   st::Account sys;
   sys.set_kind(kSystemAcct);
-  for (auto which : {SystemAccount::kIssuance, SystemAccount::kPool, SystemAccount::kHeld, SystemAccount::kRedeemed})
+  for (auto which : {SystemAccount::kIssuance, SystemAccount::kPool, SystemAccount::kHeld,
+                     SystemAccount::kRedeemed})
     Store(keys::Account(SystemAccountId(e_.body.district, which)), sys);
   return Status::Ok();
 }
@@ -417,7 +456,8 @@ Status Rules::Apply(const Revoke& r) {
   auto found = Load(keys::Operator(r.key), &op);
   if (!found.ok()) return found.status();
   if (!*found || op.revoked())
-    return Err(Code::kUnknownKey, fmt::format("key {}… is not an active operator", ToHex(r.key).substr(0, 16)));
+    return Err(Code::kUnknownKey,
+               fmt::format("key {}… is not an active operator", ToHex(r.key).substr(0, 16)));
   op.set_revoked(true);
   Store(keys::Operator(r.key), op);
   return Status::Ok();
@@ -427,7 +467,8 @@ Status Rules::Apply(const Policy& p) {
   if (Status s = CheckSigner(Role::kAdmin); !s.ok()) return s;
   if (p.version != policy_->version + 1)
     return Err(Code::kPolicyVersion,
-               fmt::format("policy version {} is not the next one (current is {})", p.version, policy_->version));
+               fmt::format("policy version {} is not the next one (current is {})", p.version,
+                           policy_->version));
   if (Status s = ValidatePolicy(p); !s.ok()) return s;
   pb::Body parsed;
   parsed.ParseFromString(e_.body_bytes);
@@ -447,7 +488,8 @@ Status Rules::Apply(const Open& o) {
   st::Account a;
   auto found = Load(keys::Account(o.account), &a);
   if (!found.ok()) return found.status();
-  if (*found) return Err(Code::kAccountExists, fmt::format("account {} is already registered", o.account));
+  if (*found)
+    return Err(Code::kAccountExists, fmt::format("account {} is already registered", o.account));
   const int year = LocalYear();
   if (o.kind == AccountKind::kPerson &&
       (o.birth_year < 1900 || static_cast<int>(o.birth_year) > year))
@@ -478,23 +520,28 @@ Status Rules::Apply(const Deposit& d) {
                            [&](const ServiceRate& r) { return r.category == d.category; });
   if (rate == policy_->services.end())
     return Err(Code::kUnknownService,
-               fmt::format("service '{}' is not in the catalogue of policy v{}", d.category, policy_->version));
+               fmt::format("service '{}' is not in the catalogue of policy v{}", d.category,
+                           policy_->version));
   if (Status s = CheckMinutes(d.minutes, "served minutes"); !s.ok()) return s;
   if (policy_->max_entry_minutes > 0 && d.minutes > policy_->max_entry_minutes)
-    return Err(Code::kInvalidAmount, fmt::format("{} exceeds the largest single service of {}",
-                                                 FormatHours(d.minutes), FormatHours(policy_->max_entry_minutes)));
+    return Err(Code::kInvalidAmount,
+               fmt::format("{} exceeds the largest single service of {}", FormatHours(d.minutes),
+                           FormatHours(policy_->max_entry_minutes)));
   auto a = LocalAccount(d.volunteer, "volunteer");
   if (!a.ok()) return a.status();
   if (a->kind() == kSystemAcct)
-    return Err(Code::kAccountKindRestricted, fmt::format("system account {} cannot earn hours", d.volunteer));
+    return Err(Code::kAccountKindRestricted,
+               fmt::format("system account {} cannot earn hours", d.volunteer));
   constexpr std::int64_t kYear = 366 * 86400;
   if (d.served_at > e_.body.time || d.served_at < e_.body.time - kYear)
     return Err(Code::kInvalidArgument,
-               fmt::format("served_at {} must be within the year before the entry's time {}", d.served_at, e_.body.time));
+               fmt::format("served_at {} must be within the year before the entry's time {}",
+                           d.served_at, e_.body.time));
   if (!d.beneficiary.empty()) {
     auto bd = ParseAccountDistrict(d.beneficiary);
     if (!bd.ok()) return Err(Code::kBadAccountNumber, "beneficiary: " + bd.status().message());
-    if (d.beneficiary == d.volunteer) return Err(Code::kSameAccount, "a volunteer cannot serve themself");
+    if (d.beneficiary == d.volunteer)
+      return Err(Code::kSameAccount, "a volunteer cannot serve themself");
     // An elder of this district must be registered here; elders of other districts are
     // known to their own district (federation).
     if (*bd == info_->district()) {
@@ -503,9 +550,11 @@ Status Rules::Apply(const Deposit& d) {
     }
   }
   const int age = LocalYear() - static_cast<int>(a->birth_year());
-  if (a->kind() == kPersonAcct && policy_->min_age_serve > 0 && age < static_cast<int>(policy_->min_age_serve))
-    return Err(Code::kTooYoungToServe, fmt::format("volunteer {} is {}; policy v{} credits service from age {}",
-                                                   d.volunteer, age, policy_->version, policy_->min_age_serve));
+  if (a->kind() == kPersonAcct && policy_->min_age_serve > 0 &&
+      age < static_cast<int>(policy_->min_age_serve))
+    return Err(Code::kTooYoungToServe,
+               fmt::format("volunteer {} is {}; policy v{} credits service from age {}",
+                           d.volunteer, age, policy_->version, policy_->min_age_serve));
   const Minutes credit = d.minutes * static_cast<Minutes>(rate->rate_permille) / 1000;
   if (credit <= 0) return Err(Code::kInvalidAmount, "the service is too short to earn a minute");
   // Entry times may step back a little (clock skew); the earning day never does, or a
@@ -513,9 +562,10 @@ Status Rules::Apply(const Deposit& d) {
   const std::int64_t day = std::max(LocalDay(), a->earn_day());
   const Minutes today = a->earn_day() == day ? a->earned_today() : 0;
   if (policy_->daily_earn_cap > 0 && today + credit > policy_->daily_earn_cap)
-    return Err(Code::kDailyCapExceeded,
-               fmt::format("volunteer {} has earned {} today; policy v{} caps a day at {}", d.volunteer,
-                           FormatHours(today), policy_->version, FormatHours(policy_->daily_earn_cap)));
+    return Err(
+        Code::kDailyCapExceeded,
+        fmt::format("volunteer {} has earned {} today; policy v{} caps a day at {}", d.volunteer,
+                    FormatHours(today), policy_->version, FormatHours(policy_->daily_earn_cap)));
   a->set_earn_day(day);
   a->set_earned_today(today + credit);
   a->set_served(a->served() + d.minutes);
@@ -531,7 +581,8 @@ Status Rules::CheckService(const std::string& category, const std::string& servi
       std::none_of(policy_->services.begin(), policy_->services.end(),
                    [&](const ServiceRate& r) { return r.category == category; }))
     return Err(Code::kUnknownService,
-               fmt::format("service '{}' is not in the catalogue of policy v{}", category, policy_->version));
+               fmt::format("service '{}' is not in the catalogue of policy v{}", category,
+                           policy_->version));
   if (!serving_district.empty() && !IsDistrictCode(serving_district))
     return Err(Code::kMalformedEntry, "serving_district must be empty or a 6-digit district code");
   return Status::Ok();
@@ -576,7 +627,8 @@ Result<st::Hold> Rules::OpenHold(const EntryId& id) {
   if (!*found) return Err(Code::kHoldNotFound, fmt::format("no hold with id {}", ToHex(id)));
   static constexpr std::string_view kStatus[] = {"open", "posted", "voided", "expired"};
   if (hold.status() != kOpen)
-    return Err(Code::kHoldClosed, fmt::format("hold {} is already {}", ToHex(id), kStatus[hold.status() & 3]));
+    return Err(Code::kHoldClosed,
+               fmt::format("hold {} is already {}", ToHex(id), kStatus[hold.status() & 3]));
   return hold;
 }
 
@@ -585,7 +637,8 @@ Status Rules::Apply(const HoldPost& p) {
   auto hold = OpenHold(p.hold_id);
   if (!hold.ok()) return hold.status();
   if (e_.body.time > hold->expires_at())
-    return Err(Code::kHoldExpired, fmt::format("hold {} expired at {}", ToHex(p.hold_id), hold->expires_at()));
+    return Err(Code::kHoldExpired,
+               fmt::format("hold {} expired at {}", ToHex(p.hold_id), hold->expires_at()));
   hold->set_status(kPosted);
   Store(keys::Hold(p.hold_id), *hold);
   if (Status s = Post(Sys(SystemAccount::kHeld), -hold->minutes()); !s.ok()) return s;
@@ -607,8 +660,9 @@ Status Rules::Apply(const HoldExpire& x) {
   auto hold = OpenHold(x.hold_id);
   if (!hold.ok()) return hold.status();
   if (e_.body.time < hold->expires_at())
-    return Err(Code::kHoldNotExpired, fmt::format("hold {} runs until {}; it is {}", ToHex(x.hold_id),
-                                                  hold->expires_at(), e_.body.time));
+    return Err(Code::kHoldNotExpired,
+               fmt::format("hold {} runs until {}; it is {}", ToHex(x.hold_id), hold->expires_at(),
+                           e_.body.time));
   hold->set_status(kExpired);
   Store(keys::Hold(x.hold_id), *hold);
   if (Status s = Post(Sys(SystemAccount::kHeld), -hold->minutes()); !s.ok()) return s;
@@ -617,8 +671,10 @@ Status Rules::Apply(const HoldExpire& x) {
 
 bool GiftAllowed(GiftScope scope, Relation rel) {
   switch (scope) {
-    case GiftScope::kAnyone: return true;
-    case GiftScope::kNone: return false;
+    case GiftScope::kAnyone:
+      return true;
+    case GiftScope::kNone:
+      return false;
     case GiftScope::kRelativesAndFriends:
       return rel != Relation::kUnspecified && rel != Relation::kNone;
     case GiftScope::kDirectRelatives:
@@ -635,13 +691,16 @@ Status Rules::Apply(const Transfer& t) {
     auto to = LocalAccount(t.to, "recipient");
     if (!to.ok()) return to.status();
     if (to->kind() != kPersonAcct)
-      return Err(Code::kAccountKindRestricted, fmt::format("pool grants go to people; {} is not a person's account", t.to));
+      return Err(Code::kAccountKindRestricted,
+                 fmt::format("pool grants go to people; {} is not a person's account", t.to));
     if (policy_->pool_min_need > 0 && to->need() < policy_->pool_min_need)
-      return Err(Code::kPoolNotEligible, fmt::format("account {} has need level {}; policy v{} grants from level {}",
-                                                     t.to, to->need(), policy_->version, policy_->pool_min_need));
+      return Err(Code::kPoolNotEligible,
+                 fmt::format("account {} has need level {}; policy v{} grants from level {}", t.to,
+                             to->need(), policy_->version, policy_->pool_min_need));
     if (policy_->balance_cap > 0 && to->balance() + t.minutes > policy_->balance_cap)
-      return Err(Code::kBalanceCapReached, fmt::format("the grant would take {} above the cap of {}", t.to,
-                                                       FormatHours(policy_->balance_cap)));
+      return Err(Code::kBalanceCapReached,
+                 fmt::format("the grant would take {} above the cap of {}", t.to,
+                             FormatHours(policy_->balance_cap)));
     if (Status s = Post(Sys(SystemAccount::kPool), -t.minutes); !s.ok()) return s;
     return Post(t.to, t.minutes);
   }
@@ -650,7 +709,8 @@ Status Rules::Apply(const Transfer& t) {
   auto from = LocalAccount(t.from, "giver");
   if (!from.ok()) return from.status();
   if (from->kind() == kSystemAcct)
-    return Err(Code::kAccountKindRestricted, fmt::format("system account {} cannot give hours", t.from));
+    return Err(Code::kAccountKindRestricted,
+               fmt::format("system account {} cannot give hours", t.from));
   if (Status s = CheckOwnerSigned(*from, t.from); !s.ok()) return s;
   if (t.kind == TransferKind::kDonation) {
     if (Status s = Post(t.from, -t.minutes); !s.ok()) return s;
@@ -658,15 +718,18 @@ Status Rules::Apply(const Transfer& t) {
   }
   // Gift (转赠).
   if (from->kind() == kGroupAcct)
-    return Err(Code::kAccountKindRestricted, fmt::format("group account {} may only donate its hours", t.from));
+    return Err(Code::kAccountKindRestricted,
+               fmt::format("group account {} may only donate its hours", t.from));
   if (t.to == t.from) return Err(Code::kSameAccount, "an account cannot give hours to itself");
   if (!GiftAllowed(policy_->gift_scope, t.relation))
-    return Err(Code::kGiftNotAllowed, fmt::format("policy v{} does not allow gifts with relation {}",
-                                                  policy_->version, static_cast<int>(t.relation)));
+    return Err(Code::kGiftNotAllowed,
+               fmt::format("policy v{} does not allow gifts with relation {}", policy_->version,
+                           static_cast<int>(t.relation)));
   auto to = LocalAccount(t.to, "receiver");
   if (!to.ok()) return to.status();
   if (to->kind() != kPersonAcct)
-    return Err(Code::kAccountKindRestricted, fmt::format("gifts go to people; {} is not a person's account", t.to));
+    return Err(Code::kAccountKindRestricted,
+               fmt::format("gifts go to people; {} is not a person's account", t.to));
   if (Status s = Post(t.from, -t.minutes); !s.ok()) return s;
   return CreditWithCap(t.to, t.minutes);
 }
@@ -678,15 +741,20 @@ Status Rules::Apply(const Reverse& r) {
   st::EntryRef orig;
   auto found = Load(keys::Ref(r.entry_id), &orig);
   if (!found.ok()) return found.status();
-  if (!*found) return Err(Code::kNotFound, fmt::format("no entry with id {} to reverse", ToHex(r.entry_id)));
+  if (!*found)
+    return Err(Code::kNotFound, fmt::format("no entry with id {} to reverse", ToHex(r.entry_id)));
   const std::size_t kind = orig.kind();
-  const bool reversible = kind == EntryKind(Deposit{}).index() || kind == EntryKind(Redeem{}).index() ||
+  const bool reversible = kind == EntryKind(Deposit{}).index() ||
+                          kind == EntryKind(Redeem{}).index() ||
                           kind == EntryKind(Transfer{}).index();
   if (!reversible)
-    return Err(Code::kNotReversible, fmt::format("entry {} is not a deposit, redemption or transfer; holds are voided instead",
-                                                 ToHex(r.entry_id)));
+    return Err(
+        Code::kNotReversible,
+        fmt::format("entry {} is not a deposit, redemption or transfer; holds are voided instead",
+                    ToHex(r.entry_id)));
   if (orig.reversed())
-    return Err(Code::kAlreadyReversed, fmt::format("entry {} was already reversed", ToHex(r.entry_id)));
+    return Err(Code::kAlreadyReversed,
+               fmt::format("entry {} was already reversed", ToHex(r.entry_id)));
   // Debits first so that an overdraft is found before anything is credited.
   std::vector<st::Posting> ps(orig.postings().begin(), orig.postings().end());
   std::stable_partition(ps.begin(), ps.end(), [](const st::Posting& p) { return p.delta() > 0; });

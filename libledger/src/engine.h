@@ -9,9 +9,9 @@
 
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ledger/entry.h"
@@ -32,7 +32,8 @@ class Overlay : public StateReader {
  public:
   // With `cache_reads`, values read from the base are remembered: a commit group reads
   // the policy, the log facts and busy accounts once, not once per entry.
-  explicit Overlay(StateReader* base, bool cache_reads = false) : base_(base), cache_reads_(cache_reads) {}
+  explicit Overlay(StateReader* base, bool cache_reads = false)
+      : base_(base), cache_reads_(cache_reads) {}
   Result<std::optional<std::string>> Read(const std::string& key) override;
   void Put(const std::string& key, std::string value) { writes_[key] = std::move(value); }
   // Moves this overlay's writes into `parent` (which must be the base it reads through).
@@ -61,11 +62,11 @@ struct Applied {
 };
 
 struct ApplyContext {
-  std::uint64_t index = 0;           // the log position the entry would take
-  Hash leaf_hash{};                  // its RFC 6962 leaf hash
-  bool admission = false;            // true for new submissions: also check the clock
-  std::int64_t now = 0;              // the ledger's clock (admission only)
-  std::int64_t max_clock_skew = 0;   // seconds; 0 = no check
+  std::uint64_t index = 0;          // the log position the entry would take
+  Hash leaf_hash{};                 // its RFC 6962 leaf hash
+  bool admission = false;           // true for new submissions: also check the clock
+  std::int64_t now = 0;             // the ledger's clock (admission only)
+  std::int64_t max_clock_skew = 0;  // seconds; 0 = no check
 };
 
 struct RuleCache;

@@ -143,9 +143,7 @@ struct ToProtoVisitor {
     b->mutable_void_()->set_hold_id(Bytes(v.hold_id));
     b->mutable_void_()->set_reason(v.reason);
   }
-  void operator()(const HoldExpire& e) const {
-    b->mutable_expire()->set_hold_id(Bytes(e.hold_id));
-  }
+  void operator()(const HoldExpire& e) const { b->mutable_expire()->set_hold_id(Bytes(e.hold_id)); }
   void operator()(const Transfer& t) const {
     auto* o = b->mutable_transfer();
     o->set_kind(static_cast<pb::TransferKind>(t.kind));
@@ -175,7 +173,8 @@ Result<EntryKind> KindFromProto(const pb::Body& b) {
     case pb::Body::kGenesis: {
       const auto& g = b.genesis();
       Genesis out{g.name(), g.city(), {}, {}, g.origin(), PolicyFromProto(g.policy())};
-      if (!Fixed(g.root_key(), &out.root_key)) return Malformed("genesis.root_key must be 32 bytes");
+      if (!Fixed(g.root_key(), &out.root_key))
+        return Malformed("genesis.root_key must be 32 bytes");
       if (!Fixed(g.log_key(), &out.log_key)) return Malformed("genesis.log_key must be 32 bytes");
       return EntryKind(std::move(out));
     }
@@ -195,11 +194,19 @@ Result<EntryKind> KindFromProto(const pb::Body& b) {
       out.reason = b.revoke().reason();
       return EntryKind(std::move(out));
     }
-    case pb::Body::kPolicy: return EntryKind(PolicyFromProto(b.policy()));
+    case pb::Body::kPolicy:
+      return EntryKind(PolicyFromProto(b.policy()));
     case pb::Body::kOpen: {
       const auto& a = b.open();
-      Open out{a.account(), static_cast<AccountKind>(a.kind()), a.birth_year(), a.street(),
-               a.community(), a.owner_key(), {}, a.hardship(), a.need()};
+      Open out{a.account(),
+               static_cast<AccountKind>(a.kind()),
+               a.birth_year(),
+               a.street(),
+               a.community(),
+               a.owner_key(),
+               {},
+               a.hardship(),
+               a.need()};
       if (a.kind() != pb::ACCOUNT_PERSON && a.kind() != pb::ACCOUNT_GROUP)
         return Malformed("open.kind must be person or group");
       if (!out.owner_key.empty() && out.owner_key.size() != 32)
@@ -224,7 +231,8 @@ Result<EntryKind> KindFromProto(const pb::Body& b) {
     }
     case pb::Body::kPost: {
       HoldPost out;
-      if (!Fixed(b.post().hold_id(), &out.hold_id)) return Malformed("post.hold_id must be 16 bytes");
+      if (!Fixed(b.post().hold_id(), &out.hold_id))
+        return Malformed("post.hold_id must be 16 bytes");
       return EntryKind(out);
     }
     case pb::Body::kVoid: {
@@ -245,8 +253,8 @@ Result<EntryKind> KindFromProto(const pb::Body& b) {
       if (t.kind() < 1 || t.kind() > 3)
         return Malformed("transfer.kind must be gift, donation or pool_grant");
       if (t.relation() < 0 || t.relation() > 9) return Malformed("transfer.relation is unknown");
-      return EntryKind(Transfer{static_cast<TransferKind>(t.kind()), t.from(), t.to(),
-                                t.minutes(), static_cast<Relation>(t.relation())});
+      return EntryKind(Transfer{static_cast<TransferKind>(t.kind()), t.from(), t.to(), t.minutes(),
+                                static_cast<Relation>(t.relation())});
     }
     case pb::Body::kReverse: {
       Reverse out;
@@ -262,7 +270,8 @@ Result<EntryKind> KindFromProto(const pb::Body& b) {
     }
     case pb::Body::kMigrate:
       return EntryKind(Migrate{b.migrate().account(), b.migrate().to_district()});
-    case pb::Body::KIND_NOT_SET: break;
+    case pb::Body::KIND_NOT_SET:
+      break;
   }
   return Malformed("body has no entry kind");
 }
@@ -288,19 +297,24 @@ bool HasUnknownFields(const google::protobuf::Message& m) {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kRegistrar: return "registrar";
-    case Role::kRecorder: return "recorder";
-    case Role::kRedeemer: return "redeemer";
-    case Role::kAdmin: return "admin";
-    case Role::kAuditor: return "auditor";
+    case Role::kRegistrar:
+      return "registrar";
+    case Role::kRecorder:
+      return "recorder";
+    case Role::kRedeemer:
+      return "redeemer";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kAuditor:
+      return "auditor";
   }
   return "unknown";
 }
 
 std::string_view KindName(const EntryKind& kind) {
   static constexpr std::string_view kNames[] = {
-      "genesis", "grant", "revoke",   "policy",   "open",    "deposit", "redeem", "hold",
-      "post",    "void",  "expire",   "transfer", "reverse", "sync",    "migrate"};
+      "genesis", "grant", "revoke", "policy",   "open",    "deposit", "redeem", "hold",
+      "post",    "void",  "expire", "transfer", "reverse", "sync",    "migrate"};
   return kNames[kind.index()];
 }
 
@@ -324,8 +338,7 @@ std::string EntrySigningMessage(std::string_view body_bytes) {
   return msg;
 }
 
-std::string SignEntry(std::string_view body_bytes,
-                      std::initializer_list<const SigningKey*> keys) {
+std::string SignEntry(std::string_view body_bytes, std::initializer_list<const SigningKey*> keys) {
   pb::Entry e;
   e.set_body(std::string(body_bytes));
   const std::string msg = EntrySigningMessage(body_bytes);
@@ -345,9 +358,11 @@ std::string MakeEntry(const EntryBody& body, std::initializer_list<const Signing
 
 Result<DecodedEntry> DecodeEntry(std::string_view entry_bytes) {
   if (entry_bytes.size() > kMaxEntryBytes)
-    return Malformed(fmt::format("entry is {} bytes; at most {} are allowed", entry_bytes.size(), kMaxEntryBytes));
+    return Malformed(fmt::format("entry is {} bytes; at most {} are allowed", entry_bytes.size(),
+                                 kMaxEntryBytes));
   pb::Entry e;
-  if (entry_bytes.empty() || !e.ParseFromArray(entry_bytes.data(), static_cast<int>(entry_bytes.size())))
+  if (entry_bytes.empty() ||
+      !e.ParseFromArray(entry_bytes.data(), static_cast<int>(entry_bytes.size())))
     return Malformed("entry bytes are not a timebank.v1.Entry");
   // The wrapper is not signed, so it must be the one canonical encoding of its contents:
   // otherwise the same signed body could travel in many different entries.
@@ -369,7 +384,8 @@ Result<DecodedEntry> DecodeEntry(std::string_view entry_bytes) {
   for (const auto& s : e.signatures()) {
     EntrySignature sig;
     if (!Fixed(s.public_key(), &sig.key)) return Malformed("signature.public_key must be 32 bytes");
-    if (!Fixed(s.signature(), &sig.signature)) return Malformed("signature.signature must be 64 bytes");
+    if (!Fixed(s.signature(), &sig.signature))
+      return Malformed("signature.signature must be 64 bytes");
     for (const auto& earlier : out.signatures)
       if (earlier.key == sig.key) return Malformed("a key signs an entry at most once");
     out.signatures.push_back(sig);
@@ -387,8 +403,8 @@ Result<DecodedEntry> DecodeAndVerifyEntry(std::string_view entry_bytes) {
   for (std::size_t i = 0; i < decoded->signatures.size(); ++i) {
     const auto& s = decoded->signatures[i];
     if (!crypto::Ed25519Verify(s.key, msg, s.signature))
-      return Status(Code::kBadSignature,
-                    fmt::format("signature {} (key {}) does not verify", i, ToHex(s.key).substr(0, 16)));
+      return Status(Code::kBadSignature, fmt::format("signature {} (key {}) does not verify", i,
+                                                     ToHex(s.key).substr(0, 16)));
   }
   return decoded;
 }
@@ -399,8 +415,8 @@ Hash RealNameCommitment(const RealNameRecord& record, std::string_view salt) {
                            std::uint8_t(s.size() >> 8), std::uint8_t(s.size())};
     return std::string(reinterpret_cast<const char*>(len), 4) + s;
   };
-  const std::string s = lp(std::string(salt)), name = lp(record.name),
-                    id = lp(record.id_number), phone = lp(record.phone);
+  const std::string s = lp(std::string(salt)), name = lp(record.name), id = lp(record.id_number),
+                    phone = lp(record.phone);
   return crypto::Sha256({"timebank/realname/v1", s, name, id, phone});
 }
 

@@ -45,10 +45,18 @@ std::string_view View(const std::array<std::uint8_t, N>& a) {
   return {reinterpret_cast<const char*>(a.data()), N};
 }
 
-inline std::string Account(std::string_view account) { return std::string("a:").append(account); }
-inline std::string Operator(const PublicKey& k) { return std::string("o:").append(View(k)); }
-inline std::string Hold(const EntryId& id) { return std::string("H:").append(View(id)); }
-inline std::string Ref(const EntryId& id) { return std::string("i:").append(View(id)); }
+inline std::string Account(std::string_view account) {
+  return std::string("a:").append(account);
+}
+inline std::string Operator(const PublicKey& k) {
+  return std::string("o:").append(View(k));
+}
+inline std::string Hold(const EntryId& id) {
+  return std::string("H:").append(View(id));
+}
+inline std::string Ref(const EntryId& id) {
+  return std::string("i:").append(View(id));
+}
 inline std::string Entry(std::uint64_t index) {
   std::string k = "e";
   PutBE64(&k, index);

@@ -61,11 +61,12 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Options& options, const std::
   if (!options.create_if_missing && !std::filesystem::exists(path + "/CURRENT"))
     return Status(Code::kNotFound, fmt::format("no ledger at {}", path));
   rocksdb::Options opt = DbOptions(options);
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, opt}, {kPrivateFamily, opt}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, opt},
+                                                           {kPrivateFamily, opt}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  if (Status s = FromRocks(rocksdb::DB::Open(opt, path, families, &handles, &raw), "opening " + path);
+  if (Status s =
+          FromRocks(rocksdb::DB::Open(opt, path, families, &handles, &raw), "opening " + path);
       !s.ok())
     return s;
   std::unique_ptr<rocksdb::DB> db(raw);
@@ -86,8 +87,10 @@ Result<std::optional<std::string>> DbStateReader::Read(const std::string& key) {
   std::shared_ptr<const rocksdb::Snapshot> pin;
   rocksdb::Status s = db_->Get(ReadAt(&pin), key, &value);
   std::optional<std::string> out;
-  if (s.ok()) out = std::move(value);
-  else if (!s.IsNotFound()) return FromRocks(s, "reading state");
+  if (s.ok())
+    out = std::move(value);
+  else if (!s.IsNotFound())
+    return FromRocks(s, "reading state");
   if (cached && out) {  // absent keys are not remembered: ids of unknown accounts are unbounded
     std::unique_lock lk(mu_);
     cache_.try_emplace(key, out);
@@ -112,8 +115,8 @@ rocksdb::ReadOptions DbStateReader::ReadAt(std::shared_ptr<const rocksdb::Snapsh
 
 std::shared_ptr<const rocksdb::Snapshot> LedgerImpl::TakeSnapshot() {
   rocksdb::DB* db = db_.get();
-  return std::shared_ptr<const rocksdb::Snapshot>(db->GetSnapshot(),
-                                                  [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+  return std::shared_ptr<const rocksdb::Snapshot>(
+      db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
 }
 
 void DbStateReader::Committed(const std::unordered_map<std::string, std::string>& writes) {
@@ -161,20 +164,24 @@ Result<Hash> LedgerImpl::ReadNode(int level, std::uint64_t index) {
   hashes.reserve(count);
   std::shared_ptr<const rocksdb::Snapshot> pin;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
-  const std::string start = stored_level == 0 ? keys::Entry(first) : keys::Node(stored_level, first);
+  const std::string start =
+      stored_level == 0 ? keys::Entry(first) : keys::Node(stored_level, first);
   it->Seek(start);
   for (std::uint64_t i = 0; i < count; ++i, it->Next()) {
-    const std::string want = stored_level == 0 ? keys::Entry(first + i) : keys::Node(stored_level, first + i);
+    const std::string want =
+        stored_level == 0 ? keys::Entry(first + i) : keys::Node(stored_level, first + i);
     if (!it->Valid() || it->key() != want || it->value().size() < 32) {
       if (!it->status().ok()) return FromRocks(it->status(), "reading the tree");
-      return Status(Code::kCorruption, fmt::format("tree node ({}, {}) is missing", stored_level, first + i));
+      return Status(Code::kCorruption,
+                    fmt::format("tree node ({}, {}) is missing", stored_level, first + i));
     }
     Hash h;
     std::memcpy(h.data(), it->value().data(), 32);
     hashes.push_back(h);
   }
   for (; hashes.size() > 1; hashes.resize(hashes.size() / 2))
-    for (std::size_t i = 0; i < hashes.size() / 2; ++i) hashes[i] = NodeHash(hashes[2 * i], hashes[2 * i + 1]);
+    for (std::size_t i = 0; i < hashes.size() / 2; ++i)
+      hashes[i] = NodeHash(hashes[2 * i], hashes[2 * i + 1]);
   return hashes.front();
 }
 
@@ -190,9 +197,10 @@ Status LedgerImpl::Load() {
   if (raw->has_value()) {
     if (!info.ParseFromString(**raw)) return Status(Code::kCorruption, "log info does not parse");
     if (info.log_key() != keys::View(options_.log_key->public_key()))
-      return Status(Code::kInvalidArgument,
-                    fmt::format("Options.log_key is not the log key of district {} (its genesis names {}…)",
-                                info.district(), ToHex(info.log_key()).substr(0, 16)));
+      return Status(
+          Code::kInvalidArgument,
+          fmt::format("Options.log_key is not the log key of district {} (its genesis names {}…)",
+                      info.district(), ToHex(info.log_key()).substr(0, 16)));
   }
   seq_frontier_ = *frontier;
   state_reader_.Publish(TakeSnapshot());
@@ -220,7 +228,8 @@ void LedgerImpl::Prepare(Prepared* p) const {
   }
   if (auto* g = std::get_if<Genesis>(&decoded->body.kind);
       g && g->log_key != options_.log_key->public_key()) {
-    p->error = Status(Code::kInvalidArgument, "the genesis names a log_key that is not this ledger's log key");
+    p->error = Status(Code::kInvalidArgument,
+                      "the genesis names a log_key that is not this ledger's log key");
     return;
   }
   p->decoded = std::move(decoded).value();
@@ -356,7 +365,8 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
   std::string size;
   keys::PutBE64(&size, seq_frontier_.size());
   writes.emplace_back(keys::kSize, std::move(size));
-  std::sort(writes.begin(), writes.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::sort(writes.begin(), writes.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
   for (const auto& [k, v] : writes) b->batch.Put(k, v);
 }
 
@@ -398,7 +408,8 @@ void LedgerImpl::CommitLoop() {
         // Repeats of entries committed earlier are still true and keep their result.
         for (Writer* w : b->writers)
           for (Prepared& p : *w->items)
-            if (p.result->ok() && (!p.result->value().duplicate || p.result->value().index >= b->start))
+            if (p.result->ok() &&
+                (!p.result->value().duplicate || p.result->value().index >= b->start))
               p.result.emplace(err);
       }
     }

@@ -16,13 +16,13 @@
 
 #include <condition_variable>
 #include <deque>
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
-#include <unordered_map>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "engine.h"
 #include "ledger/ledger.h"
@@ -81,7 +81,8 @@ class LedgerImpl final : public Ledger {
   Result<std::string> SignedCheckpoint() override;
   Result<std::string> VerifierKey() const override;
   Result<InclusionProof> ProveInclusion(std::uint64_t index, std::uint64_t tree_size) override;
-  Result<ConsistencyProof> ProveConsistency(std::uint64_t old_size, std::uint64_t new_size) override;
+  Result<ConsistencyProof> ProveConsistency(std::uint64_t old_size,
+                                            std::uint64_t new_size) override;
   Result<Hash> RootAt(std::uint64_t tree_size) override;
   Result<std::string> HashTile(int level, std::uint64_t index, int width) override;
   Result<std::string> EntryBundle(std::uint64_t index, int width) override;
@@ -119,9 +120,9 @@ class LedgerImpl final : public Ledger {
     std::vector<Writer*> writers;
     std::unique_ptr<Overlay> state;  // its state writes; read-only once in flight
     rocksdb::WriteBatch batch;
-    merkle::Frontier frontier;       // the tree once it is in
-    std::uint64_t start = 0;         // its first index
-    std::string district, origin;    // set by a genesis
+    merkle::Frontier frontier;     // the tree once it is in
+    std::uint64_t start = 0;       // its first index
+    std::string district, origin;  // set by a genesis
   };
   static constexpr std::size_t kMaxInflight = 4;
 
@@ -169,10 +170,10 @@ class LedgerImpl final : public Ledger {
 
   // Published tree state.
   mutable std::mutex tree_mu_;
-  merkle::Frontier frontier_;     // GUARDED_BY(tree_mu_)
-  std::string district_;          // GUARDED_BY(tree_mu_)
-  std::string origin_;            // GUARDED_BY(tree_mu_)
-  std::string cached_note_;       // GUARDED_BY(tree_mu_)
+  merkle::Frontier frontier_;                    // GUARDED_BY(tree_mu_)
+  std::string district_;                         // GUARDED_BY(tree_mu_)
+  std::string origin_;                           // GUARDED_BY(tree_mu_)
+  std::string cached_note_;                      // GUARDED_BY(tree_mu_)
   std::uint64_t cached_note_size_ = UINT64_MAX;  // GUARDED_BY(tree_mu_)
 };
 

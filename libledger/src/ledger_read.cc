@@ -24,7 +24,8 @@ std::string LedgerImpl::District() const {
 
 Result<std::string> LedgerImpl::GetEntry(std::uint64_t index) {
   if (index >= Size())
-    return Status(Code::kNotFound, fmt::format("entry {} is beyond the log's size {}", index, Size()));
+    return Status(Code::kNotFound,
+                  fmt::format("entry {} is beyond the log's size {}", index, Size()));
   auto v = Get(keys::Entry(index));
   if (!v.ok()) return v.status();
   if (!v->has_value() || (*v)->size() < 32)
@@ -35,7 +36,8 @@ Result<std::string> LedgerImpl::GetEntry(std::uint64_t index) {
 Result<std::uint64_t> LedgerImpl::FindEntry(const EntryId& id) {
   auto v = Get(keys::Ref(id));
   if (!v.ok()) return v.status();
-  if (!v->has_value()) return Status(Code::kNotFound, fmt::format("no entry with id {}", ToHex(id)));
+  if (!v->has_value())
+    return Status(Code::kNotFound, fmt::format("no entry with id {}", ToHex(id)));
   timebank::state::EntryRef ref;
   if (!ref.ParseFromString(**v)) return Status(Code::kCorruption, "entry reference does not parse");
   return ref.index();
@@ -51,7 +53,9 @@ Result<AccountInfo> LedgerImpl::GetAccount(const std::string& account) {
   if (!a.ParseFromString(**v)) return Status(Code::kCorruption, "account record does not parse");
   AccountInfo out;
   out.account = account;
-  out.type = a.kind() == 0 ? AccountType::kPerson : a.kind() == 1 ? AccountType::kGroup : AccountType::kSystem;
+  out.type = a.kind() == 0   ? AccountType::kPerson
+             : a.kind() == 1 ? AccountType::kGroup
+                             : AccountType::kSystem;
   out.balance = a.balance();
   out.served = a.served();
   out.birth_year = a.birth_year();
@@ -70,9 +74,10 @@ Result<Minutes> LedgerImpl::Balance(const std::string& account) {
   return a->balance;
 }
 
-Result<HistoryPage> LedgerImpl::History(const std::string& account, std::optional<std::uint64_t> from,
-                                        std::size_t limit) {
-  if (limit == 0 || limit > 1000) return Status(Code::kInvalidArgument, "history page size must be 1..1000");
+Result<HistoryPage> LedgerImpl::History(const std::string& account,
+                                        std::optional<std::uint64_t> from, std::size_t limit) {
+  if (limit == 0 || limit > 1000)
+    return Status(Code::kInvalidArgument, "history page size must be 1..1000");
   if (auto d = ParseAccountDistrict(account); !d.ok()) return d.status();
   auto raw = Get(keys::Account(account));
   if (!raw.ok()) return raw.status();
@@ -84,7 +89,8 @@ Result<HistoryPage> LedgerImpl::History(const std::string& account, std::optiona
   // whose posting for this account links the previous entry.
   HistoryPage page;
   if (from && *from >= a.last_entry())
-    return Status(Code::kInvalidArgument, fmt::format("entry {} is not in the history of {}", *from, account));
+    return Status(Code::kInvalidArgument,
+                  fmt::format("entry {} is not in the history of {}", *from, account));
   for (std::uint64_t link = from ? *from + 1 : a.last_entry(); link != 0;) {
     const std::uint64_t index = link - 1;
     if (page.items.size() == limit) {
@@ -94,7 +100,9 @@ Result<HistoryPage> LedgerImpl::History(const std::string& account, std::optiona
     auto entry = GetEntry(index);
     if (!entry.ok()) return entry.status();
     auto decoded = DecodeEntry(*entry);
-    if (!decoded.ok()) return Status(Code::kCorruption, fmt::format("entry {}: {}", index, decoded.status().message()));
+    if (!decoded.ok())
+      return Status(Code::kCorruption,
+                    fmt::format("entry {}: {}", index, decoded.status().message()));
     auto ref_raw = Get(keys::Ref(decoded->body.id));
     if (!ref_raw.ok()) return ref_raw.status();
     timebank::state::EntryRef ref;
@@ -149,14 +157,16 @@ Result<std::string> LedgerImpl::VerifierKey() const {
 
 Result<InclusionProof> LedgerImpl::ProveInclusion(std::uint64_t index, std::uint64_t tree_size) {
   if (tree_size > Size() || index >= tree_size)
-    return Status(Code::kInvalidArgument, fmt::format("no entry {} in a tree of size {} (log size {})",
-                                                      index, tree_size, Size()));
+    return Status(
+        Code::kInvalidArgument,
+        fmt::format("no entry {} in a tree of size {} (log size {})", index, tree_size, Size()));
   auto path = merkle::InclusionPath(index, tree_size, Nodes());
   if (!path.ok()) return path.status();
   return InclusionProof{index, tree_size, std::move(path).value()};
 }
 
-Result<ConsistencyProof> LedgerImpl::ProveConsistency(std::uint64_t old_size, std::uint64_t new_size) {
+Result<ConsistencyProof> LedgerImpl::ProveConsistency(std::uint64_t old_size,
+                                                      std::uint64_t new_size) {
   if (old_size > new_size || new_size > Size())
     return Status(Code::kInvalidArgument, fmt::format("cannot prove {} -> {} on a log of size {}",
                                                       old_size, new_size, Size()));
@@ -167,7 +177,8 @@ Result<ConsistencyProof> LedgerImpl::ProveConsistency(std::uint64_t old_size, st
 
 Result<Hash> LedgerImpl::RootAt(std::uint64_t tree_size) {
   if (tree_size > Size())
-    return Status(Code::kInvalidArgument, fmt::format("tree size {} is beyond the log's size {}", tree_size, Size()));
+    return Status(Code::kInvalidArgument,
+                  fmt::format("tree size {} is beyond the log's size {}", tree_size, Size()));
   if (tree_size == 0) return EmptyTreeRoot();
   return merkle::RangeHash(0, tree_size, Nodes());
 }
@@ -177,8 +188,10 @@ Result<std::string> LedgerImpl::HashTile(int level, std::uint64_t index, int wid
     return Status(Code::kInvalidArgument, "tile level must be 0..7 and width 1..256");
   const int tree_level = 8 * level;
   const std::uint64_t first = index * 256, last = first + width;  // node indices [first, last)
-  if (tree_level >= 64 || (last << tree_level) >> tree_level != last || (last << tree_level) > Size())
-    return Status(Code::kNotFound, fmt::format("tile {}/{} of width {} is not in the tree yet", level, index, width));
+  if (tree_level >= 64 || (last << tree_level) >> tree_level != last ||
+      (last << tree_level) > Size())
+    return Status(Code::kNotFound, fmt::format("tile {}/{} of width {} is not in the tree yet",
+                                               level, index, width));
   std::string out;
   out.reserve(32 * width);
   auto read = Nodes();
@@ -195,7 +208,8 @@ Result<std::string> LedgerImpl::EntryBundle(std::uint64_t index, int width) {
     return Status(Code::kInvalidArgument, "bundle width must be 1..256");
   const std::uint64_t first = index * 256;
   if (first + width > Size())
-    return Status(Code::kNotFound, fmt::format("entry bundle {} of width {} is not in the log yet", index, width));
+    return Status(Code::kNotFound,
+                  fmt::format("entry bundle {} of width {} is not in the log yet", index, width));
   std::string out;
   for (std::uint64_t i = first; i < first + width; ++i) {
     auto e = GetEntry(i);
@@ -212,14 +226,17 @@ Status LedgerImpl::PutRealName(const std::string& account, const RealNameRecord&
                                const std::string& salt) {
   auto v = Get(keys::Account(account));
   if (!v.ok()) return v.status();
-  if (!v->has_value()) return Status(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
+  if (!v->has_value())
+    return Status(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
   timebank::state::Account a;
   if (!a.ParseFromString(**v)) return Status(Code::kCorruption, "account record does not parse");
   const Hash c = RealNameCommitment(record, salt);
   if (a.commitment().size() != 32 ||
-      !crypto::EqualConstantTime(c.data(), reinterpret_cast<const std::uint8_t*>(a.commitment().data()), 32))
+      !crypto::EqualConstantTime(c.data(),
+                                 reinterpret_cast<const std::uint8_t*>(a.commitment().data()), 32))
     return Status(Code::kInvalidArgument,
-                  fmt::format("the record does not match the commitment in account {}'s open entry", account));
+                  fmt::format("the record does not match the commitment in account {}'s open entry",
+                              account));
   std::string value;
   for (const std::string* f : {&record.name, &record.id_number, &record.phone, &salt}) {
     keys::PutBE64(&value, f->size());
@@ -235,7 +252,8 @@ Status LedgerImpl::PutRealName(const std::string& account, const RealNameRecord&
 Result<RealNameRecord> LedgerImpl::GetRealName(const std::string& account) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), private_cf_, keys::Account(account), &value);
-  if (s.IsNotFound()) return Status(Code::kNotFound, fmt::format("no real-name record for {}", account));
+  if (s.IsNotFound())
+    return Status(Code::kNotFound, fmt::format("no real-name record for {}", account));
   if (!s.ok()) return Status(Code::kIoError, s.ToString());
   std::string fields[4];
   std::string_view rest = value;

@@ -30,7 +30,9 @@ constexpr std::string_view kSystemNames[] = {"issuance", "pool", "held", "redeem
 
 }  // namespace
 
-bool IsDistrictCode(std::string_view code) { return code.size() == 6 && AllDigits(code); }
+bool IsDistrictCode(std::string_view code) {
+  return code.size() == 6 && AllDigits(code);
+}
 
 Result<std::string> ParseAccountDistrict(std::string_view account) {
   if (account.size() > 7 && account[6] == '.') {

@@ -48,10 +48,13 @@ int main() {
   ledger::Policy policy;
   policy.version = 1;
   policy.services = {{"meals", 1000}};
-  const ledger::EntryBody body{
-      ledger::NewEntryId(), "510104",
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
-      "", ledger::Genesis{"锦江区时间银行", "510100", root.public_key(), log_key->public_key(), origin, policy}};
+  const ledger::EntryBody body{ledger::NewEntryId(), "510104",
+                               std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count(),
+                               "",
+                               ledger::Genesis{"锦江区时间银行", "510100", root.public_key(),
+                                               log_key->public_key(), origin, policy}};
   auto appended = log->Append(ledger::MakeEntry(body, {&root}));
   if (!appended.ok()) return Fail("append", appended.status());
 

@@ -42,7 +42,8 @@ std::uint32_t NoteKeyHash(std::string_view name, const PublicKey& key);
 std::string FormatVerifierKey(std::string_view name, const PublicKey& key);
 Result<NoteVerifier> ParseVerifierKey(std::string_view vkey);
 
-// Signs `text` (which must end in '\n') as a note: text + "\n" + "— <name> <base64(keyhash||sig)>\n".
+// Signs `text` (which must end in '\n') as a note: text + "\n" + "— <name>
+// <base64(keyhash||sig)>\n".
 std::string SignNote(std::string_view text, std::string_view name, const SigningKey& key);
 // Adds one more signature line to an already signed note (e.g. a cosigner's).
 Result<std::string> AddNoteSignature(std::string_view note, std::string_view name,

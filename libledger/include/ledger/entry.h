@@ -30,36 +30,49 @@ enum class Role : int {
 std::string_view RoleName(Role role);
 
 // Part of the persistent format — do not renumber.
-enum class GiftScope : int { kAnyone = 0, kRelativesAndFriends = 1, kDirectRelatives = 2, kNone = 3 };
+enum class GiftScope : int {
+  kAnyone = 0,
+  kRelativesAndFriends = 1,
+  kDirectRelatives = 2,
+  kNone = 3
+};
 enum class AccountKind : int { kPerson = 0, kGroup = 1 };
 enum class TransferKind : int { kGift = 1, kDonation = 2, kPoolGrant = 3 };
 enum class Relation : int {
-  kUnspecified = 0, kParent = 1, kChild = 2, kSpouse = 3, kGrandparent = 4, kGrandchild = 5,
-  kSibling = 6, kOtherRelative = 7, kFriend = 8, kNone = 9,
+  kUnspecified = 0,
+  kParent = 1,
+  kChild = 2,
+  kSpouse = 3,
+  kGrandparent = 4,
+  kGrandchild = 5,
+  kSibling = 6,
+  kOtherRelative = 7,
+  kFriend = 8,
+  kNone = 9,
 };
 
 struct ServiceRate {
-  std::string category;               // e.g. "meals" (助餐)
-  std::uint32_t rate_permille = 1000; // credited minutes per 1000 minutes served
+  std::string category;                // e.g. "meals" (助餐)
+  std::uint32_t rate_permille = 1000;  // credited minutes per 1000 minutes served
 };
 
 // Versioned rules (policy). Zero in a limit means "no limit".
 struct Policy {
   std::uint32_t version = 1;
-  std::vector<ServiceRate> services;    // the catalogue deposits must name
-  Minutes balance_cap = 0;              // above it, credits overflow to the pool (公益池)
-  Minutes daily_earn_cap = 0;           // credited per account per local day
+  std::vector<ServiceRate> services;  // the catalogue deposits must name
+  Minutes balance_cap = 0;            // above it, credits overflow to the pool (公益池)
+  Minutes daily_earn_cap = 0;         // credited per account per local day
   std::uint32_t min_age_serve = 0;
   std::uint32_t min_age_redeem = 0;
   std::uint32_t min_age_redeem_hardship = 0;  // for accounts flagged hardship (0: same rule)
-  Minutes min_served_to_redeem = 0;     // minutes the account must itself have served
+  Minutes min_served_to_redeem = 0;           // minutes the account must itself have served
   GiftScope gift_scope = GiftScope::kAnyone;
-  Minutes starter_grant = 0;            // credited on registration
-  bool owner_signs_debits = false;      // debits of owned accounts need the owner's signature
-  std::uint32_t pool_min_need = 0;      // pool grants only to accounts with need >= this
+  Minutes starter_grant = 0;              // credited on registration
+  bool owner_signs_debits = false;        // debits of owned accounts need the owner's signature
+  std::uint32_t pool_min_need = 0;        // pool grants only to accounts with need >= this
   std::int32_t utc_offset_minutes = 480;  // local day boundary (China: UTC+8)
-  std::int64_t max_hold_seconds = 0;    // longest hold timeout
-  Minutes max_entry_minutes = 0;        // largest single deposit
+  std::int64_t max_hold_seconds = 0;      // longest hold timeout
+  Minutes max_entry_minutes = 0;          // largest single deposit
 };
 
 struct Genesis {

@@ -60,8 +60,8 @@ enum class AccountType { kPerson, kGroup, kSystem };
 struct AccountInfo {
   std::string account;
   AccountType type = AccountType::kPerson;
-  Minutes balance = 0;         // spendable minutes (holds already taken out)
-  Minutes served = 0;          // minutes of service this account performed
+  Minutes balance = 0;  // spendable minutes (holds already taken out)
+  Minutes served = 0;   // minutes of service this account performed
   std::uint32_t birth_year = 0;
   bool hardship = false;
   std::uint32_t need = 0;
@@ -77,8 +77,8 @@ struct HistoryItem {
   Minutes delta = 0;
 };
 struct HistoryPage {
-  std::vector<HistoryItem> items;      // newest first (descending index)
-  std::optional<std::uint64_t> next;   // pass as `from` to get the next (older) page
+  std::vector<HistoryItem> items;     // newest first (descending index)
+  std::optional<std::uint64_t> next;  // pass as `from` to get the next (older) page
 };
 
 class Ledger {
@@ -124,7 +124,8 @@ class Ledger {
   virtual Result<std::string> VerifierKey() const = 0;
 
   virtual Result<InclusionProof> ProveInclusion(std::uint64_t index, std::uint64_t tree_size) = 0;
-  virtual Result<ConsistencyProof> ProveConsistency(std::uint64_t old_size, std::uint64_t new_size) = 0;
+  virtual Result<ConsistencyProof> ProveConsistency(std::uint64_t old_size,
+                                                    std::uint64_t new_size) = 0;
   // Root hash of the tree of `tree_size` (<= Size()).
   virtual Result<Hash> RootAt(std::uint64_t tree_size) = 0;
 

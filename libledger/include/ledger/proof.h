@@ -42,7 +42,6 @@ Status VerifyInclusion(const Hash& leaf_hash, const InclusionProof& proof, const
 
 // Ok when the tree of old_size with `old_root` is a prefix of the tree of new_size with
 // `new_root`. Errors as VerifyInclusion.
-Status VerifyConsistency(const ConsistencyProof& proof, const Hash& old_root,
-                         const Hash& new_root);
+Status VerifyConsistency(const ConsistencyProof& proof, const Hash& old_root, const Hash& new_root);
 
 }  // namespace ledger

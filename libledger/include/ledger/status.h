@@ -27,43 +27,43 @@ enum class Code : int {
   kUnimplemented = 5,    // a known entry kind this version does not process yet
   kClosed = 6,           // reserved: the ledger is shut down
   // Entry format and signatures.
-  kMalformedEntry = 10,      // bytes do not decode as an entry, or a field is out of range
-  kWrongDistrict = 11,       // the entry names another district's log
-  kBadSignature = 12,        // a signature does not verify
-  kMissingSignature = 13,    // a required signature (operator or owner) is absent
-  kUnknownKey = 14,          // the signing key is not a granted operator of this district
-  kUnauthorized = 15,        // the operator lacks the role this entry needs
-  kIdConflict = 16,          // this entry id was used before for different bytes
-  kClockSkew = 17,           // the entry's time is too far from the ledger's clock
-  kNoGenesis = 18,           // the log has no genesis yet; only a genesis may come first
-  kGenesisExists = 19,       // a second genesis
+  kMalformedEntry = 10,    // bytes do not decode as an entry, or a field is out of range
+  kWrongDistrict = 11,     // the entry names another district's log
+  kBadSignature = 12,      // a signature does not verify
+  kMissingSignature = 13,  // a required signature (operator or owner) is absent
+  kUnknownKey = 14,        // the signing key is not a granted operator of this district
+  kUnauthorized = 15,      // the operator lacks the role this entry needs
+  kIdConflict = 16,        // this entry id was used before for different bytes
+  kClockSkew = 17,         // the entry's time is too far from the ledger's clock
+  kNoGenesis = 18,         // the log has no genesis yet; only a genesis may come first
+  kGenesisExists = 19,     // a second genesis
   // Accounts.
-  kBadAccountNumber = 20,    // malformed account number or failed check digit
-  kUnknownAccount = 21,      // account not registered (in this district)
-  kAccountExists = 22,       // account number already registered
-  kInsufficientBalance = 23, // the debit would take the account below zero (overdraft)
-  kInvalidAmount = 24,       // zero, negative or absurd minutes
-  kSameAccount = 25,         // a transfer from an account to itself
+  kBadAccountNumber = 20,       // malformed account number or failed check digit
+  kUnknownAccount = 21,         // account not registered (in this district)
+  kAccountExists = 22,          // account number already registered
+  kInsufficientBalance = 23,    // the debit would take the account below zero (overdraft)
+  kInvalidAmount = 24,          // zero, negative or absurd minutes
+  kSameAccount = 25,            // a transfer from an account to itself
   kAccountKindRestricted = 26,  // e.g. group hours may only be donated; system accounts
-  kNotHomeDistrict = 27,     // a debit of an account homed elsewhere
+  kNotHomeDistrict = 27,        // a debit of an account homed elsewhere
   // Policy rules.
-  kUnknownService = 30,      // the service category is not in the policy's catalogue
-  kDailyCapExceeded = 31,    // earning cap per day reached
-  kTooYoungToServe = 32,     // below the minimum age to volunteer
-  kTooYoungToRedeem = 33,    // below the minimum age to redeem
-  kBelowRedeemThreshold = 34,  // has not served the minimum hours before redeeming
-  kGiftNotAllowed = 35,      // gift relation not allowed by policy
-  kPoolNotEligible = 36,     // the elder does not qualify for a pool grant
-  kPolicyVersion = 37,       // policy version is not the next one
+  kUnknownService = 30,          // the service category is not in the policy's catalogue
+  kDailyCapExceeded = 31,        // earning cap per day reached
+  kTooYoungToServe = 32,         // below the minimum age to volunteer
+  kTooYoungToRedeem = 33,        // below the minimum age to redeem
+  kBelowRedeemThreshold = 34,    // has not served the minimum hours before redeeming
+  kGiftNotAllowed = 35,          // gift relation not allowed by policy
+  kPoolNotEligible = 36,         // the elder does not qualify for a pool grant
+  kPolicyVersion = 37,           // policy version is not the next one
   kOwnerSignatureRequired = 38,  // policy wants the owner's own signature on debits
-  kBalanceCapReached = 39,   // the account is at its cap and policy refuses overflow
+  kBalanceCapReached = 39,       // the account is at its cap and policy refuses overflow
   // Holds (two-phase redemption) and reversals.
   kHoldNotFound = 40,
-  kHoldClosed = 41,          // the hold was already posted, voided or expired
-  kHoldExpired = 42,         // too late to post: the hold has timed out
-  kHoldNotExpired = 43,      // too early to expire the hold
+  kHoldClosed = 41,      // the hold was already posted, voided or expired
+  kHoldExpired = 42,     // too late to post: the hold has timed out
+  kHoldNotExpired = 43,  // too early to expire the hold
   kAlreadyReversed = 44,
-  kNotReversible = 45,       // kind of entry that cannot be reversed
+  kNotReversible = 45,  // kind of entry that cannot be reversed
   kCannotRevokeRoot = 46,
 };
 
@@ -102,9 +102,18 @@ class [[nodiscard]] Result {
   Code code() const { return status_.code(); }
 
   // Precondition: ok().
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
