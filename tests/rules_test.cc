@@ -30,6 +30,15 @@ void ExpectRefused(District& d, Code code, EntryKind kind, const SigningKey* sig
   ExpectRefused(d, code, d.Sign(d.Body(std::move(kind)), signer), accounts);
 }
 
+// A ledger with no entries yet (no genesis) and no clock check.
+Result<std::unique_ptr<Ledger>> OpenEmpty(const std::string& dir,
+                                          std::shared_ptr<const SigningKey> log_key) {
+  Options o;
+  o.log_key = std::move(log_key);
+  o.max_clock_skew_seconds = 0;
+  return Ledger::Open(o, dir);
+}
+
 Deposit Serve(const std::string& volunteer, Minutes minutes, std::string category = "meals") {
   return Deposit{volunteer, "", std::move(category), minutes, kNoon - 3600, ""};
 }
@@ -141,10 +150,7 @@ TEST_CASE("a repeated entry returns its first result and posts nothing twice") {
 TEST_CASE("an empty log takes only a genesis") {
   TempDir dir;
   auto key = std::make_shared<SigningKey>(KeyFromByte(2));
-  Options o;
-  o.log_key = key;
-  o.max_clock_skew_seconds = 0;
-  auto l = Ledger::Open(o, dir.path());
+  auto l = OpenEmpty(dir.path(), key);
   REQUIRE(l.ok());
   SigningKey root = KeyFromByte(1);
   EntryBody b{NewEntryId(), "510104", kNoon, "",
@@ -570,10 +576,7 @@ TEST_CASE("field rules: when, whom, which service, where, how large") {
 TEST_CASE("a genesis origin must be usable as a signed-note key name") {
   TempDir dir;
   auto key = std::make_shared<SigningKey>(KeyFromByte(2));
-  Options o;
-  o.log_key = key;
-  o.max_clock_skew_seconds = 0;
-  auto l = Ledger::Open(o, dir.path());
+  auto l = OpenEmpty(dir.path(), key);
   REQUIRE(l.ok());
   SigningKey root = KeyFromByte(1);
   for (std::string origin : {"", "timebank chengdu", "a+b", "锦江区", "tab\there"}) {

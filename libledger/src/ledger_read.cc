@@ -43,14 +43,25 @@ Result<std::uint64_t> LedgerImpl::FindEntry(const EntryId& id) {
   return ref.index();
 }
 
-Result<AccountInfo> LedgerImpl::GetAccount(const std::string& account) {
+namespace {
+
+Result<timebank::state::Account> LoadAccount(StateReader& state, const std::string& account) {
   if (auto d = ParseAccountDistrict(account); !d.ok()) return d.status();
-  auto v = Get(keys::Account(account));
+  auto v = state.Read(keys::Account(account));
   if (!v.ok()) return v.status();
   if (!v->has_value())
     return Status(Code::kUnknownAccount, fmt::format("account {} is not registered here", account));
   timebank::state::Account a;
   if (!a.ParseFromString(**v)) return Status(Code::kCorruption, "account record does not parse");
+  return a;
+}
+
+}  // namespace
+
+Result<AccountInfo> LedgerImpl::GetAccount(const std::string& account) {
+  auto loaded = LoadAccount(state_reader_, account);
+  if (!loaded.ok()) return loaded.status();
+  const timebank::state::Account& a = *loaded;
   AccountInfo out;
   out.account = account;
   out.type = a.kind() == 0   ? AccountType::kPerson
@@ -78,13 +89,9 @@ Result<HistoryPage> LedgerImpl::History(const std::string& account,
                                         std::optional<std::uint64_t> from, std::size_t limit) {
   if (limit == 0 || limit > 1000)
     return Status(Code::kInvalidArgument, "history page size must be 1..1000");
-  if (auto d = ParseAccountDistrict(account); !d.ok()) return d.status();
-  auto raw = Get(keys::Account(account));
-  if (!raw.ok()) return raw.status();
-  if (!raw->has_value())
-    return Status(Code::kUnknownAccount, fmt::format("account {} is not registered here", account));
-  timebank::state::Account a;
-  if (!a.ParseFromString(**raw)) return Status(Code::kCorruption, "account record does not parse");
+  auto loaded = LoadAccount(state_reader_, account);
+  if (!loaded.ok()) return loaded.status();
+  const timebank::state::Account& a = *loaded;
   // Walk the account's chain from its newest entry: entry -> its id -> its reference,
   // whose posting for this account links the previous entry.
   HistoryPage page;
@@ -224,12 +231,9 @@ Result<std::string> LedgerImpl::EntryBundle(std::uint64_t index, int width) {
 
 Status LedgerImpl::PutRealName(const std::string& account, const RealNameRecord& record,
                                const std::string& salt) {
-  auto v = Get(keys::Account(account));
-  if (!v.ok()) return v.status();
-  if (!v->has_value())
-    return Status(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
-  timebank::state::Account a;
-  if (!a.ParseFromString(**v)) return Status(Code::kCorruption, "account record does not parse");
+  auto loaded = LoadAccount(state_reader_, account);
+  if (!loaded.ok()) return loaded.status();
+  const timebank::state::Account& a = *loaded;
   const Hash c = RealNameCommitment(record, salt);
   if (a.commitment().size() != 32 ||
       !crypto::EqualConstantTime(c.data(),
