@@ -535,6 +535,9 @@ TEST_CASE("field rules: when, whom, which service, where, how large") {
   Deposit stranger = Serve(v, 30);
   stranger.beneficiary = d.NextAccountNumber();  // of this district, never registered
   ExpectRefused(d, Code::kUnknownAccount, stranger, nullptr, {v});
+  Deposit to_pool = Serve(v, 30);
+  to_pool.beneficiary = d.Pool();
+  ExpectRefused(d, Code::kAccountKindRestricted, to_pool, nullptr, {v});
 
   ExpectRefused(d, Code::kUnknownService, Redeem{elder, 10, "karaoke", ""}, nullptr, {elder});
   ExpectRefused(d, Code::kMalformedEntry, Redeem{elder, 10, "meals", "51010"}, nullptr, {elder});
@@ -563,7 +566,8 @@ TEST_CASE("field rules: when, whom, which service, where, how large") {
   d.now = midnight + 86400;
   REQUIRE(d.Submit(Serve(v, 10)).ok());
   CHECK(d.BalanceOf(v) == 100);
-  auto last = d.Submit(Serve(v, 20));
+  EntryBody capped = d.Body(Serve(v, 20));
+  auto last = d.ledger().Append(d.Sign(capped));
   REQUIRE(last.ok());
   CHECK(d.BalanceOf(v) == 100);
   auto page = d.ledger().History(v, std::nullopt, 1);
@@ -571,6 +575,15 @@ TEST_CASE("field rules: when, whom, which service, where, how large") {
   REQUIRE(page->items.size() == 1);
   CHECK(page->items[0].index == last->index);
   CHECK(page->items[0].delta == 0);
+  // Its reversal shows in the history too.
+  auto reversal = d.Submit(Reverse{capped.id, "recorded by mistake"}, &d.root);
+  REQUIRE(reversal.ok());
+  page = d.ledger().History(v, std::nullopt, 2);
+  REQUIRE(page.ok());
+  REQUIRE(page->items.size() == 2);
+  CHECK(page->items[0].index == reversal->index);
+  CHECK(page->items[0].delta == 0);
+  CHECK(page->items[1].index == last->index);
 }
 
 TEST_CASE("a genesis origin must be usable as a signed-note key name") {

@@ -542,6 +542,8 @@ Status Rules::Apply(const Deposit& d) {
     if (!bd.ok()) return Err(Code::kBadAccountNumber, "beneficiary: " + bd.status().message());
     if (d.beneficiary == d.volunteer)
       return Err(Code::kSameAccount, "a volunteer cannot serve themself");
+    if (IsSystemAccount(d.beneficiary))
+      return Err(Code::kAccountKindRestricted, "a beneficiary is a person, not a system account");
     // An elder of this district must be registered here; elders of other districts are
     // known to their own district (federation).
     if (*bd == info_->district()) {
@@ -758,8 +760,9 @@ Status Rules::Apply(const Reverse& r) {
   // Debits first so that an overdraft is found before anything is credited.
   std::vector<st::Posting> ps(orig.postings().begin(), orig.postings().end());
   std::stable_partition(ps.begin(), ps.end(), [](const st::Posting& p) { return p.delta() > 0; });
+  // Zero postings are mirrored too, so the reversal shows wherever the original did.
   for (const auto& p : ps)
-    if (Status s = Post(p.account(), -p.delta()); !s.ok()) return s;
+    if (Status s = Post(p.account(), -p.delta(), /*record_zero=*/p.delta() == 0); !s.ok()) return s;
   if (orig.served() > 0) {
     st::Account a;
     auto has = Load(keys::Account(orig.served_by()), &a);

@@ -405,11 +405,13 @@ void LedgerImpl::CommitLoop() {
       } else {
         // Nothing of these groups is durable: every entry going in fails, and the ledger
         // takes no more appends until it is reopened (later groups built on this state).
-        // Repeats of entries committed earlier are still true and keep their result.
+        // Repeats of entries that are durable (below the published size) keep their result;
+        // a repeat of anything later may refer to a group that failed too.
+        const std::uint64_t durable = Size();
         for (Writer* w : b->writers)
           for (Prepared& p : *w->items)
             if (p.result->ok() &&
-                (!p.result->value().duplicate || p.result->value().index >= b->start))
+                (!p.result->value().duplicate || p.result->value().index >= durable))
               p.result.emplace(err);
       }
     }

@@ -45,6 +45,23 @@ Result<std::uint64_t> LedgerImpl::FindEntry(const EntryId& id) {
 
 namespace {
 
+// Reads at one pinned snapshot.
+class PinnedReader : public StateReader {
+ public:
+  PinnedReader(rocksdb::DB* db, rocksdb::ReadOptions ro) : db_(db), ro_(ro) {}
+  Result<std::optional<std::string>> Read(const std::string& key) override {
+    std::string value;
+    rocksdb::Status s = db_->Get(ro_, key, &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return Status(Code::kIoError, s.ToString());
+    return std::optional<std::string>(std::move(value));
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ReadOptions ro_;
+};
+
 Result<timebank::state::Account> LoadAccount(StateReader& state, const std::string& account) {
   if (auto d = ParseAccountDistrict(account); !d.ok()) return d.status();
   auto v = state.Read(keys::Account(account));
@@ -89,7 +106,11 @@ Result<HistoryPage> LedgerImpl::History(const std::string& account,
                                         std::optional<std::uint64_t> from, std::size_t limit) {
   if (limit == 0 || limit > 1000)
     return Status(Code::kInvalidArgument, "history page size must be 1..1000");
-  auto loaded = LoadAccount(state_reader_, account);
+  // One durable view for the whole walk: the account record (not the cache, which may
+  // run ahead of it) and every entry and reference it leads to.
+  std::shared_ptr<const rocksdb::Snapshot> pin;
+  PinnedReader view(db_.get(), state_reader_.ReadAt(&pin));
+  auto loaded = LoadAccount(view, account);
   if (!loaded.ok()) return loaded.status();
   const timebank::state::Account& a = *loaded;
   // Walk the account's chain from its newest entry: entry -> its id -> its reference,
@@ -104,13 +125,15 @@ Result<HistoryPage> LedgerImpl::History(const std::string& account,
       page.next = index;
       break;
     }
-    auto entry = GetEntry(index);
-    if (!entry.ok()) return entry.status();
-    auto decoded = DecodeEntry(*entry);
+    auto stored = view.Read(keys::Entry(index));
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value() || (*stored)->size() < 32)
+      return Status(Code::kCorruption, fmt::format("entry {} is missing", index));
+    auto decoded = DecodeEntry(std::string_view(**stored).substr(32));
     if (!decoded.ok())
       return Status(Code::kCorruption,
                     fmt::format("entry {}: {}", index, decoded.status().message()));
-    auto ref_raw = Get(keys::Ref(decoded->body.id));
+    auto ref_raw = view.Read(keys::Ref(decoded->body.id));
     if (!ref_raw.ok()) return ref_raw.status();
     timebank::state::EntryRef ref;
     if (!ref_raw->has_value() || !ref.ParseFromString(**ref_raw))
