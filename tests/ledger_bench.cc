@@ -214,6 +214,15 @@ int main(int argc, char** argv) {
   d.Close();
   const double bytes = static_cast<double>(DirBytes(dir.path())) / size;
 
+  // With a suffix (argv[5]) only the append figures print, named name_<suffix>: for a
+  // second configuration in the same scripts/bench run.
+  if (argc > 5) {
+    const std::string sfx = std::string("_") + argv[5];
+    std::printf("append_per_sec%s=%.0f\n", sfx.c_str(), append);
+    std::printf("append_verify_ratio%s=%.3f\n", sfx.c_str(), append / verify);
+    if (plain > 0) std::printf("plain_loop_verify_ratio%s=%.3f\n", sfx.c_str(), plain / verify);
+    return 0;
+  }
   std::printf("cores=%d\n", cores);
   std::printf("entries=%llu\n", static_cast<unsigned long long>(size));
   std::printf("verify_per_sec=%.0f\n", verify);
