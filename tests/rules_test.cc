@@ -488,6 +488,14 @@ TEST_CASE("the real-name record stays private and must match the commitment") {
   }
   d.Reopen();
   CHECK(d.ledger().GetRealName(o.account)->phone == record.phone);
+  // Erasure (PIPL): gone, and stays gone across a reopen; the log is untouched.
+  const Checkpoint head = d.ledger().CurrentCheckpoint();
+  REQUIRE(d.ledger().DeleteRealName(o.account).ok());
+  CHECK(d.ledger().GetRealName(o.account).code() == Code::kNotFound);
+  CHECK(d.ledger().DeleteRealName(o.account).code() == Code::kNotFound);
+  d.Reopen();
+  CHECK(d.ledger().GetRealName(o.account).code() == Code::kNotFound);
+  CHECK(d.ledger().CurrentCheckpoint().root == head.root);
 }
 
 TEST_CASE("reopening costs no replay and keeps the head; a second process is locked out") {

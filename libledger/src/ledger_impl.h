@@ -89,6 +89,7 @@ class LedgerImpl final : public Ledger {
   Status PutRealName(const std::string& account, const RealNameRecord& record,
                      const std::string& salt) override;
   Result<RealNameRecord> GetRealName(const std::string& account) override;
+  Status DeleteRealName(const std::string& account) override;
   Result<AuditReport> Audit() override;
 
  private:

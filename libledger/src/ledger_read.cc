@@ -295,4 +295,13 @@ Result<RealNameRecord> LedgerImpl::GetRealName(const std::string& account) {
   return RealNameRecord{fields[0], fields[1], fields[2]};
 }
 
+Status LedgerImpl::DeleteRealName(const std::string& account) {
+  if (auto r = GetRealName(account); !r.ok()) return r.status();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Delete(wo, private_cf_, keys::Account(account));
+  if (!s.ok()) return Status(Code::kIoError, s.ToString());
+  return Status::Ok();
+}
+
 }  // namespace ledger

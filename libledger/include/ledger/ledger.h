@@ -142,6 +142,10 @@ class Ledger {
   virtual Status PutRealName(const std::string& account, const RealNameRecord& record,
                              const std::string& salt) = 0;
   virtual Result<RealNameRecord> GetRealName(const std::string& account) = 0;
+  // Erases the record (PIPL: the person asked, or the purpose ended). The log keeps only
+  // the salted commitment, which without the record and salt identifies no one.
+  // kNotFound when there is no record.
+  virtual Status DeleteRealName(const std::string& account) = 0;
 
   // Replays the whole log with the rules alone, from nothing, into memory; checks every
   // signature, that every entry is accepted again, that postings balance, that no
