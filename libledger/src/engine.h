@@ -39,7 +39,6 @@ class Overlay : public StateReader {
   // Moves this overlay's writes into `parent` (which must be the base it reads through).
   void MergeInto(Overlay* parent);
   const std::unordered_map<std::string, std::string>& writes() const { return writes_; }
-  void Clear() { writes_.clear(); }
 
  private:
   StateReader* base_;
