@@ -2,6 +2,7 @@
 // (schema/entry.proto). Decoding checks sizes of every fixed-size field, so that code
 // past this point can rely on them.
 #include <fmt/format.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include <cstring>
 
@@ -360,6 +361,9 @@ Result<DecodedEntry> DecodeEntry(std::string_view entry_bytes) {
   if (entry_bytes.size() > kMaxEntryBytes)
     return Malformed(fmt::format("entry is {} bytes; at most {} are allowed", entry_bytes.size(),
                                  kMaxEntryBytes));
+  // Hostile input must not reach stderr: protobuf logs each string field that is not
+  // UTF-8 before the parse fails (which is reported as kMalformedEntry).
+  google::protobuf::LogSilencer quiet;
   pb::Entry e;
   if (entry_bytes.empty() ||
       !e.ParseFromArray(entry_bytes.data(), static_cast<int>(entry_bytes.size())))
