@@ -72,6 +72,7 @@ void WritePolicy(Writer& w, const std::string& p, const Policy& x) {
   w.Int(p + ".utc_offset_minutes", x.utc_offset_minutes);
   w.Int(p + ".max_hold_seconds", x.max_hold_seconds);
   w.Int(p + ".max_entry_minutes", x.max_entry_minutes);
+  w.Bool(p + ".pool_in_order", x.pool_in_order);
 }
 
 struct KindWriter {
@@ -139,6 +140,7 @@ struct KindWriter {
     w.Str("transfer.to", t.to);
     w.Int("transfer.minutes", t.minutes);
     w.Enum("transfer.relation", kRelations, static_cast<int>(t.relation));
+    w.Bytes("transfer.request_id", t.request_id);
   }
   void operator()(const Reverse& r) const {
     w.Bytes("reverse.entry_id", r.entry_id);
@@ -148,6 +150,11 @@ struct KindWriter {
     w.Str("sync.district", s.district);
     w.UInt("sync.size", s.size);
     w.Bytes("sync.root", s.root);
+  }
+  void operator()(const PoolRequest& q) const {
+    w.Str("pool_request.account", q.account);
+    w.Int("pool_request.minutes", q.minutes);
+    w.Str("pool_request.reason", q.reason);
   }
   void operator()(const Migrate& m) const {
     w.Str("migrate.account", m.account);
@@ -272,6 +279,7 @@ Policy ReadPolicy(Reader& r, const std::string& p) {
   x.utc_offset_minutes = r.Int<std::int32_t>(p + ".utc_offset_minutes");
   x.max_hold_seconds = r.Int<std::int64_t>(p + ".max_hold_seconds");
   x.max_entry_minutes = r.Int<std::int64_t>(p + ".max_entry_minutes");
+  x.pool_in_order = r.Bool(p + ".pool_in_order");
   return x;
 }
 
@@ -347,6 +355,7 @@ Result<EntryKind> ReadKind(Reader& r, const std::string& kind) {
     t.to = r.Str("transfer.to");
     t.minutes = r.Int<std::int64_t>("transfer.minutes");
     t.relation = static_cast<Relation>(r.Enum("transfer.relation", kRelations));
+    t.request_id = r.Fixed<16>("transfer.request_id");
     return EntryKind(std::move(t));
   }
   if (kind == "reverse")
@@ -358,6 +367,10 @@ Result<EntryKind> ReadKind(Reader& r, const std::string& kind) {
     s.root = r.Fixed<32>("sync.root");
     return EntryKind(std::move(s));
   }
+  if (kind == "pool_request")
+    return EntryKind(PoolRequest{r.Str("pool_request.account"),
+                                 r.Int<std::int64_t>("pool_request.minutes"),
+                                 r.Str("pool_request.reason")});
   if (kind == "migrate")
     return EntryKind(Migrate{r.Str("migrate.account"), r.Str("migrate.to_district")});
   return Status(Code::kInvalidArgument, "unknown entry kind " + kind);

@@ -607,3 +607,79 @@ TEST_CASE("a genesis origin must be usable as a signed-note key name") {
   }
   CHECK((*l)->Size() == 0);
 }
+
+TEST_CASE("pool requests: a queue per need level, answered neediest first, oldest first") {
+  TempDir dir;
+  Policy p = DefaultPolicy();
+  p.pool_min_need = 1;
+  p.pool_in_order = true;
+  District d(dir.path(), "510104", p);
+  const auto donor = d.OpenPerson(1990);
+  REQUIRE(d.Submit(Serve(donor, 480)).ok());
+  REQUIRE(d.Submit(Transfer{TransferKind::kDonation, donor, "", 480}).ok());
+  const auto well = d.OpenPerson(1945, 0);
+  const auto low = d.OpenPerson(1944, 1);
+  const auto high_old = d.OpenPerson(1938, 3);
+  const auto high_new = d.OpenPerson(1939, 3);
+
+  ExpectRefused(d, Code::kPoolNotEligible, PoolRequest{well, 60, ""}, nullptr, {well});
+  auto request = [&](const std::string& who, Minutes m) {
+    EntryBody b = d.Body(PoolRequest{who, m, "lives alone"});
+    REQUIRE(d.ledger().Append(d.Sign(b)).ok());
+    return b.id;
+  };
+  const EntryId r_low = request(low, 60);
+  const EntryId r_old = request(high_old, 120);
+  const EntryId r_new = request(high_new, 60);
+  auto grant = [&](const std::string& to, Minutes m, const EntryId& id) {
+    Transfer t{TransferKind::kPoolGrant, "", to, m};
+    t.request_id = id;
+    return t;
+  };
+  // Under pool_in_order a grant answers a request, and the first in line.
+  ExpectRefused(d, Code::kMalformedEntry, Transfer{TransferKind::kPoolGrant, "", low, 60}, &d.root,
+                {low, d.Pool()});
+  ExpectRefused(d, Code::kPoolOrder, grant(low, 60, r_low), &d.root, {low, d.Pool()});
+  ExpectRefused(d, Code::kPoolOrder, grant(high_new, 60, r_new), &d.root, {high_new, d.Pool()});
+  ExpectRefused(d, Code::kInvalidArgument, grant(high_new, 60, r_old), &d.root, {high_new});
+  ExpectRefused(d, Code::kInvalidAmount, grant(high_old, 121, r_old), &d.root, {high_old});
+  ExpectRefused(d, Code::kNotFound, grant(high_old, 60, NewEntryId()), &d.root, {high_old});
+  REQUIRE(d.Submit(grant(high_old, 120, r_old), &d.root).ok());
+  CHECK(d.BalanceOf(high_old) == 120);
+  ExpectRefused(d, Code::kAlreadyReversed, grant(high_old, 60, r_old), &d.root, {high_old});
+  // A request can be cancelled (reversed), from anywhere in its queue.
+  const EntryId r_new2 = request(high_new, 30);
+  REQUIRE(d.Submit(Reverse{r_new, "moved to another district"}, &d.root).ok());
+  ExpectRefused(d, Code::kAlreadyReversed, Reverse{r_new, "again"}, &d.root);
+  ExpectRefused(d, Code::kPoolOrder, grant(low, 60, r_low), &d.root, {low});
+  REQUIRE(d.Submit(grant(high_new, 30, r_new2), &d.root).ok());
+  REQUIRE(d.Submit(grant(low, 60, r_low), &d.root).ok());  // level 1 is first now
+  CHECK(d.BalanceOf(d.Pool()) == 480 - 120 - 30 - 60);
+  auto audit = d.ledger().Audit();
+  CHECK_MESSAGE(audit.ok(), audit.status().ToString());
+  d.Reopen();
+  auto again = d.ledger().Audit();
+  CHECK_MESSAGE(again.ok(), again.status().ToString());
+}
+
+TEST_CASE("without pool_in_order, grants may answer a request or none") {
+  TempDir dir;
+  Policy p = DefaultPolicy();
+  District d(dir.path(), "510104", p);
+  const auto donor = d.OpenPerson(1990);
+  REQUIRE(d.Submit(Serve(donor, 240)).ok());
+  REQUIRE(d.Submit(Transfer{TransferKind::kDonation, donor, "", 240}).ok());
+  const auto a = d.OpenPerson(1940, 2);
+  const auto b = d.OpenPerson(1941, 3);
+  EntryBody ra = d.Body(PoolRequest{a, 60, ""});
+  REQUIRE(d.ledger().Append(d.Sign(ra)).ok());
+  EntryBody rb = d.Body(PoolRequest{b, 60, ""});
+  REQUIRE(d.ledger().Append(d.Sign(rb)).ok());
+  Transfer t{TransferKind::kPoolGrant, "", a, 60};
+  t.request_id = ra.id;  // out of order is fine here
+  REQUIRE(d.Submit(t, &d.root).ok());
+  REQUIRE(d.Submit(Transfer{TransferKind::kPoolGrant, "", b, 30}, &d.root).ok());
+  CHECK(d.BalanceOf(a) == 60);
+  CHECK(d.BalanceOf(b) == 30);
+  CHECK(d.ledger().Audit().ok());
+}

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "codec.h"
 #include "entry.pb.h"
@@ -130,6 +131,14 @@ class Rules {
   Status Apply(const Migrate&) {
     return Err(Code::kUnimplemented, "migrate entries arrive with federation");
   }
+  Status Apply(const PoolRequest& r);
+  // The pool request queues (one per need level): load, append, take out.
+  Result<st::PoolQueue> LoadQueue();
+  Status Enqueue(const EntryId& id, st::PoolRequest req);
+  Status Dequeue(const EntryId& id, st::PoolRequest* req);
+  // A pool grant's request: open, for this elder, at most what was asked, and — under
+  // pool_in_order — the first in line. Takes it out of its queue.
+  Status AnswerRequest(const Transfer& t);
   Result<st::Hold> OpenHold(const EntryId& id);
 
   std::string Sys(SystemAccount which) const { return SystemAccountId(info_->district(), which); }
@@ -703,6 +712,7 @@ Status Rules::Apply(const Transfer& t) {
       return Err(Code::kBalanceCapReached,
                  fmt::format("the grant would take {} above the cap of {}", t.to,
                              FormatHours(policy_->balance_cap)));
+    if (Status s = AnswerRequest(t); !s.ok()) return s;
     if (Status s = Post(Sys(SystemAccount::kPool), -t.minutes); !s.ok()) return s;
     return Post(t.to, t.minutes);
   }
@@ -736,6 +746,139 @@ Status Rules::Apply(const Transfer& t) {
   return CreditWithCap(t.to, t.minutes);
 }
 
+Result<st::PoolQueue> Rules::LoadQueue() {
+  st::PoolQueue q;
+  auto found = Load(std::string(keys::kPoolQueue), &q);
+  if (!found.ok()) return found.status();
+  while (q.head_size() < 4) q.add_head();
+  while (q.tail_size() < 4) q.add_tail();
+  return q;
+}
+
+Status Rules::Enqueue(const EntryId& id, st::PoolRequest req) {
+  auto q = LoadQueue();
+  if (!q.ok()) return q.status();
+  const int level = static_cast<int>(req.need());
+  const std::string self(keys::View(id));
+  if (const std::string tail = q->tail(level); !tail.empty()) {
+    EntryId tail_id;
+    std::memcpy(tail_id.data(), tail.data(), tail_id.size());
+    st::PoolRequest last;
+    auto found = Load(keys::PoolRequest(tail_id), &last);
+    if (!found.ok()) return found.status();
+    if (!*found) return Err(Code::kCorruption, "a pool queue's tail is missing");
+    last.set_next(self);
+    Store(keys::PoolRequest(tail_id), last);
+    req.set_prev(tail);
+  } else {
+    q->set_head(level, self);
+  }
+  q->set_tail(level, self);
+  req.set_open(true);
+  Store(keys::PoolRequest(id), req);
+  Store(std::string(keys::kPoolQueue), *q);
+  return Status::Ok();
+}
+
+Status Rules::Dequeue(const EntryId& id, st::PoolRequest* req) {
+  auto found = Load(keys::PoolRequest(id), req);
+  if (!found.ok()) return found.status();
+  if (!*found) return Err(Code::kNotFound, fmt::format("no pool request with id {}", ToHex(id)));
+  if (!req->open())
+    return Err(Code::kAlreadyReversed,
+               fmt::format("pool request {} was already answered or cancelled", ToHex(id)));
+  auto q = LoadQueue();
+  if (!q.ok()) return q.status();
+  const int level = static_cast<int>(req->need());
+  // Relink the neighbours (or the queue's ends) around it.
+  auto relink = [&](const std::string& neighbour, bool set_next, const std::string& to) -> Status {
+    EntryId nid;
+    std::memcpy(nid.data(), neighbour.data(), nid.size());
+    st::PoolRequest n;
+    auto has = Load(keys::PoolRequest(nid), &n);
+    if (!has.ok()) return has.status();
+    if (!*has) return Err(Code::kCorruption, "a pool queue link is missing");
+    set_next ? n.set_next(to) : n.set_prev(to);
+    Store(keys::PoolRequest(nid), n);
+    return Status::Ok();
+  };
+  if (req->prev().empty())
+    q->set_head(level, req->next());
+  else if (Status s = relink(req->prev(), true, req->next()); !s.ok())
+    return s;
+  if (req->next().empty())
+    q->set_tail(level, req->prev());
+  else if (Status s = relink(req->next(), false, req->prev()); !s.ok())
+    return s;
+  req->set_open(false);
+  req->clear_prev();
+  req->clear_next();
+  Store(keys::PoolRequest(id), *req);
+  Store(std::string(keys::kPoolQueue), *q);
+  return Status::Ok();
+}
+
+Status Rules::Apply(const PoolRequest& r) {
+  if (Status s = CheckSigner(Role::kRegistrar); !s.ok()) return s;
+  if (Status s = CheckMinutes(r.minutes, "requested minutes"); !s.ok()) return s;
+  if (r.reason.size() > 500)
+    return Err(Code::kMalformedEntry, "a request's reason is at most 500 bytes");
+  auto a = LocalAccount(r.account, "applicant");
+  if (!a.ok()) return a.status();
+  if (a->kind() != kPersonAcct)
+    return Err(
+        Code::kAccountKindRestricted,
+        fmt::format("pool requests are for people; {} is not a person's account", r.account));
+  if (policy_->pool_min_need > 0 && a->need() < policy_->pool_min_need)
+    return Err(Code::kPoolNotEligible,
+               fmt::format("account {} has need level {}; policy v{} grants from level {}",
+                           r.account, a->need(), policy_->version, policy_->pool_min_need));
+  st::PoolRequest req;
+  req.set_account(r.account);
+  req.set_minutes(r.minutes);
+  req.set_need(a->need());
+  return Enqueue(e_.body.id, std::move(req));
+}
+
+Status Rules::AnswerRequest(const Transfer& t) {
+  if (t.request_id == EntryId{}) {
+    if (!policy_->pool_in_order) return Status::Ok();
+    return Err(
+        Code::kMalformedEntry,
+        fmt::format("policy v{} grants from the pool only in answer to a request (request_id)",
+                    policy_->version));
+  }
+  st::PoolRequest req;
+  auto found = Load(keys::PoolRequest(t.request_id), &req);
+  if (!found.ok()) return found.status();
+  if (!*found)
+    return Err(Code::kNotFound, fmt::format("no pool request with id {}", ToHex(t.request_id)));
+  if (req.open() && req.account() != t.to)
+    return Err(Code::kInvalidArgument, fmt::format("pool request {} is for {}, not {}",
+                                                   ToHex(t.request_id), req.account(), t.to));
+  if (req.open() && t.minutes > req.minutes())
+    return Err(Code::kInvalidAmount,
+               fmt::format("the grant of {} exceeds the {} requested", FormatHours(t.minutes),
+                           FormatHours(req.minutes())));
+  if (req.open() && policy_->pool_in_order) {
+    auto q = LoadQueue();
+    if (!q.ok()) return q.status();
+    for (int level = 3; level >= 0; --level) {
+      if (q->head(level).empty()) continue;
+      if (q->head(level) == keys::View(t.request_id)) break;
+      EntryId first;
+      std::memcpy(first.data(), q->head(level).data(), first.size());
+      st::PoolRequest f;
+      auto has = Load(keys::PoolRequest(first), &f);
+      if (!has.ok()) return has.status();
+      return Err(Code::kPoolOrder,
+                 fmt::format("request {} of {} (need level {}) comes first under policy v{}",
+                             ToHex(first), f.account(), level, policy_->version));
+    }
+  }
+  return Dequeue(t.request_id, &req);
+}
+
 Status Rules::Apply(const Reverse& r) {
   if (Status s = CheckSigner(Role::kAdmin); !s.ok()) return s;
   if (r.reason.empty() || r.reason.size() > 500)
@@ -746,6 +889,13 @@ Status Rules::Apply(const Reverse& r) {
   if (!*found)
     return Err(Code::kNotFound, fmt::format("no entry with id {} to reverse", ToHex(r.entry_id)));
   const std::size_t kind = orig.kind();
+  if (kind == EntryKind(PoolRequest{}).index()) {  // reversing a request cancels it
+    st::PoolRequest req;
+    if (Status s = Dequeue(r.entry_id, &req); !s.ok()) return s;
+    orig.set_reversed(true);
+    Store(keys::Ref(r.entry_id), orig);
+    return Status::Ok();
+  }
   const bool reversible = kind == EntryKind(Deposit{}).index() ||
                           kind == EntryKind(Redeem{}).index() ||
                           kind == EntryKind(Transfer{}).index();

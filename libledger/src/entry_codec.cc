@@ -54,6 +54,7 @@ void ToProto(const Policy& p, pb::Policy* out) {
   out->set_utc_offset_minutes(p.utc_offset_minutes);
   out->set_max_hold_seconds(p.max_hold_seconds);
   out->set_max_entry_minutes(p.max_entry_minutes);
+  out->set_pool_in_order(p.pool_in_order);
 }
 
 }  // namespace
@@ -75,6 +76,7 @@ Policy PolicyFromProto(const pb::Policy& p) {
   out.utc_offset_minutes = p.utc_offset_minutes();
   out.max_hold_seconds = p.max_hold_seconds();
   out.max_entry_minutes = p.max_entry_minutes();
+  out.pool_in_order = p.pool_in_order();
   return out;
 }
 
@@ -152,6 +154,7 @@ struct ToProtoVisitor {
     o->set_to(t.to);
     o->set_minutes(t.minutes);
     o->set_relation(static_cast<pb::Relation>(t.relation));
+    if (t.request_id != EntryId{}) o->set_request_id(Bytes(t.request_id));
   }
   void operator()(const Reverse& r) const {
     b->mutable_reverse()->set_entry_id(Bytes(r.entry_id));
@@ -166,6 +169,12 @@ struct ToProtoVisitor {
   void operator()(const Migrate& m) const {
     b->mutable_migrate()->set_account(m.account);
     b->mutable_migrate()->set_to_district(m.to_district);
+  }
+  void operator()(const PoolRequest& r) const {
+    auto* o = b->mutable_pool_request();
+    o->set_account(r.account);
+    o->set_minutes(r.minutes);
+    o->set_reason(r.reason);
   }
 };
 
@@ -254,8 +263,11 @@ Result<EntryKind> KindFromProto(const pb::Body& b) {
       if (t.kind() < 1 || t.kind() > 3)
         return Malformed("transfer.kind must be gift, donation or pool_grant");
       if (t.relation() < 0 || t.relation() > 9) return Malformed("transfer.relation is unknown");
-      return EntryKind(Transfer{static_cast<TransferKind>(t.kind()), t.from(), t.to(), t.minutes(),
-                                static_cast<Relation>(t.relation())});
+      Transfer out{static_cast<TransferKind>(t.kind()), t.from(), t.to(), t.minutes(),
+                   static_cast<Relation>(t.relation())};
+      if (!t.request_id().empty() && !Fixed(t.request_id(), &out.request_id))
+        return Malformed("transfer.request_id must be empty or 16 bytes");
+      return EntryKind(std::move(out));
     }
     case pb::Body::kReverse: {
       Reverse out;
@@ -271,6 +283,10 @@ Result<EntryKind> KindFromProto(const pb::Body& b) {
     }
     case pb::Body::kMigrate:
       return EntryKind(Migrate{b.migrate().account(), b.migrate().to_district()});
+    case pb::Body::kPoolRequest: {
+      const auto& r = b.pool_request();
+      return EntryKind(PoolRequest{r.account(), r.minutes(), r.reason()});
+    }
     case pb::Body::KIND_NOT_SET:
       break;
   }
@@ -314,8 +330,8 @@ std::string_view RoleName(Role role) {
 
 std::string_view KindName(const EntryKind& kind) {
   static constexpr std::string_view kNames[] = {
-      "genesis", "grant", "revoke", "policy",   "open",    "deposit", "redeem", "hold",
-      "post",    "void",  "expire", "transfer", "reverse", "sync",    "migrate"};
+      "genesis", "grant", "revoke", "policy",   "open",    "deposit", "redeem",  "hold",
+      "post",    "void",  "expire", "transfer", "reverse", "sync",    "migrate", "pool_request"};
   return kNames[kind.index()];
 }
 

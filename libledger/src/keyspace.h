@@ -8,6 +8,8 @@
 //     "a:" account             -> state.Account
 //     "o:" key(32)             -> state.Operator
 //     "H:" hold id(16)         -> state.Hold
+//     "P:" request id(16)      -> state.PoolRequest
+//     "m:poolq"                -> state.PoolQueue       (pool request queues by need)
 //     "i:" entry id(16)        -> state.EntryRef        (idempotency, reversals, and the
 //                                 per-account history chain: Account.last_entry and
 //                                 Posting.prev link an account's entries newest first)
@@ -54,6 +56,8 @@ inline std::string Operator(const PublicKey& k) {
 inline std::string Hold(const EntryId& id) {
   return std::string("H:").append(View(id));
 }
+inline constexpr std::string_view kPoolQueue = "m:poolq";
+inline std::string PoolRequest(const EntryId& id) { return std::string("P:").append(View(id)); }
 inline std::string Ref(const EntryId& id) {
   return std::string("i:").append(View(id));
 }
@@ -69,6 +73,6 @@ inline std::string Node(int level, std::uint64_t index) {
   return k;
 }
 // The prefixes of state keys, for audits that compare all state.
-inline constexpr std::string_view kStatePrefixes[] = {"m:log", "m:policy", "a:", "o:", "H:", "i:"};
+inline constexpr std::string_view kStatePrefixes[] = {"m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:"};
 
 }  // namespace ledger::keys

@@ -89,6 +89,8 @@ std::string_view CodeName(Code code) {
       return "not_reversible";
     case Code::kCannotRevokeRoot:
       return "cannot_revoke_root";
+    case Code::kPoolOrder:
+      return "pool_order";
   }
   return "unknown";  // a value cast from an int this version does not know
 }

@@ -73,6 +73,7 @@ struct Policy {
   std::int32_t utc_offset_minutes = 480;  // local day boundary (China: UTC+8)
   std::int64_t max_hold_seconds = 0;      // longest hold timeout
   Minutes max_entry_minutes = 0;          // largest single deposit
+  bool pool_in_order = false;             // pool grants answer requests, neediest first
 };
 
 struct Genesis {
@@ -140,6 +141,7 @@ struct Transfer {
   std::string to;
   Minutes minutes = 0;
   Relation relation = Relation::kUnspecified;
+  EntryId request_id{};  // pool grants: the PoolRequest answered (all zero: none)
 };
 struct Reverse {
   EntryId entry_id{};
@@ -154,9 +156,16 @@ struct Migrate {
   std::string account;
   std::string to_district;
 };
+// An elder's application to the pool (公益池); queued by need level.
+struct PoolRequest {
+  std::string account;
+  Minutes minutes = 0;
+  std::string reason;
+};
 
-using EntryKind = std::variant<Genesis, Grant, Revoke, Policy, Open, Deposit, Redeem, Hold,
-                               HoldPost, HoldVoid, HoldExpire, Transfer, Reverse, Sync, Migrate>;
+using EntryKind =
+    std::variant<Genesis, Grant, Revoke, Policy, Open, Deposit, Redeem, Hold, HoldPost, HoldVoid,
+                 HoldExpire, Transfer, Reverse, Sync, Migrate, PoolRequest>;
 // "genesis", "grant", ..., "deposit", ... (the proto field names).
 std::string_view KindName(const EntryKind& kind);
 

@@ -65,6 +65,7 @@ enum class Code : int {
   kAlreadyReversed = 44,
   kNotReversible = 45,  // kind of entry that cannot be reversed
   kCannotRevokeRoot = 46,
+  kPoolOrder = 47,  // another pool request comes first (policy pool_in_order)
 };
 
 // The stable snake_case name of a code, e.g. "insufficient_balance".
