@@ -120,8 +120,17 @@ class World {
       case 9: {
         debited = d_.Pool();
         debit = Amount();
-        body.kind = Transfer{TransferKind::kPoolGrant, "", Person(), debit};
+        Transfer t{TransferKind::kPoolGrant, "", Person(), debit};
+        if (!requests_.empty() && Pick(0, 1))  // answer a request (maybe a closed one)
+          t.request_id = requests_[Pick(0, static_cast<int>(requests_.size()) - 1)];
+        body.kind = t;
         signer = &d_.root;
+        if (Pick(0, 2) == 0) {  // or an elder applies to the pool
+          debited.clear();
+          body.kind = PoolRequest{Person(), Amount(), "random"};
+          signer = &d_.op;
+          requests_.push_back(body.id);
+        }
         break;
       }
       case 10: {
@@ -203,7 +212,7 @@ class World {
   District d_;
   std::mt19937 rng_;
   std::vector<std::string> people_, groups_, all_;
-  std::vector<EntryId> holds_, accepted_;
+  std::vector<EntryId> holds_, accepted_, requests_;
   std::vector<std::string> sent_;
 };
 
