@@ -91,6 +91,7 @@ int main() {
   policy.gift_scope = GiftScope::kRelativesAndFriends;
   policy.max_hold_seconds = 7 * 86400;
   policy.pool_min_need = 2;
+  policy.pool_in_order = true;  // the pool serves the neediest elders first
   s.Do("genesis: 锦江区时间银行 (policy v1)",
        Genesis{"锦江区时间银行", "510100", s.admin.public_key(), log_key->public_key(),
                "timebank.chengdu/510104", policy},
@@ -115,8 +116,11 @@ int main() {
        Transfer{TransferKind::kGift, li, mother, 120, Relation::kParent}, s.operator_);
   s.Do("Wang donates 1 h to the pool (捐赠)", Transfer{TransferKind::kDonation, wang, "", 60},
        s.operator_);
-  s.Do("pool grants 1 h to Zhang (公益池)", Transfer{TransferKind::kPoolGrant, "", zhang, 60},
-       s.admin);
+  const EntryId request = s.Do("Zhang (86, alone) applies to the pool for 1 h",
+                               PoolRequest{zhang, 60, "80+, lives alone"}, s.operator_);
+  Transfer grant{TransferKind::kPoolGrant, "", zhang, 60};
+  grant.request_id = request;
+  s.Do("pool grants 1 h to Zhang (公益池)", grant, s.admin);
   const EntryId hold = s.Do("mother: hold 1.5 h for cleaning (兑换, phase 1)",
                             Hold{mother, 90, s.now + 86400, "cleaning", ""}, s.operator_);
   s.Do("cleaning delivered: post the hold (phase 2)", HoldPost{hold}, s.operator_);
