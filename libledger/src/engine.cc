@@ -746,6 +746,13 @@ Status Rules::Apply(const Transfer& t) {
   return CreditWithCap(t.to, t.minutes);
 }
 
+// A queue link as stored (16 bytes, written only by Enqueue/Dequeue) back to an id.
+EntryId IdFromLink(const std::string& link) {
+  EntryId id{};
+  std::memcpy(id.data(), link.data(), std::min(link.size(), id.size()));
+  return id;
+}
+
 Result<st::PoolQueue> Rules::LoadQueue() {
   st::PoolQueue q;
   auto found = Load(std::string(keys::kPoolQueue), &q);
@@ -761,8 +768,7 @@ Status Rules::Enqueue(const EntryId& id, st::PoolRequest req) {
   const int level = static_cast<int>(req.need());
   const std::string self(keys::View(id));
   if (const std::string tail = q->tail(level); !tail.empty()) {
-    EntryId tail_id;
-    std::memcpy(tail_id.data(), tail.data(), tail_id.size());
+    const EntryId tail_id = IdFromLink(tail);
     st::PoolRequest last;
     auto found = Load(keys::PoolRequest(tail_id), &last);
     if (!found.ok()) return found.status();
@@ -792,8 +798,7 @@ Status Rules::Dequeue(const EntryId& id, st::PoolRequest* req) {
   const int level = static_cast<int>(req->need());
   // Relink the neighbours (or the queue's ends) around it.
   auto relink = [&](const std::string& neighbour, bool set_next, const std::string& to) -> Status {
-    EntryId nid;
-    std::memcpy(nid.data(), neighbour.data(), nid.size());
+    const EntryId nid = IdFromLink(neighbour);
     st::PoolRequest n;
     auto has = Load(keys::PoolRequest(nid), &n);
     if (!has.ok()) return has.status();
@@ -866,8 +871,7 @@ Status Rules::AnswerRequest(const Transfer& t) {
     for (int level = 3; level >= 0; --level) {
       if (q->head(level).empty()) continue;
       if (q->head(level) == keys::View(t.request_id)) break;
-      EntryId first;
-      std::memcpy(first.data(), q->head(level).data(), first.size());
+      const EntryId first = IdFromLink(q->head(level));
       st::PoolRequest f;
       auto has = Load(keys::PoolRequest(first), &f);
       if (!has.ok()) return has.status();
