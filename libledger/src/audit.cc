@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
 #include "crypto.h"
 #include "keyspace.h"
@@ -99,8 +100,14 @@ class Replayer {
 Result<AuditReport> ReplayEntries(std::span<const std::string> entries) {
   crypto::InitCrypto();
   Replayer replay;
-  std::vector<std::string> bytes(entries.begin(), entries.end());
-  if (Status s = replay.Add(0, bytes, nullptr); !s.ok()) return s;
+  ThreadPool pool(std::max(1, static_cast<int>(std::thread::hardware_concurrency())) - 1);
+  constexpr std::size_t kChunk = 4096;  // bounded memory for the decoded entries
+  std::vector<std::string> bytes;
+  for (std::size_t base = 0; base < entries.size(); base += kChunk) {
+    const std::size_t n = std::min(kChunk, entries.size() - base);
+    bytes.assign(entries.begin() + base, entries.begin() + base + n);
+    if (Status s = replay.Add(base, bytes, &pool); !s.ok()) return s;
+  }
   return replay.Finish();
 }
 
