@@ -683,3 +683,69 @@ TEST_CASE("without pool_in_order, grants may answer a request or none") {
   CHECK(d.BalanceOf(b) == 30);
   CHECK(d.ledger().Audit().ok());
 }
+
+TEST_CASE("tiles, entry bundles and proofs served by the ledger agree with the entries") {
+  TempDir dir;
+  District d(dir.path());
+  const auto v = d.OpenPerson(1990);
+  while (d.ledger().Size() < 600) REQUIRE(d.Submit(Serve(v, 1)).ok());
+  const std::uint64_t n = d.ledger().Size();
+  std::vector<std::string> entries;
+  std::vector<Hash> leaves;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    entries.push_back(d.ledger().GetEntry(i).value());
+    leaves.push_back(LeafHash(entries.back()));
+  }
+  auto tile_of = [](std::span<const Hash> hs) {
+    std::string out;
+    for (const auto& h : hs) out.append(reinterpret_cast<const char*>(h.data()), 32);
+    return out;
+  };
+  // Level 0: the leaf hashes themselves, full and partial tiles.
+  auto t0 = d.ledger().HashTile(0, 0, 256);
+  REQUIRE(t0.ok());
+  CHECK(*t0 == tile_of(std::span(leaves).subspan(0, 256)));
+  const int partial = static_cast<int>(n - 512);
+  auto t2 = d.ledger().HashTile(0, 2, partial);
+  REQUIRE(t2.ok());
+  CHECK(*t2 == tile_of(std::span(leaves).subspan(512, partial)));
+  CHECK(d.ledger().HashTile(0, 2, 256).code() == Code::kNotFound);
+  // Level 1: node i is the root of leaves [256 i, 256 i + 256).
+  auto t1 = d.ledger().HashTile(1, 0, 2);
+  REQUIRE(t1.ok());
+  const Hash r0 = RootFromLeafHashes(std::span(leaves).subspan(0, 256));
+  const Hash r1 = RootFromLeafHashes(std::span(leaves).subspan(256, 256));
+  CHECK(*t1 == tile_of(std::vector<Hash>{r0, r1}));
+  CHECK(d.ledger().HashTile(1, 0, 3).code() == Code::kNotFound);
+  CHECK(d.ledger().HashTile(8, 0, 1).code() == Code::kInvalidArgument);
+  CHECK(d.ledger().HashTile(0, 0, 0).code() == Code::kInvalidArgument);
+  // Entry bundle: big-endian uint16 length, then the entry, for each entry.
+  auto bundle = d.ledger().EntryBundle(1, 256);
+  REQUIRE(bundle.ok());
+  std::string_view rest = *bundle;
+  for (std::uint64_t i = 256; i < 512; ++i) {
+    REQUIRE(rest.size() >= 2);
+    const std::size_t len =
+        (static_cast<std::uint8_t>(rest[0]) << 8) | static_cast<std::uint8_t>(rest[1]);
+    REQUIRE(rest.size() >= 2 + len);
+    CHECK(rest.substr(2, len) == entries[i]);
+    rest.remove_prefix(2 + len);
+  }
+  CHECK(rest.empty());
+  CHECK(d.ledger().EntryBundle(2, 256).code() == Code::kNotFound);
+  // Roots, consistency and inclusion at older sizes.
+  for (std::uint64_t m : {1ull, 255ull, 256ull, 300ull, 513ull}) {
+    auto root = d.ledger().RootAt(m);
+    REQUIRE(root.ok());
+    CHECK(*root == RootFromLeafHashes(std::span(leaves).subspan(0, m)));
+    auto proof = d.ledger().ProveConsistency(m, n);
+    REQUIRE(proof.ok());
+    CHECK(VerifyConsistency(*proof, *root, d.ledger().CurrentCheckpoint().root).ok());
+    auto inc = d.ledger().ProveInclusion(m - 1, m);
+    REQUIRE(inc.ok());
+    CHECK(VerifyInclusion(leaves[m - 1], *inc, *root).ok());
+  }
+  CHECK(d.ledger().ProveConsistency(10, n + 1).code() == Code::kInvalidArgument);
+  CHECK(d.ledger().ProveInclusion(n, n).code() == Code::kInvalidArgument);
+  CHECK(d.ledger().RootAt(n + 1).code() == Code::kInvalidArgument);
+}
