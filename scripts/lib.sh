@@ -7,7 +7,8 @@ BUILD=${BUILD_DIR:-$ROOT/build}
 # Debian 12 packages the project builds and tests with. Nothing is downloaded otherwise.
 PACKAGES=(build-essential cmake ninja-build pkg-config
   librocksdb-dev libsodium-dev libssl-dev libprotobuf-dev protobuf-compiler
-  libfmt-dev libcli11-dev doctest-dev)
+  libfmt-dev libcli11-dev doctest-dev
+  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libtomlplusplus-dev libjemalloc-dev)
 
 install_deps() {
   local missing=()
