@@ -749,3 +749,44 @@ TEST_CASE("tiles, entry bundles and proofs served by the ledger agree with the e
   CHECK(d.ledger().ProveInclusion(n, n).code() == Code::kInvalidArgument);
   CHECK(d.ledger().RootAt(n + 1).code() == Code::kInvalidArgument);
 }
+
+TEST_CASE("keys, owners and district facts as the node sees them") {
+  TempDir dir;
+  District d(dir.path());
+  auto facts = d.ledger().GetDistrictInfo();
+  REQUIRE(facts.ok());
+  CHECK(facts->district == "510104");
+  CHECK(facts->root_key == d.root.public_key());
+  CHECK(facts->log_key == d.log_key->public_key());
+
+  auto root = d.ledger().LookupKey(d.root.public_key());
+  REQUIRE(root.ok());
+  CHECK(root->root);
+  auto op = d.ledger().LookupKey(d.op.public_key());
+  REQUIRE(op.ok());
+  CHECK_FALSE(op->root);
+  CHECK(op->roles == std::vector<Role>{Role::kRegistrar, Role::kRecorder, Role::kRedeemer});
+  const SigningKey stranger = KeyFromByte(77);
+  auto none = d.ledger().LookupKey(stranger.public_key());
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->root);
+  CHECK(none->roles.empty());
+
+  REQUIRE(d.Submit(Revoke{d.op.public_key(), "left the service station"}, &d.root).ok());
+  auto revoked = d.ledger().LookupKey(d.op.public_key());
+  REQUIRE(revoked.ok());
+  CHECK(revoked->roles.empty());
+
+  const SigningKey owner = KeyFromByte(78);
+  d.op = KeyFromByte(79);
+  REQUIRE(d.Submit(Grant{d.op.public_key(), {Role::kRegistrar}, "new desk"}, &d.root).ok());
+  const std::string owned = d.OpenPerson(1960, 0, false, &owner);
+  auto info = d.ledger().GetAccount(owned);
+  REQUIRE(info.ok());
+  CHECK(info->has_owner_key);
+  CHECK(info->owner_key == owner.public_key());
+  const std::string plain = d.OpenPerson(1960);
+  auto pinfo = d.ledger().GetAccount(plain);
+  REQUIRE(pinfo.ok());
+  CHECK_FALSE(pinfo->has_owner_key);
+}

@@ -77,6 +77,8 @@ class LedgerImpl final : public Ledger {
   Result<HistoryPage> History(const std::string& account, std::optional<std::uint64_t> from,
                               std::size_t limit) override;
   Result<Policy> CurrentPolicy() override;
+  Result<KeyInfo> LookupKey(const PublicKey& key) override;
+  Result<DistrictInfo> GetDistrictInfo() override;
   Checkpoint CurrentCheckpoint() const override;
   Result<std::string> SignedCheckpoint() override;
   Result<std::string> VerifierKey() const override;

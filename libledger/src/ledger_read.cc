@@ -91,8 +91,43 @@ Result<AccountInfo> LedgerImpl::GetAccount(const std::string& account) {
   out.need = a.need();
   out.street = a.street();
   out.community = a.community();
-  out.has_owner_key = !a.owner_key().empty();
+  out.has_owner_key = a.owner_key().size() == out.owner_key.size();
+  if (out.has_owner_key) std::memcpy(out.owner_key.data(), a.owner_key().data(), 32);
   out.opened_at = a.opened_at();
+  return out;
+}
+
+Result<DistrictInfo> LedgerImpl::GetDistrictInfo() {
+  auto raw = state_reader_.Read(std::string(keys::kLogInfo));
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return Status(Code::kNotFound, "the log has no genesis yet");
+  timebank::state::LogInfo info;
+  if (!info.ParseFromString(**raw) || info.root_key().size() != 32 || info.log_key().size() != 32)
+    return Status(Code::kCorruption, "log info does not parse");
+  DistrictInfo out{info.district(), info.name(), info.city(), info.origin(), {}, {}};
+  std::memcpy(out.root_key.data(), info.root_key().data(), 32);
+  std::memcpy(out.log_key.data(), info.log_key().data(), 32);
+  return out;
+}
+
+Result<KeyInfo> LedgerImpl::LookupKey(const PublicKey& key) {
+  KeyInfo out;
+  auto facts = GetDistrictInfo();
+  if (!facts.ok()) return facts.status();
+  if (facts->root_key == key) {
+    out.root = true;
+    return out;
+  }
+  auto raw = state_reader_.Read(keys::Operator(key));
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return out;
+  timebank::state::Operator op;
+  if (!op.ParseFromString(**raw))
+    return Status(Code::kCorruption, "operator record does not parse");
+  out.label = op.label();
+  if (op.revoked()) return out;
+  for (int r = static_cast<int>(Role::kRegistrar); r <= static_cast<int>(Role::kAuditor); ++r)
+    if (op.roles() & (1u << r)) out.roles.push_back(static_cast<Role>(r));
   return out;
 }
 

@@ -68,7 +68,25 @@ struct AccountInfo {
   std::string street;
   std::string community;
   bool has_owner_key = false;
+  PublicKey owner_key{};        // the account owner's own key, when has_owner_key
   std::uint64_t opened_at = 0;  // index of its open entry
+};
+
+// A key's standing in this district: the root key (民政局), a granted operator, or neither.
+struct KeyInfo {
+  bool root = false;        // the genesis root key: may do everything
+  std::vector<Role> roles;  // a granted, not revoked operator's roles (empty otherwise)
+  std::string label;
+};
+
+// The district's facts from its genesis.
+struct DistrictInfo {
+  std::string district;  // "510104"
+  std::string name;      // "锦江区时间银行"
+  std::string city;      // "510100"
+  std::string origin;    // the checkpoint origin
+  PublicKey root_key{};
+  PublicKey log_key{};
 };
 
 // One entry's effect on one account.
@@ -113,6 +131,10 @@ class Ledger {
   // one entry's net effect on the account. kInvalidArgument for a `from` not in its history.
   virtual Result<HistoryPage> History(const std::string& account, std::optional<std::uint64_t> from,
                                       std::size_t limit) = 0;
+  // What `key` may do here: root, operator roles, or nothing (no error for unknown keys).
+  virtual Result<KeyInfo> LookupKey(const PublicKey& key) = 0;
+  // The genesis facts (kNotFound before the genesis).
+  virtual Result<DistrictInfo> GetDistrictInfo() = 0;
   // The policy in force for the next entry (kNotFound before the genesis).
   virtual Result<Policy> CurrentPolicy() = 0;
 
