@@ -1,0 +1,287 @@
+#include "api.h"
+
+#include <fmt/format.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <charconv>
+
+namespace timebank::api {
+
+using namespace ledger;
+
+namespace {
+
+std::string Sha256Hex(std::string_view data) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> d{};
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data());
+  return ToHex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+}
+
+std::string Hex(std::string_view bytes) { return ToHex(bytes); }
+
+json Hashes(const std::vector<Hash>& path) {
+  json out = json::array();
+  for (const auto& h : path) out.push_back(ToHex(h));
+  return out;
+}
+
+template <typename T>
+bool ReadU64(const json& j, const char* field, T* out) {
+  auto it = j.find(field);
+  if (it == j.end() || !it->is_number_unsigned()) return false;
+  *out = it->get<T>();
+  return true;
+}
+
+Result<std::vector<Hash>> PathFromJson(const json& j) {
+  auto it = j.find("path");
+  if (it == j.end() || !it->is_array()) return Status(Code::kInvalidArgument, "proof has no path");
+  std::vector<Hash> out;
+  for (const auto& h : *it) {
+    if (!h.is_string()) return Status(Code::kInvalidArgument, "proof path holds a non-string");
+    auto hash = HashFromHex(h.get<std::string>());
+    if (!hash.ok()) return hash.status();
+    out.push_back(*hash);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RequestSigningMessage(std::string_view method, std::string_view target,
+                                  std::int64_t time, std::string_view body) {
+  return fmt::format("timebank-request/v1\n{}\n{}\n{}\n{}", method, target, time,
+                     Sha256Hex(body));
+}
+
+RequestSignature SignRequest(const SigningKey& key, std::string_view method,
+                             std::string_view target, std::int64_t time, std::string_view body) {
+  const auto sig = key.Sign(RequestSigningMessage(method, target, time, body));
+  return {ToHex(key.public_key()), std::to_string(time), ToHex(sig)};
+}
+
+json ErrorBody(std::string_view code, std::string_view message) {
+  return {{"error", {{"code", code}, {"message", message}}}};
+}
+
+int HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidArgument:
+    case Code::kMalformedEntry:
+    case Code::kBadAccountNumber:
+      return 400;
+    case Code::kNotFound:
+    case Code::kUnknownAccount:
+    case Code::kHoldNotFound:
+      return 404;
+    case Code::kIdConflict:
+    case Code::kAccountExists:
+    case Code::kGenesisExists:
+    case Code::kHoldClosed:
+    case Code::kAlreadyReversed:
+      return 409;
+    case Code::kCorruption:
+    case Code::kIoError:
+      return 500;
+    case Code::kUnimplemented:
+      return 501;
+    case Code::kClosed:
+      return 503;
+    default:
+      return 422;  // a rule refused the entry
+  }
+}
+
+Code CodeFromName(std::string_view name) {
+  for (int c = 1; c < 64; ++c)
+    if (CodeName(static_cast<Code>(c)) == name) return static_cast<Code>(c);
+  return Code::kOk;
+}
+
+std::string_view AccountTypeName(AccountType t) {
+  switch (t) {
+    case AccountType::kPerson:
+      return "person";
+    case AccountType::kGroup:
+      return "group";
+    case AccountType::kSystem:
+      return "system";
+  }
+  return "person";
+}
+
+json ToJson(const AccountInfo& a) {
+  json j = {{"account", a.account},
+            {"type", AccountTypeName(a.type)},
+            {"balance_minutes", a.balance},
+            {"balance", FormatHours(a.balance)},
+            {"served_minutes", a.served},
+            {"birth_year", a.birth_year},
+            {"hardship", a.hardship},
+            {"need", a.need},
+            {"street", a.street},
+            {"community", a.community},
+            {"opened_at", a.opened_at}};
+  j["owner_key"] = a.has_owner_key ? json(ToHex(a.owner_key)) : json(nullptr);
+  return j;
+}
+
+json ToJson(const Policy& p) {
+  json services = json::array();
+  for (const auto& s : p.services)
+    services.push_back({{"category", s.category}, {"rate_permille", s.rate_permille}});
+  return {{"version", p.version},
+          {"services", services},
+          {"balance_cap_minutes", p.balance_cap},
+          {"daily_earn_cap_minutes", p.daily_earn_cap},
+          {"min_age_serve", p.min_age_serve},
+          {"min_age_redeem", p.min_age_redeem},
+          {"min_age_redeem_hardship", p.min_age_redeem_hardship},
+          {"min_served_to_redeem_minutes", p.min_served_to_redeem},
+          {"gift_scope", static_cast<int>(p.gift_scope)},
+          {"starter_grant_minutes", p.starter_grant},
+          {"owner_signs_debits", p.owner_signs_debits},
+          {"pool_min_need", p.pool_min_need},
+          {"utc_offset_minutes", p.utc_offset_minutes},
+          {"max_hold_seconds", p.max_hold_seconds},
+          {"max_entry_minutes", p.max_entry_minutes},
+          {"pool_in_order", p.pool_in_order}};
+}
+
+json ToJson(const InclusionProof& p) {
+  return {{"index", p.index}, {"tree_size", p.tree_size}, {"path", Hashes(p.path)}};
+}
+
+json ToJson(const ConsistencyProof& p) {
+  return {{"old_size", p.old_size}, {"new_size", p.new_size}, {"path", Hashes(p.path)}};
+}
+
+json ToJson(const HistoryPage& page) {
+  json items = json::array();
+  for (const auto& it : page.items)
+    items.push_back(
+        {{"index", it.index}, {"delta_minutes", it.delta}, {"delta", FormatHours(it.delta)}});
+  json j = {{"items", items}};
+  j["next"] = page.next ? json(*page.next) : json(nullptr);
+  return j;
+}
+
+json BodyJson(const EntryBody& body) {
+  json j = {{"id", ToHex(body.id)},
+            {"district", body.district},
+            {"time", body.time},
+            {"community", body.community},
+            {"kind", KindName(body.kind)}};
+  json k = std::visit(
+      [](const auto& v) -> json {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Genesis>)
+          return {{"name", v.name},
+                  {"city", v.city},
+                  {"root_key", ToHex(v.root_key)},
+                  {"log_key", ToHex(v.log_key)},
+                  {"origin", v.origin},
+                  {"policy", ToJson(v.policy)}};
+        else if constexpr (std::is_same_v<T, Grant>) {
+          json roles = json::array();
+          for (Role r : v.roles) roles.push_back(RoleName(r));
+          return {{"key", ToHex(v.key)}, {"roles", roles}, {"label", v.label}};
+        } else if constexpr (std::is_same_v<T, Revoke>)
+          return {{"key", ToHex(v.key)}, {"reason", v.reason}};
+        else if constexpr (std::is_same_v<T, Policy>)
+          return ToJson(v);
+        else if constexpr (std::is_same_v<T, Open>)
+          return {{"account", v.account},
+                  {"type", v.kind == AccountKind::kGroup ? "group" : "person"},
+                  {"birth_year", v.birth_year},
+                  {"street", v.street},
+                  {"community", v.community},
+                  {"owner_key", Hex(v.owner_key)},
+                  {"commitment", ToHex(v.commitment)},
+                  {"hardship", v.hardship},
+                  {"need", v.need}};
+        else if constexpr (std::is_same_v<T, Deposit>)
+          return {{"volunteer", v.volunteer},     {"beneficiary", v.beneficiary},
+                  {"category", v.category},       {"minutes", v.minutes},
+                  {"served_at", v.served_at}};
+        else if constexpr (std::is_same_v<T, Redeem>)
+          return {{"account", v.account},
+                  {"minutes", v.minutes},
+                  {"category", v.category},
+                  {"serving_district", v.serving_district}};
+        else if constexpr (std::is_same_v<T, Hold>)
+          return {{"account", v.account},   {"minutes", v.minutes},
+                  {"expires_at", v.expires_at}, {"category", v.category},
+                  {"serving_district", v.serving_district}};
+        else if constexpr (std::is_same_v<T, HoldPost> || std::is_same_v<T, HoldExpire>)
+          return {{"hold_id", ToHex(v.hold_id)}};
+        else if constexpr (std::is_same_v<T, HoldVoid>)
+          return {{"hold_id", ToHex(v.hold_id)}, {"reason", v.reason}};
+        else if constexpr (std::is_same_v<T, Transfer>)
+          return {{"transfer", v.kind == TransferKind::kGift       ? "gift"
+                               : v.kind == TransferKind::kDonation ? "donation"
+                                                                   : "pool_grant"},
+                  {"from", v.from},
+                  {"to", v.to},
+                  {"minutes", v.minutes},
+                  {"relation", static_cast<int>(v.relation)},
+                  {"request_id", ToHex(v.request_id)}};
+        else if constexpr (std::is_same_v<T, Reverse>)
+          return {{"entry_id", ToHex(v.entry_id)}, {"reason", v.reason}};
+        else if constexpr (std::is_same_v<T, Sync>)
+          return {{"district", v.district}, {"size", v.size}, {"root", ToHex(v.root)}};
+        else if constexpr (std::is_same_v<T, Migrate>)
+          return {{"account", v.account}, {"to_district", v.to_district}};
+        else
+          return {{"account", v.account}, {"minutes", v.minutes}, {"reason", v.reason}};
+      },
+      body.kind);
+  j["body"] = std::move(k);
+  return j;
+}
+
+json EntryJson(std::uint64_t index, const std::string& entry_bytes) {
+  json j = {{"index", index},
+            {"entry", Base64Encode(entry_bytes)},
+            {"leaf_hash", ToHex(LeafHash(entry_bytes))}};
+  if (auto d = DecodeEntry(entry_bytes); d.ok()) {
+    j["decoded"] = BodyJson(d->body);
+    json signers = json::array();
+    for (const auto& s : d->signatures) signers.push_back(ToHex(s.key));
+    j["signers"] = signers;
+  }
+  return j;
+}
+
+Result<Hash> HashFromHex(std::string_view hex) {
+  Hash h;
+  if (hex.size() != 64 || !FromHex(hex, &h))
+    return Status(Code::kInvalidArgument, fmt::format("'{}' is not a 32-byte hex hash", hex));
+  return h;
+}
+
+Result<InclusionProof> InclusionFromJson(const json& j) {
+  InclusionProof p;
+  if (!j.is_object() || !ReadU64(j, "index", &p.index) || !ReadU64(j, "tree_size", &p.tree_size))
+    return Status(Code::kInvalidArgument, "inclusion proof needs index and tree_size");
+  auto path = PathFromJson(j);
+  if (!path.ok()) return path.status();
+  p.path = std::move(path).value();
+  return p;
+}
+
+Result<ConsistencyProof> ConsistencyFromJson(const json& j) {
+  ConsistencyProof p;
+  if (!j.is_object() || !ReadU64(j, "old_size", &p.old_size) ||
+      !ReadU64(j, "new_size", &p.new_size))
+    return Status(Code::kInvalidArgument, "consistency proof needs old_size and new_size");
+  auto path = PathFromJson(j);
+  if (!path.ok()) return path.status();
+  p.path = std::move(path).value();
+  return p;
+}
+
+}  // namespace timebank::api

@@ -1,0 +1,165 @@
+#include "config.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <toml++/toml.h>
+
+#include "ledger/types.h"
+
+namespace timebank::node {
+
+using ledger::Code;
+using ledger::Status;
+
+namespace {
+
+Status Bad(std::string_view key, std::string_view why) {
+  return Status(Code::kInvalidArgument, fmt::format("config: {}: {}", key, why));
+}
+
+std::string Resolve(const std::filesystem::path& base, const std::string& p) {
+  if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
+  return (base / p).lexically_normal().string();
+}
+
+// Reads an optional setting of type T; a present value of another type is an error.
+template <typename T>
+Status Read(const toml::table& t, std::string_view key, T* out) {
+  const toml::node* n = t.at_path(key).node();
+  if (!n) return Status::Ok();
+  if constexpr (std::is_same_v<T, std::string>) {
+    auto v = n->value<std::string>();
+    if (!v) return Bad(key, "must be a string");
+    *out = *v;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    auto v = n->value<bool>();
+    if (!v) return Bad(key, "must be true or false");
+    *out = *v;
+  } else {
+    auto v = n->value<std::int64_t>();
+    if (!v || *v < 0) return Bad(key, "must be a whole number >= 0");
+    *out = static_cast<T>(*v);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+ledger::Result<NodeConfig> LoadConfig(const std::string& path) {
+  if (!std::filesystem::exists(path))
+    return Status(Code::kNotFound, fmt::format("no config file at {}", path));
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status(Code::kInvalidArgument,
+                  fmt::format("config {} line {}: {}", path, e.source().begin.line,
+                              e.description()));
+  }
+  NodeConfig c;
+  std::string listen = "127.0.0.1:8420";
+  std::vector<Status> errors = {
+      Read(t, "district.code", &c.district.code),
+      Read(t, "district.name", &c.district.name),
+      Read(t, "district.city", &c.district.city),
+      Read(t, "district.origin", &c.district.origin),
+      Read(t, "node.data_dir", &c.data_dir),
+      Read(t, "node.log_key_file", &c.log_key_file),
+      Read(t, "node.max_clock_skew_seconds", &c.max_clock_skew_seconds),
+      Read(t, "http.listen", &listen),
+      Read(t, "http.threads", &c.http_threads),
+      Read(t, "http.max_body_bytes", &c.max_body_bytes),
+      Read(t, "http.read_timeout_seconds", &c.read_timeout_seconds),
+      Read(t, "http.write_timeout_seconds", &c.write_timeout_seconds),
+      Read(t, "http.keep_alive_seconds", &c.keep_alive_seconds),
+      Read(t, "http.max_batch_entries", &c.max_batch_entries),
+      Read(t, "http.tls_cert_file", &c.tls_cert_file),
+      Read(t, "http.tls_key_file", &c.tls_key_file),
+      Read(t, "access.open_log", &c.open_log),
+      Read(t, "access.replay_window_seconds", &c.replay_window_seconds),
+      Read(t, "log.level", &c.log_level),
+      Read(t, "log.format", &c.log_format),
+  };
+  for (const Status& s : errors)
+    if (!s.ok()) return s;
+  if (const toml::node* n = t.at_path("access.reader_keys").node()) {
+    const toml::array* a = n->as_array();
+    if (!a) return Bad("access.reader_keys", "must be an array of hex keys");
+    for (const auto& k : *a) {
+      auto v = k.value<std::string>();
+      ledger::PublicKey pk;
+      if (!v || v->size() != 64 || !ledger::FromHex(*v, &pk))
+        return Bad("access.reader_keys", "each key must be 64 hex characters");
+      c.reader_keys.push_back(*v);
+    }
+  }
+  if (!ledger::IsDistrictCode(c.district.code)) return Bad("district.code", "must be 6 digits");
+  if (c.district.origin.empty()) return Bad("district.origin", "is required");
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return Bad("http.listen", "must be host:port");
+  c.listen_host = listen.substr(0, colon);
+  try {
+    c.listen_port = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    return Bad("http.listen", "port is not a number");
+  }
+  if (c.listen_port < 0 || c.listen_port > 65535) return Bad("http.listen", "port out of range");
+  if (c.http_threads < 2 || c.http_threads > 1024) return Bad("http.threads", "must be 2..1024");
+  if (c.max_batch_entries < 1 || c.max_batch_entries > 4096)
+    return Bad("http.max_batch_entries", "must be 1..4096");
+  if (c.replay_window_seconds < 5) return Bad("access.replay_window_seconds", "must be >= 5");
+  if (c.log_format != "text" && c.log_format != "json") return Bad("log.format", "text or json");
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty())
+    return Bad("http.tls_cert_file", "set both tls_cert_file and tls_key_file, or neither");
+  const auto base = std::filesystem::absolute(path).parent_path();
+  c.data_dir = Resolve(base, c.data_dir.empty() ? "data" : c.data_dir);
+  c.log_key_file = Resolve(base, c.log_key_file.empty() ? "log.key" : c.log_key_file);
+  c.tls_cert_file = Resolve(base, c.tls_cert_file);
+  c.tls_key_file = Resolve(base, c.tls_key_file);
+  return c;
+}
+
+std::string DefaultConfigText(const DistrictConfig& d, const std::string& host, int port) {
+  return fmt::format(R"(# timebankd configuration. Relative paths are relative to this file.
+# Every setting is shown with its default; see docs/operator-guide.md (中文: docs/operator-guide.zh.md).
+
+[district]
+code = "{}"            # 6-digit administrative code of the district (区)
+name = "{}"
+city = "{}"            # 6-digit code of the city
+origin = "{}"          # checkpoint origin: the log's unique name (C2SP tlog-checkpoint)
+
+[node]
+data_dir = "data"              # the ledger (RocksDB) lives here; one timebankd per directory
+log_key_file = "log.key"       # signs checkpoints; keep mode 0600
+max_clock_skew_seconds = 600   # entries whose time is further from this clock are refused
+
+[http]
+listen = "{}:{}"
+threads = 16                   # connections served at once
+max_body_bytes = 4194304       # larger requests get 413 body_too_large
+read_timeout_seconds = 10
+write_timeout_seconds = 10
+keep_alive_seconds = 30
+max_batch_entries = 1024       # entries in one POST /v1/entries
+# TLS (HTTPS) through OpenSSL: set both to PEM files.
+tls_cert_file = ""
+tls_key_file = ""
+
+[access]
+# The log (entries and tiles) holds no names but is still personal data: by default it is
+# served only to the keys below (the city's other nodes and registered auditors), to the
+# district's root key and to its operators with the auditor role. true publishes it.
+open_log = false
+reader_keys = []               # hex Ed25519 public keys
+replay_window_seconds = 60     # a signed request's time must be this close to the node's
+
+[log]
+level = "info"                 # trace, debug, info, warn, error
+format = "text"                # text or json (one object per line)
+)",
+                     d.code, d.name, d.city, d.origin, host, port);
+}
+
+}  // namespace timebank::node

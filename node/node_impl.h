@@ -1,0 +1,119 @@
+// node_impl.h — the node's shared state and its route table (internal to node/).
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <optional>
+#include <vector>
+
+#include "api.h"
+#include "auth.h"
+#include "config.h"
+#include "ledger/ledger.h"
+#include "metrics.h"
+#include "node.h"
+
+namespace timebank::node {
+
+// Who may call a route.
+enum class Access {
+  kPublic,    // anyone
+  kLog,       // the log itself: readers (peers, auditors), root, operators; anyone if open_log
+  kEntry,     // kLog, or the owner of an account the entry names
+  kAccount,   // root, operators, or the owner of {account}
+  kOperator,  // root or operators of the district
+};
+std::string_view AccessName(Access a);
+
+struct Call;
+using Handler = void (*)(Node::Impl& node, Call& call);
+
+// One HTTP route, declared once: the server registers it and the API reference is
+// generated from it.
+struct Route {
+  const char* name;     // stable, for metrics and the reference: "submit_entries"
+  const char* method;   // "GET", "POST", "PUT", "DELETE"
+  const char* path;     // OpenAPI form: "/v1/accounts/{account}"
+  std::string pattern;  // the regex the server matches
+  Access access;
+  const char* summary;
+  const char* request_example;   // JSON, "" for none
+  const char* response_example;  // JSON or text
+  Handler handler;
+};
+const std::vector<Route>& Routes();
+
+// Tracks entries appended over the last seconds, for the append rate gauge.
+class RateWindow {
+ public:
+  void Add(std::uint64_t n);
+  double PerSecond();
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> buckets_;  // (second, count)
+};
+
+struct Node::Impl {
+  NodeConfig config;
+  int lock_fd = -1;
+  std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<httplib::Server> server;
+  int port = 0;
+  Metrics metrics;
+  RateWindow rate;
+  std::unique_ptr<ReplayGuard> replay;
+  std::set<ledger::PublicKey> reader_keys;
+  std::atomic<bool> stopping{false};
+
+  ~Impl();
+  void RegisterRoutes();
+  // Checks the caller against the route's access; answers the error itself when refused.
+  bool Authorize(Call& call);
+};
+
+std::int64_t UnixNow();
+
+// One request being answered.
+struct Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  const Route& route;
+  std::optional<ledger::PublicKey> caller;  // set once a signed request checked out
+
+  std::string Param(int i) const { return req.matches[i].str(); }
+
+  void Json(int status, const api::json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+  }
+  void Error(int status, std::string_view code, std::string_view message) {
+    Json(status, api::ErrorBody(code, message));
+  }
+  void Fail(const ledger::Status& s) {
+    Error(api::HttpStatusFor(s.code()), ledger::CodeName(s.code()), s.message());
+  }
+  // Parses the body as a JSON object; answers 400 and returns nullopt when it is not.
+  std::optional<api::json> Body() {
+    api::json j = api::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+      Error(400, api::codes::kBadJson, "the request body is not valid JSON");
+      return std::nullopt;
+    }
+    if (!j.is_object()) {
+      Error(400, api::codes::kBadRequest, "the request body must be a JSON object");
+      return std::nullopt;
+    }
+    return j;
+  }
+};
+
+
+}  // namespace timebank::node

@@ -1,0 +1,564 @@
+// The HTTP API v1: the route table and its handlers.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "node_impl.h"
+
+namespace timebank::node {
+
+using namespace ledger;
+using api::json;
+namespace codes = api::codes;
+
+std::string_view AccessName(Access a) {
+  switch (a) {
+    case Access::kPublic:
+      return "public";
+    case Access::kLog:
+      return "log";
+    case Access::kEntry:
+      return "entry";
+    case Access::kAccount:
+      return "account";
+    case Access::kOperator:
+      return "operator";
+  }
+  return "public";
+}
+
+
+namespace {
+
+// --- Arguments -----------------------------------------------------------------------------
+
+std::optional<std::uint64_t> ParseU64(std::string_view s) {
+  std::uint64_t v = 0;
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// A query parameter as a number; answers 400 when it is present but not one, or absent
+// and required.
+bool QueryU64(Call& c, const char* name, std::optional<std::uint64_t>* out, bool required) {
+  if (!c.req.has_param(name)) {
+    if (!required) return true;
+    c.Error(400, codes::kBadRequest, fmt::format("query parameter '{}' is required", name));
+    return false;
+  }
+  *out = ParseU64(c.req.get_param_value(name));
+  if (!*out) {
+    c.Error(400, codes::kBadRequest,
+            fmt::format("query parameter '{}' must be a whole number", name));
+    return false;
+  }
+  return true;
+}
+
+// tlog-tiles index path: "x001/x234/067" -> 1234067.
+std::optional<std::uint64_t> TileIndex(std::string_view path) {
+  std::uint64_t v = 0;
+  while (!path.empty()) {
+    const bool last = path.front() != 'x';
+    if (!last) path.remove_prefix(1);
+    if (path.size() < 3) return std::nullopt;
+    auto d = ParseU64(path.substr(0, 3));
+    if (!d) return std::nullopt;
+    v = v * 1000 + *d;
+    path.remove_prefix(3);
+    if (last) return path.empty() ? std::optional(v) : std::nullopt;
+    if (path.empty() || path.front() != '/') return std::nullopt;
+    path.remove_prefix(1);
+  }
+  return std::nullopt;
+}
+
+// --- Access --------------------------------------------------------------------------------
+
+bool IsStaff(Node::Impl& n, const PublicKey& key) {
+  auto k = n.ledger->LookupKey(key);
+  return k.ok() && (k->root || !k->roles.empty());
+}
+
+bool IsLogReader(Node::Impl& n, const PublicKey& key) {
+  return n.reader_keys.count(key) || IsStaff(n, key);
+}
+
+// The accounts an entry names (for owners reading their own entries).
+std::vector<std::string> AccountsOf(const EntryKind& kind) {
+  return std::visit(
+      [](const auto& v) -> std::vector<std::string> {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Deposit>)
+          return {v.volunteer, v.beneficiary};
+        else if constexpr (std::is_same_v<T, Transfer>)
+          return {v.from, v.to};
+        else if constexpr (std::is_same_v<T, Open> || std::is_same_v<T, Redeem> ||
+                           std::is_same_v<T, Hold> || std::is_same_v<T, Migrate> ||
+                           std::is_same_v<T, PoolRequest>)
+          return {v.account};
+        else
+          return {};
+      },
+      kind);
+}
+
+bool OwnsAccount(Node::Impl& n, const PublicKey& key, const std::string& account) {
+  if (account.empty()) return false;
+  auto a = n.ledger->GetAccount(account);
+  return a.ok() && a->has_owner_key && a->owner_key == key;
+}
+
+// --- Handlers ------------------------------------------------------------------------------
+
+void Submit(Node::Impl& n, Call& c) {
+  ++n.metrics.submit_requests;
+  auto body = c.Body();
+  if (!body) return;
+  const bool batch = body->contains("entries");
+  if (batch == body->contains("entry")) {
+    c.Error(400, codes::kBadRequest, "send either \"entry\" (one) or \"entries\" (a batch)");
+    return;
+  }
+  std::vector<std::string> entries;
+  if (batch) {
+    const json& list = (*body)["entries"];
+    if (!list.is_array() || list.empty()) {
+      c.Error(400, codes::kBadRequest, "\"entries\" must be a non-empty array");
+      return;
+    }
+    if (list.size() > n.config.max_batch_entries) {
+      c.Error(413, codes::kBodyTooLarge,
+              fmt::format("a batch holds at most {} entries, this one {}",
+                          n.config.max_batch_entries, list.size()));
+      return;
+    }
+    entries.reserve(list.size());
+  }
+  const json& items = batch ? (*body)["entries"] : json::array({(*body)["entry"]});
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::string bytes;
+    if (!items[i].is_string() || !Base64Decode(items[i].get_ref<const std::string&>(), &bytes)) {
+      c.Error(400, codes::kBadRequest,
+              batch ? fmt::format("entries[{}] must be a base64 string", i)
+                    : std::string("\"entry\" must be a base64 string"));
+      return;
+    }
+    entries.push_back(std::move(bytes));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto results = n.ledger->Append(entries);
+  n.metrics.commit_latency.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  std::uint64_t added = 0;
+  json out = json::array();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    if (r.ok()) {
+      (r->duplicate ? n.metrics.entries_duplicate : n.metrics.entries_appended) += 1;
+      added += r->duplicate ? 0 : 1;
+      out.push_back({{"index", r->index}, {"duplicate", r->duplicate}});
+    } else {
+      n.metrics.CountError(std::string(CodeName(r.code())));
+      out.push_back(api::ErrorBody(CodeName(r.code()), r.status().message()));
+    }
+  }
+  n.rate.Add(added);
+  if (!batch) {
+    if (!results[0].ok()) return c.Fail(results[0].status());
+    return c.Json(200, out[0]);
+  }
+  c.Json(200, {{"results", out}});
+}
+
+void GetEntryAt(Node::Impl& n, Call& c, std::uint64_t index) {
+  auto bytes = n.ledger->GetEntry(index);
+  if (!bytes.ok()) return c.Fail(bytes.status());
+  if (c.route.access == Access::kEntry && c.caller && !IsLogReader(n, *c.caller)) {
+    // Not a log reader: only the owner of an account the entry names may read it.
+    auto d = DecodeEntry(*bytes);
+    bool owner = false;
+    if (d.ok())
+      for (const auto& a : AccountsOf(d->body.kind)) owner = owner || OwnsAccount(n, *c.caller, a);
+    if (!owner)
+      return c.Error(403, codes::kForbidden,
+                     "this key may read only entries naming an account it owns");
+  }
+  c.Json(200, api::EntryJson(index, *bytes));
+}
+
+void GetEntry(Node::Impl& n, Call& c) {
+  auto index = ParseU64(c.Param(1));
+  if (!index) return c.Error(400, codes::kBadRequest, "entry index must be a whole number");
+  GetEntryAt(n, c, *index);
+}
+
+void GetEntryById(Node::Impl& n, Call& c) {
+  EntryId id;
+  if (c.Param(1).size() != 32 || !FromHex(c.Param(1), &id))
+    return c.Error(400, codes::kBadRequest, "entry id must be 32 hex characters");
+  auto index = n.ledger->FindEntry(id);
+  if (!index.ok()) return c.Fail(index.status());
+  GetEntryAt(n, c, *index);
+}
+
+void GetAccount(Node::Impl& n, Call& c) {
+  auto a = n.ledger->GetAccount(c.Param(1));
+  if (!a.ok()) return c.Fail(a.status());
+  c.Json(200, api::ToJson(*a));
+}
+
+void GetHistory(Node::Impl& n, Call& c) {
+  std::optional<std::uint64_t> from, limit;
+  if (!QueryU64(c, "from", &from, false) || !QueryU64(c, "limit", &limit, false)) return;
+  auto page = n.ledger->History(c.Param(1), from, limit.value_or(100));
+  if (!page.ok()) return c.Fail(page.status());
+  json j = api::ToJson(*page);
+  j["account"] = c.Param(1);
+  c.Json(200, j);
+}
+
+void PutRealName(Node::Impl& n, Call& c) {
+  auto body = c.Body();
+  if (!body) return;
+  RealNameRecord r;
+  std::string salt;
+  for (auto [field, out] : {std::pair{"name", &r.name}, std::pair{"id_number", &r.id_number},
+                            std::pair{"phone", &r.phone}, std::pair{"salt", &salt}}) {
+    auto it = body->find(field);
+    if (it == body->end() || !it->is_string())
+      return c.Error(400, codes::kBadRequest, fmt::format("\"{}\" must be a string", field));
+    *out = it->get<std::string>();
+  }
+  if (Status s = n.ledger->PutRealName(c.Param(1), r, salt); !s.ok()) return c.Fail(s);
+  c.Json(200, {{"account", c.Param(1)}, {"stored", true}});
+}
+
+void GetRealName(Node::Impl& n, Call& c) {
+  auto r = n.ledger->GetRealName(c.Param(1));
+  if (!r.ok()) return c.Fail(r.status());
+  c.Json(200, {{"account", c.Param(1)},
+               {"name", r->name},
+               {"id_number", r->id_number},
+               {"phone", r->phone}});
+}
+
+void DeleteRealName(Node::Impl& n, Call& c) {
+  if (Status s = n.ledger->DeleteRealName(c.Param(1)); !s.ok()) return c.Fail(s);
+  c.Json(200, {{"account", c.Param(1)}, {"erased", true}});
+}
+
+void GetCheckpoint(Node::Impl& n, Call& c) {
+  auto note = n.ledger->SignedCheckpoint();
+  if (!note.ok()) return c.Fail(note.status());
+  c.res.status = 200;
+  c.res.set_content(*note, "text/plain; charset=utf-8");
+}
+
+void GetInclusion(Node::Impl& n, Call& c) {
+  std::optional<std::uint64_t> index, size;
+  if (!QueryU64(c, "index", &index, true) || !QueryU64(c, "tree_size", &size, false)) return;
+  auto p = n.ledger->ProveInclusion(*index, size.value_or(n.ledger->Size()));
+  if (!p.ok()) return c.Fail(p.status());
+  c.Json(200, api::ToJson(*p));
+}
+
+void GetConsistency(Node::Impl& n, Call& c) {
+  std::optional<std::uint64_t> old_size, new_size;
+  if (!QueryU64(c, "old", &old_size, true) || !QueryU64(c, "new", &new_size, false)) return;
+  auto p = n.ledger->ProveConsistency(*old_size, new_size.value_or(n.ledger->Size()));
+  if (!p.ok()) return c.Fail(p.status());
+  c.Json(200, api::ToJson(*p));
+}
+
+void Tile(Call& c, const Result<std::string>& data) {
+  if (!data.ok()) return c.Fail(data.status());
+  c.res.status = 200;
+  c.res.set_header("Cache-Control", "public, max-age=31536000, immutable");
+  c.res.set_content(*data, "application/octet-stream");
+}
+
+bool TileWidth(Call& c, int group, int* width) {
+  *width = 256;
+  if (c.req.matches[group].length() == 0) return true;
+  auto w = ParseU64(c.Param(group));
+  if (!w || *w < 1 || *w > 255) {
+    c.Error(400, codes::kBadRequest, "a partial tile's width must be 1..255");
+    return false;
+  }
+  *width = static_cast<int>(*w);
+  return true;
+}
+
+void GetHashTile(Node::Impl& n, Call& c) {
+  auto level = ParseU64(c.Param(1));
+  auto index = TileIndex(c.Param(2));
+  int width = 0;
+  if (!level || *level > 63 || !index)
+    return c.Error(400, codes::kBadRequest, "tile path must be /tile/<L>/<N>[.p/<W>]");
+  if (!TileWidth(c, 3, &width)) return;
+  Tile(c, n.ledger->HashTile(static_cast<int>(*level), *index, width));
+}
+
+void GetEntryTile(Node::Impl& n, Call& c) {
+  auto index = TileIndex(c.Param(1));
+  int width = 0;
+  if (!index) return c.Error(400, codes::kBadRequest, "tile path must be /tile/entries/<N>");
+  if (!TileWidth(c, 2, &width)) return;
+  Tile(c, n.ledger->EntryBundle(*index, width));
+}
+
+void GetInfo(Node::Impl& n, Call& c) {
+  auto d = n.ledger->GetDistrictInfo();
+  if (!d.ok()) return c.Fail(d.status());
+  auto vkey = n.ledger->VerifierKey();
+  if (!vkey.ok()) return c.Fail(vkey.status());
+  const auto cp = n.ledger->CurrentCheckpoint();
+  c.Json(200, {{"district", d->district},
+               {"name", d->name},
+               {"city", d->city},
+               {"origin", d->origin},
+               {"verifier_key", *vkey},
+               {"root_key", ToHex(d->root_key)},
+               {"log_key", ToHex(d->log_key)},
+               {"size", cp.size},
+               {"root_hash", ToHex(cp.root)},
+               {"open_log", n.config.open_log},
+               {"api", "v1"},
+               {"version", "0.1.0"}});
+}
+
+void GetPolicy(Node::Impl& n, Call& c) {
+  auto p = n.ledger->CurrentPolicy();
+  if (!p.ok()) return c.Fail(p.status());
+  c.Json(200, api::ToJson(*p));
+}
+
+void Healthz(Node::Impl& n, Call& c) {
+  if (n.stopping) return c.Error(503, codes::kUnavailable, "shutting down");
+  c.Json(200, {{"status", "ok"}, {"size", n.ledger->Size()}});
+}
+
+void GetMetrics(Node::Impl& n, Call& c) {
+  c.res.status = 200;
+  c.res.set_content(n.metrics.Render(n.ledger->Size(), n.rate.PerSecond()),
+                    "text/plain; version=0.0.4");
+}
+
+constexpr char kTileN[] = "((?:x[0-9]{3}/)*[0-9]{3})";
+constexpr char kAcct[] = "([0-9]{6}\\.[a-z]+|[0-9]{1,20})";
+
+}  // namespace
+
+const std::vector<Route>& Routes() {
+  static const std::vector<Route> routes = {
+      {"submit_entries", "POST", "/v1/entries", "/v1/entries", Access::kPublic,
+       "Submit one signed entry ({\"entry\": base64}) or a batch ({\"entries\": [...]}). Writes "
+       "are authorised by the signatures inside the entries. One entry: its index, or the "
+       "error that refused it. A batch: one result per entry, in order.",
+       R"({"entries": ["CiQKEP...base64...", "CiQKEP..."]})",
+       R"({"results": [{"index": 42, "duplicate": false}, {"error": {"code": "insufficient_balance", "message": "account 510104000000011 has 1 h, needs 2 h"}}]})",
+       Submit},
+      {"get_entry", "GET", "/v1/entries/{index}", "/v1/entries/([0-9]+)", Access::kEntry,
+       "An entry by its index: bytes (base64), leaf hash, decoded body and signers.", "",
+       R"({"index": 7, "entry": "CiQK...", "leaf_hash": "9f...", "decoded": {"kind": "deposit", "body": {"volunteer": "510104000000011"}}, "signers": ["ab..."]})",
+       GetEntry},
+      {"get_entry_by_id", "GET", "/v1/entries/by-id/{id}", "/v1/entries/by-id/([0-9a-fA-F]+)",
+       Access::kEntry, "An entry by its 128-bit id (32 hex characters).", "",
+       R"({"index": 7, "entry": "CiQK..."})", GetEntryById},
+      {"get_account", "GET", "/v1/accounts/{account}", std::string("/v1/accounts/") + kAcct,
+       Access::kAccount, "An account: balance, hours served, kind, community.", "",
+       R"({"account": "510104000000011", "type": "person", "balance_minutes": 150, "balance": "2.5 h"})",
+       GetAccount},
+      {"get_history", "GET", "/v1/accounts/{account}/history",
+       std::string("/v1/accounts/") + kAcct + "/history", Access::kAccount,
+       "An account's entries, newest first: ?limit=1..1000 (100), ?from=<next of the previous "
+       "page>.",
+       "",
+       R"({"account": "510104000000011", "items": [{"index": 9, "delta_minutes": -60, "delta": "-1 h"}], "next": 4})",
+       GetHistory},
+      {"put_realname", "PUT", "/v1/accounts/{account}/realname",
+       std::string("/v1/accounts/") + kAcct + "/realname", Access::kOperator,
+       "Store the private real-name record (实名) of an account; it must match the commitment "
+       "of its open entry. Never replicated, never in the log.",
+       R"({"name": "李娜", "id_number": "510104199201010000", "phone": "13800000000", "salt": "hex or text"})",
+       R"({"account": "510104000000011", "stored": true})", PutRealName},
+      {"get_realname", "GET", "/v1/accounts/{account}/realname",
+       std::string("/v1/accounts/") + kAcct + "/realname", Access::kOperator,
+       "The private real-name record of an account.", "",
+       R"({"account": "510104000000011", "name": "李娜", "id_number": "...", "phone": "..."})",
+       GetRealName},
+      {"delete_realname", "DELETE", "/v1/accounts/{account}/realname",
+       std::string("/v1/accounts/") + kAcct + "/realname", Access::kOperator,
+       "Erase the real-name record (PIPL); the log keeps only the salted commitment.", "",
+       R"({"account": "510104000000011", "erased": true})", DeleteRealName},
+      {"get_checkpoint", "GET", "/v1/checkpoint", "/v1/checkpoint", Access::kPublic,
+       "The signed checkpoint (C2SP tlog-checkpoint signed note), text/plain.", "",
+       "timebank.chengdu/510104\n42\nq1...=\n\n— timebank.chengdu/510104 Az3...\n",
+       GetCheckpoint},
+      {"tlog_checkpoint", "GET", "/checkpoint", "/checkpoint", Access::kPublic,
+       "C2SP tlog-tiles: the signed checkpoint.", "", "(as /v1/checkpoint)", GetCheckpoint},
+      {"get_inclusion_proof", "GET", "/v1/proofs/inclusion", "/v1/proofs/inclusion",
+       Access::kPublic,
+       "RFC 6962 inclusion proof of entry ?index= in the tree of ?tree_size= (default: the "
+       "current size).",
+       "", R"({"index": 7, "tree_size": 42, "path": ["9f...", "03..."]})", GetInclusion},
+      {"get_consistency_proof", "GET", "/v1/proofs/consistency", "/v1/proofs/consistency",
+       Access::kPublic,
+       "RFC 6962 consistency proof between the trees of ?old= and ?new= (default: current).", "",
+       R"({"old_size": 10, "new_size": 42, "path": ["9f..."]})", GetConsistency},
+      {"tlog_hash_tile", "GET", "/tile/{L}/{N}", std::string("/tile/([0-9]+)/") + kTileN +
+       "(?:\\.p/([0-9]+))?", Access::kLog,
+       "C2SP tlog-tiles hash tile (level L, index N in x001/234 form, .p/W partial).", "",
+       "(binary: W x 32-byte hashes)", GetHashTile},
+      {"tlog_entry_bundle", "GET", "/tile/entries/{N}", std::string("/tile/entries/") + kTileN +
+       "(?:\\.p/([0-9]+))?", Access::kLog,
+       "C2SP tlog-tiles entry bundle: each entry as a big-endian uint16 length and its bytes.",
+       "", "(binary)", GetEntryTile},
+      {"get_info", "GET", "/v1/info", "/v1/info", Access::kPublic,
+       "The district: code, name, checkpoint origin and verifier key, keys, size.", "",
+       R"({"district": "510104", "name": "锦江区时间银行", "origin": "timebank.chengdu/510104", "verifier_key": "timebank.chengdu/510104+1a2b3c4d+AQ...", "size": 42})",
+       GetInfo},
+      {"get_policy", "GET", "/v1/policy", "/v1/policy", Access::kPublic,
+       "The policy in force: service catalogue and rates, caps, ages, gift scope.", "",
+       R"({"version": 1, "services": [{"category": "meals", "rate_permille": 1000}]})",
+       GetPolicy},
+      {"healthz", "GET", "/healthz", "/healthz", Access::kPublic,
+       "Liveness: 200 while serving, 503 while shutting down.", "",
+       R"({"status": "ok", "size": 42})", Healthz},
+      {"metrics", "GET", "/metrics", "/metrics", Access::kPublic,
+       "Prometheus metrics (text format 0.0.4).", "", "timebank_log_entries 42\n", GetMetrics},
+  };
+  return routes;
+}
+
+}  // namespace timebank::node
+
+namespace timebank::node {
+
+bool Node::Impl::Authorize(Call& c) {
+  const Access access = c.route.access;
+  if (access == Access::kPublic) return true;
+  const bool log_route = access == Access::kLog || access == Access::kEntry;
+  const bool signed_request = c.req.has_header(api::kKeyHeader) ||
+                              c.req.has_header(api::kSignatureHeader) ||
+                              c.req.has_header(api::kTimeHeader);
+  if (log_route && config.open_log && !signed_request) return true;
+  auto header = [&](const char* name) -> std::optional<std::string> {
+    if (!c.req.has_header(name)) return std::nullopt;
+    return c.req.get_header_value(name);
+  };
+  RequestView view{c.req.method, c.req.target, c.req.body, header(api::kKeyHeader),
+                   header(api::kTimeHeader), header(api::kSignatureHeader)};
+  auto checked = CheckSignedRequest(view, UnixNow(), config.replay_window_seconds, replay.get());
+  if (auto* e = std::get_if<AuthError>(&checked)) {
+    c.Error(e->http_status, e->code, e->message);
+    return false;
+  }
+  const PublicKey key = std::get<Caller>(checked).key;
+  c.caller = key;
+  if (log_route && config.open_log) return true;
+  switch (access) {
+    case Access::kLog:
+      if (IsLogReader(*this, key)) return true;
+      c.Error(403, codes::kForbidden,
+              "the log is served to the city's nodes, registered auditors and this district's "
+              "operators only");
+      return false;
+    case Access::kEntry:
+      return true;  // the handler checks ownership for keys that are not log readers
+    case Access::kAccount:
+      if (IsStaff(*this, key) || OwnsAccount(*this, key, c.Param(1))) return true;
+      c.Error(403, codes::kForbidden,
+              "an account is read by its owner or by this district's operators only");
+      return false;
+    case Access::kOperator:
+      if (IsStaff(*this, key)) return true;
+      c.Error(403, codes::kForbidden, "this needs a key of this district's operators");
+      return false;
+    case Access::kPublic:
+      break;
+  }
+  return true;
+}
+
+}  // namespace timebank::node
+
+namespace timebank::node {
+
+std::string OpenApiDocument() {
+  json paths = json::object();
+  for (const Route& r : Routes()) {
+    std::string method = r.method;
+    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
+    json op = {{"operationId", r.name},
+               {"summary", r.summary},
+               {"x-access", AccessName(r.access)}};
+    json params = json::array();
+    std::string_view path = r.path;
+    for (std::size_t at = path.find('{'); at != std::string_view::npos;
+         at = path.find('{', at + 1)) {
+      const auto end = path.find('}', at);
+      params.push_back({{"name", std::string(path.substr(at + 1, end - at - 1))},
+                        {"in", "path"},
+                        {"required", true},
+                        {"schema", {{"type", "string"}}}});
+    }
+    if (!params.empty()) op["parameters"] = params;
+    if (r.access != Access::kPublic)
+      op["security"] = json::array({{{"timebankSignature", json::array()}}});
+    if (*r.request_example)
+      op["requestBody"] = {
+          {"required", true},
+          {"content",
+           {{"application/json", {{"example", json::parse(r.request_example)}}}}}};
+    json ok = {{"description", "success"}};
+    auto example = json::parse(r.response_example, nullptr, false);
+    if (!example.is_discarded())
+      ok["content"] = {{"application/json", {{"example", example}}}};
+    else
+      ok["content"] = {{"text/plain", {{"example", r.response_example}}}};
+    op["responses"] = {{"200", ok},
+                       {"default",
+                        {{"description", "error envelope"},
+                         {"content",
+                          {{"application/json",
+                            {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}};
+    paths[r.path][method] = op;
+  }
+  json doc = {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "timebankd HTTP API"},
+        {"version", "v1"},
+        {"description",
+         "Generated from the route table in node/routes.cc (timebankd openapi). "
+         "See docs/api.md for signed requests, error codes and limits."}}},
+      {"paths", paths},
+      {"components",
+       {{"securitySchemes",
+         {{"timebankSignature",
+           {{"type", "apiKey"},
+            {"in", "header"},
+            {"name", "X-Timebank-Signature"},
+            {"description",
+             "Ed25519 over 'timebank-request/v1\\nMETHOD\\nTARGET\\nTIME\\nhex(sha256(body))' "
+             "with X-Timebank-Key and X-Timebank-Time"}}}}},
+        {"schemas",
+         {{"Error",
+           {{"type", "object"},
+            {"required", {"error"}},
+            {"properties",
+             {{"error",
+               {{"type", "object"},
+                {"required", {"code", "message"}},
+                {"properties",
+                 {{"code", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}}}}}}}}}}}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace timebank::node
