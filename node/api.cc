@@ -18,7 +18,9 @@ std::string Sha256Hex(std::string_view data) {
   return ToHex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
-std::string Hex(std::string_view bytes) { return ToHex(bytes); }
+std::string Hex(std::string_view bytes) {
+  return ToHex(bytes);
+}
 
 json Hashes(const std::vector<Hash>& path) {
   json out = json::array();
@@ -51,8 +53,7 @@ Result<std::vector<Hash>> PathFromJson(const json& j) {
 
 std::string RequestSigningMessage(std::string_view method, std::string_view target,
                                   std::int64_t time, std::string_view body) {
-  return fmt::format("timebank-request/v1\n{}\n{}\n{}\n{}", method, target, time,
-                     Sha256Hex(body));
+  return fmt::format("timebank-request/v1\n{}\n{}\n{}\n{}", method, target, time, Sha256Hex(body));
 }
 
 RequestSignature SignRequest(const SigningKey& key, std::string_view method,
@@ -114,16 +115,11 @@ std::string_view AccountTypeName(AccountType t) {
 }
 
 json ToJson(const AccountInfo& a) {
-  json j = {{"account", a.account},
-            {"type", AccountTypeName(a.type)},
-            {"balance_minutes", a.balance},
-            {"balance", FormatHours(a.balance)},
-            {"served_minutes", a.served},
-            {"birth_year", a.birth_year},
-            {"hardship", a.hardship},
-            {"need", a.need},
-            {"street", a.street},
-            {"community", a.community},
+  json j = {{"account", a.account},         {"type", AccountTypeName(a.type)},
+            {"balance_minutes", a.balance}, {"balance", FormatHours(a.balance)},
+            {"served_minutes", a.served},   {"birth_year", a.birth_year},
+            {"hardship", a.hardship},       {"need", a.need},
+            {"street", a.street},           {"community", a.community},
             {"opened_at", a.opened_at}};
   j["owner_key"] = a.has_owner_key ? json(ToHex(a.owner_key)) : json(nullptr);
   return j;
@@ -204,8 +200,10 @@ json BodyJson(const EntryBody& body) {
                   {"hardship", v.hardship},
                   {"need", v.need}};
         else if constexpr (std::is_same_v<T, Deposit>)
-          return {{"volunteer", v.volunteer},     {"beneficiary", v.beneficiary},
-                  {"category", v.category},       {"minutes", v.minutes},
+          return {{"volunteer", v.volunteer},
+                  {"beneficiary", v.beneficiary},
+                  {"category", v.category},
+                  {"minutes", v.minutes},
                   {"served_at", v.served_at}};
         else if constexpr (std::is_same_v<T, Redeem>)
           return {{"account", v.account},
@@ -213,8 +211,10 @@ json BodyJson(const EntryBody& body) {
                   {"category", v.category},
                   {"serving_district", v.serving_district}};
         else if constexpr (std::is_same_v<T, Hold>)
-          return {{"account", v.account},   {"minutes", v.minutes},
-                  {"expires_at", v.expires_at}, {"category", v.category},
+          return {{"account", v.account},
+                  {"minutes", v.minutes},
+                  {"expires_at", v.expires_at},
+                  {"category", v.category},
                   {"serving_district", v.serving_district}};
         else if constexpr (std::is_same_v<T, HoldPost> || std::is_same_v<T, HoldExpire>)
           return {{"hold_id", ToHex(v.hold_id)}};

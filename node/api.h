@@ -48,14 +48,14 @@ RequestSignature SignRequest(const ledger::SigningKey& key, std::string_view met
 // Every error is {"error":{"code":"...","message":"..."}}. Codes are the ledger's stable
 // names (status.h, CodeName) plus the node's own below.
 namespace codes {
-inline constexpr char kBadJson[] = "bad_json";                  // 400: body is not JSON
-inline constexpr char kBadRequest[] = "bad_request";            // 400: missing/wrong field
-inline constexpr char kBodyTooLarge[] = "body_too_large";       // 413
-inline constexpr char kUnknownRoute[] = "unknown_route";        // 404
+inline constexpr char kBadJson[] = "bad_json";                     // 400: body is not JSON
+inline constexpr char kBadRequest[] = "bad_request";               // 400: missing/wrong field
+inline constexpr char kBodyTooLarge[] = "body_too_large";          // 413
+inline constexpr char kUnknownRoute[] = "unknown_route";           // 404
 inline constexpr char kMethodNotAllowed[] = "method_not_allowed";  // 405
-inline constexpr char kUnauthenticated[] = "unauthenticated";   // 401: no request signature
+inline constexpr char kUnauthenticated[] = "unauthenticated";      // 401: no request signature
 inline constexpr char kBadRequestSignature[] = "bad_request_signature";  // 401
-inline constexpr char kRequestExpired[] = "request_expired";    // 401: time outside window
+inline constexpr char kRequestExpired[] = "request_expired";             // 401: time outside window
 inline constexpr char kReplayedRequest[] = "replayed_request";  // 401: signature seen before
 inline constexpr char kForbidden[] = "forbidden";               // 403: signed, not allowed
 inline constexpr char kUnavailable[] = "unavailable";           // 503: shutting down / busy

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <toml++/toml.h>
+#include <filesystem>
 
 #include "ledger/types.h"
 
@@ -53,9 +53,8 @@ ledger::Result<NodeConfig> LoadConfig(const std::string& path) {
   try {
     t = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return Status(Code::kInvalidArgument,
-                  fmt::format("config {} line {}: {}", path, e.source().begin.line,
-                              e.description()));
+    return Status(Code::kInvalidArgument, fmt::format("config {} line {}: {}", path,
+                                                      e.source().begin.line, e.description()));
   }
   NodeConfig c;
   std::string listen = "127.0.0.1:8420";

@@ -24,20 +24,20 @@ struct NodeConfig {
   std::string log_key_file;  // signs checkpoints; mode 0600
   std::string listen_host = "127.0.0.1";
   int listen_port = 8420;
-  int http_threads = 16;                       // connections served at once
-  std::size_t max_body_bytes = 4u << 20;       // larger bodies: 413 body_too_large
-  int read_timeout_seconds = 10;               // per request, reading
-  int write_timeout_seconds = 10;              // per response, writing
-  int keep_alive_seconds = 30;                 // idle keep-alive connections close after
-  std::size_t max_batch_entries = 1024;        // entries in one POST /v1/entries
-  std::int64_t replay_window_seconds = 60;     // signed requests: |time - now| allowed
-  bool open_log = false;                       // serve entries and tiles to anyone
-  std::vector<std::string> reader_keys;        // hex keys of peers and auditors: may read the log
-  std::string tls_cert_file;                   // both set: HTTPS
+  int http_threads = 16;                    // connections served at once
+  std::size_t max_body_bytes = 4u << 20;    // larger bodies: 413 body_too_large
+  int read_timeout_seconds = 10;            // per request, reading
+  int write_timeout_seconds = 10;           // per response, writing
+  int keep_alive_seconds = 30;              // idle keep-alive connections close after
+  std::size_t max_batch_entries = 1024;     // entries in one POST /v1/entries
+  std::int64_t replay_window_seconds = 60;  // signed requests: |time - now| allowed
+  bool open_log = false;                    // serve entries and tiles to anyone
+  std::vector<std::string> reader_keys;     // hex keys of peers and auditors: may read the log
+  std::string tls_cert_file;                // both set: HTTPS
   std::string tls_key_file;
-  std::string log_level = "info";              // trace, debug, info, warn, error
-  std::string log_format = "text";             // text | json
-  std::int64_t max_clock_skew_seconds = 600;   // entries' time vs the node's clock
+  std::string log_level = "info";             // trace, debug, info, warn, error
+  std::string log_format = "text";            // text | json
+  std::int64_t max_clock_skew_seconds = 600;  // entries' time vs the node's clock
 };
 
 // Reads `path`. Relative file names in it are resolved against its directory. Errors name

@@ -23,8 +23,7 @@ namespace {
 void SetUpLogging(const NodeConfig& c) {
   auto logger = spdlog::stderr_logger_mt("timebankd");
   if (c.log_format == "json")
-    logger->set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","pid":%P,"msg":"%v"})");
+    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","pid":%P,"msg":"%v"})");
   else
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
   logger->set_level(spdlog::level::from_str(c.log_level));
@@ -52,8 +51,8 @@ int Run(const std::string& config_path) {
     spdlog::error("cannot start: {}", node.status().ToString());
     return 1;
   }
-  spdlog::info("district {} serving on {}:{} (data {})", config->district.code,
-               config->listen_host, (*node)->port(), config->data_dir);
+  spdlog::info("district {} serving on {}:{} (data {})", config->district.code, config->listen_host,
+               (*node)->port(), config->data_dir);
   std::thread server([&] {
     if (!(*node)->Serve()) spdlog::error("the listener failed");
   });
@@ -96,15 +95,16 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*init) {
-    if (d.origin.empty()) d.origin = "timebank." + (d.city.empty() ? "city" : d.city) + "/" + d.code;
+    if (d.origin.empty())
+      d.origin = "timebank." + (d.city.empty() ? "city" : d.city) + "/" + d.code;
     const auto colon = listen.rfind(':');
     if (colon == std::string::npos) {
       std::fprintf(stderr, "timebankd init: --listen must be host:port\n");
       return 2;
     }
     std::string out;
-    auto s = InitDistrict(dir, d, listen.substr(0, colon), std::atoi(listen.c_str() + colon + 1),
-                          &out);
+    auto s =
+        InitDistrict(dir, d, listen.substr(0, colon), std::atoi(listen.c_str() + colon + 1), &out);
     if (!s.ok()) {
       std::fprintf(stderr, "timebankd init: %s\n", s.ToString().c_str());
       return 1;

@@ -71,8 +71,8 @@ std::string Metrics::Render(std::uint64_t log_size, double append_rate) const {
       "# HELP timebank_http_requests_total Requests answered, by route and status.\n"
       "# TYPE timebank_http_requests_total counter\n";
   for (const auto& [key, n] : requests_)
-    out += fmt::format("timebank_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n",
-                       key.first, key.second, n);
+    out += fmt::format("timebank_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", key.first,
+                       key.second, n);
   return out;
 }
 

@@ -8,9 +8,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
-#include <optional>
 #include <vector>
 
 #include "api.h"
@@ -114,6 +114,5 @@ struct Call {
     return j;
   }
 };
-
 
 }  // namespace timebank::node

@@ -29,7 +29,6 @@ std::string_view AccessName(Access a) {
   return "public";
 }
 
-
 namespace {
 
 // --- Arguments -----------------------------------------------------------------------------
@@ -398,8 +397,7 @@ const std::vector<Route>& Routes() {
        R"({"account": "510104000000011", "erased": true})", DeleteRealName},
       {"get_checkpoint", "GET", "/v1/checkpoint", "/v1/checkpoint", Access::kPublic,
        "The signed checkpoint (C2SP tlog-checkpoint signed note), text/plain.", "",
-       "timebank.chengdu/510104\n42\nq1...=\n\n— timebank.chengdu/510104 Az3...\n",
-       GetCheckpoint},
+       "timebank.chengdu/510104\n42\nq1...=\n\n— timebank.chengdu/510104 Az3...\n", GetCheckpoint},
       {"tlog_checkpoint", "GET", "/checkpoint", "/checkpoint", Access::kPublic,
        "C2SP tlog-tiles: the signed checkpoint.", "", "(as /v1/checkpoint)", GetCheckpoint},
       {"get_inclusion_proof", "GET", "/v1/proofs/inclusion", "/v1/proofs/inclusion",
@@ -411,22 +409,21 @@ const std::vector<Route>& Routes() {
        Access::kPublic,
        "RFC 6962 consistency proof between the trees of ?old= and ?new= (default: current).", "",
        R"({"old_size": 10, "new_size": 42, "path": ["9f..."]})", GetConsistency},
-      {"tlog_hash_tile", "GET", "/tile/{L}/{N}", std::string("/tile/([0-9]+)/") + kTileN +
-       "(?:\\.p/([0-9]+))?", Access::kLog,
+      {"tlog_hash_tile", "GET", "/tile/{L}/{N}",
+       std::string("/tile/([0-9]+)/") + kTileN + "(?:\\.p/([0-9]+))?", Access::kLog,
        "C2SP tlog-tiles hash tile (level L, index N in x001/234 form, .p/W partial).", "",
        "(binary: W x 32-byte hashes)", GetHashTile},
-      {"tlog_entry_bundle", "GET", "/tile/entries/{N}", std::string("/tile/entries/") + kTileN +
-       "(?:\\.p/([0-9]+))?", Access::kLog,
-       "C2SP tlog-tiles entry bundle: each entry as a big-endian uint16 length and its bytes.",
-       "", "(binary)", GetEntryTile},
+      {"tlog_entry_bundle", "GET", "/tile/entries/{N}",
+       std::string("/tile/entries/") + kTileN + "(?:\\.p/([0-9]+))?", Access::kLog,
+       "C2SP tlog-tiles entry bundle: each entry as a big-endian uint16 length and its bytes.", "",
+       "(binary)", GetEntryTile},
       {"get_info", "GET", "/v1/info", "/v1/info", Access::kPublic,
        "The district: code, name, checkpoint origin and verifier key, keys, size.", "",
        R"({"district": "510104", "name": "锦江区时间银行", "origin": "timebank.chengdu/510104", "verifier_key": "timebank.chengdu/510104+1a2b3c4d+AQ...", "size": 42})",
        GetInfo},
       {"get_policy", "GET", "/v1/policy", "/v1/policy", Access::kPublic,
        "The policy in force: service catalogue and rates, caps, ages, gift scope.", "",
-       R"({"version": 1, "services": [{"category": "meals", "rate_permille": 1000}]})",
-       GetPolicy},
+       R"({"version": 1, "services": [{"category": "meals", "rate_permille": 1000}]})", GetPolicy},
       {"healthz", "GET", "/healthz", "/healthz", Access::kPublic,
        "Liveness: 200 while serving, 503 while shutting down.", "",
        R"({"status": "ok", "size": 42})", Healthz},
@@ -452,8 +449,12 @@ bool Node::Impl::Authorize(Call& c) {
     if (!c.req.has_header(name)) return std::nullopt;
     return c.req.get_header_value(name);
   };
-  RequestView view{c.req.method, c.req.target, c.req.body, header(api::kKeyHeader),
-                   header(api::kTimeHeader), header(api::kSignatureHeader)};
+  RequestView view{c.req.method,
+                   c.req.target,
+                   c.req.body,
+                   header(api::kKeyHeader),
+                   header(api::kTimeHeader),
+                   header(api::kSignatureHeader)};
   auto checked = CheckSignedRequest(view, UnixNow(), config.replay_window_seconds, replay.get());
   if (auto* e = std::get_if<AuthError>(&checked)) {
     c.Error(e->http_status, e->code, e->message);
@@ -495,9 +496,7 @@ std::string OpenApiDocument() {
   for (const Route& r : Routes()) {
     std::string method = r.method;
     std::transform(method.begin(), method.end(), method.begin(), ::tolower);
-    json op = {{"operationId", r.name},
-               {"summary", r.summary},
-               {"x-access", AccessName(r.access)}};
+    json op = {{"operationId", r.name}, {"summary", r.summary}, {"x-access", AccessName(r.access)}};
     json params = json::array();
     std::string_view path = r.path;
     for (std::size_t at = path.find('{'); at != std::string_view::npos;
@@ -514,20 +513,19 @@ std::string OpenApiDocument() {
     if (*r.request_example)
       op["requestBody"] = {
           {"required", true},
-          {"content",
-           {{"application/json", {{"example", json::parse(r.request_example)}}}}}};
+          {"content", {{"application/json", {{"example", json::parse(r.request_example)}}}}}};
     json ok = {{"description", "success"}};
     auto example = json::parse(r.response_example, nullptr, false);
     if (!example.is_discarded())
       ok["content"] = {{"application/json", {{"example", example}}}};
     else
       ok["content"] = {{"text/plain", {{"example", r.response_example}}}};
-    op["responses"] = {{"200", ok},
-                       {"default",
-                        {{"description", "error envelope"},
-                         {"content",
-                          {{"application/json",
-                            {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}};
+    op["responses"] = {
+        {"200", ok},
+        {"default",
+         {{"description", "error envelope"},
+          {"content",
+           {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}};
     paths[r.path][method] = op;
   }
   json doc = {

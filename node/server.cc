@@ -29,8 +29,7 @@ void RateWindow::Add(std::uint64_t n) {
   std::lock_guard lk(mu_);
   if (buckets_.empty() || buckets_.back().first != now) buckets_.emplace_back(now, 0);
   buckets_.back().second += n;
-  while (buckets_.size() > 1 && buckets_.front().first < now - 10)
-    buckets_.erase(buckets_.begin());
+  while (buckets_.size() > 1 && buckets_.front().first < now - 10) buckets_.erase(buckets_.begin());
 }
 
 double RateWindow::PerSecond() {
@@ -63,7 +62,9 @@ class CountingPool : public httplib::TaskQueue {
   Metrics* m_;
 };
 
-Status Fail(Code code, std::string msg) { return Status(code, std::move(msg)); }
+Status Fail(Code code, std::string msg) {
+  return Status(code, std::move(msg));
+}
 
 // Step 1: one node per data directory. The lock lives as long as the process (or the Node).
 Result<int> LockDataDir(const std::string& dir) {
@@ -170,20 +171,20 @@ void Node::Impl::RegisterRoutes() {
   // the error envelope too.
   server->set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string code = codes::kBadRequest, message = "the request could not be read";
-    if (res.status == 404) {
-      code = codes::kUnknownRoute;
-      message = fmt::format("no route {} {} (see docs/api.md)", req.method, req.path);
-    } else if (res.status == 413) {
-      code = codes::kBodyTooLarge;
-      message = fmt::format("request bodies are limited to {} bytes", config.max_body_bytes);
-    }
-    metrics.CountError(code);
-    metrics.CountRequest("none", res.status);
-    res.set_content(api::ErrorBody(code, message).dump(), "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string code = codes::kBadRequest, message = "the request could not be read";
+        if (res.status == 404) {
+          code = codes::kUnknownRoute;
+          message = fmt::format("no route {} {} (see docs/api.md)", req.method, req.path);
+        } else if (res.status == 413) {
+          code = codes::kBodyTooLarge;
+          message = fmt::format("request bodies are limited to {} bytes", config.max_body_bytes);
+        }
+        metrics.CountError(code);
+        metrics.CountRequest("none", res.status);
+        res.set_content(api::ErrorBody(code, message).dump(), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   server->set_exception_handler(
       [this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown";
@@ -211,8 +212,8 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   // 2. The log key.
   auto key = SigningKey::LoadFile(config.log_key_file);
   if (!key.ok())
-    return Fail(key.code(), fmt::format("log key {}: {}", config.log_key_file,
-                                        key.status().message()));
+    return Fail(key.code(),
+                fmt::format("log key {}: {}", config.log_key_file, key.status().message()));
   // 3. The ledger.
   Options options;
   options.create_if_missing = false;
@@ -248,22 +249,26 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
     impl->port = config.listen_port;
   }
   if (impl->port <= 0)
-    return Fail(Code::kIoError, fmt::format("cannot listen on {}:{}", config.listen_host,
-                                            config.listen_port));
+    return Fail(Code::kIoError,
+                fmt::format("cannot listen on {}:{}", config.listen_host, config.listen_port));
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Node::~Node() = default;
 
-bool Node::Serve() { return impl_->server->listen_after_bind(); }
+bool Node::Serve() {
+  return impl_->server->listen_after_bind();
+}
 
 void Node::Stop() {
   impl_->stopping = true;
   impl_->server->stop();
 }
 
-int Node::port() const { return impl_->port; }
+int Node::port() const {
+  return impl_->port;
+}
 
 Status InitDistrict(const std::string& dir, const DistrictConfig& d, const std::string& host,
                     int port, std::string* out) {
@@ -291,8 +296,8 @@ Status InitDistrict(const std::string& dir, const DistrictConfig& d, const std::
     auto ledger = Ledger::Open(options, dir + "/data/ledger");
     if (!ledger.ok()) return ledger.status();
     Policy policy;  // the city's defaults; changed later by policy entries
-    policy.services = {{"meals", 1000},         {"cleaning", 1000},    {"medical_escort", 1500},
-                       {"companionship", 1000}, {"daily_care", 1000},  {"emotional_support", 1000}};
+    policy.services = {{"meals", 1000},         {"cleaning", 1000},   {"medical_escort", 1500},
+                       {"companionship", 1000}, {"daily_care", 1000}, {"emotional_support", 1000}};
     policy.balance_cap = 1500 * 60;
     policy.min_age_serve = 18;
     policy.min_age_redeem = 60;

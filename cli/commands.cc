@@ -1,0 +1,428 @@
+#include "commands.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+namespace timebank::cli {
+
+using namespace ledger;
+using api::json;
+
+namespace {
+
+std::int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Failure Usage(std::string message) {
+  return Failure{kExitUsage, "usage", std::move(message)};
+}
+
+// --minutes, else --hours (rounded to the minute); must be positive.
+Answer<Minutes> AmountOf(const MoveArgs& a) {
+  if (a.minutes > 0 && a.hours > 0) return Usage("give either --hours or --minutes, not both");
+  const Minutes m = a.minutes > 0 ? a.minutes : static_cast<Minutes>(std::llround(a.hours * 60));
+  if (m <= 0) return Usage("an amount is required: --hours 1.5 or --minutes 90");
+  return m;
+}
+
+Answer<EntryId> ParseId(const std::string& hex, const char* what) {
+  EntryId id;
+  if (hex.size() != 32 || !FromHex(hex, &id))
+    return Usage(fmt::format("{} must be an entry id of 32 hex characters", what));
+  return id;
+}
+
+Relation RelationOf(const std::string& r) {
+  static const std::map<std::string, Relation> names = {{"parent", Relation::kParent},
+                                                        {"child", Relation::kChild},
+                                                        {"spouse", Relation::kSpouse},
+                                                        {"grandparent", Relation::kGrandparent},
+                                                        {"grandchild", Relation::kGrandchild},
+                                                        {"sibling", Relation::kSibling},
+                                                        {"relative", Relation::kOtherRelative},
+                                                        {"friend", Relation::kFriend},
+                                                        {"none", Relation::kNone}};
+  auto it = names.find(r);
+  return it == names.end() ? Relation::kUnspecified : it->second;
+}
+
+}  // namespace
+
+Context::Context(Settings s)
+    : settings_(std::move(s)),
+      lang_(PickLang(settings_.lang)),
+      client_(settings_.node, settings_.wait_seconds) {}
+
+Answer<const SigningKey*> Context::Key() {
+  if (key_) return &*key_;
+  if (settings_.key_file.empty())
+    return Usage("this command signs: give --key FILE (or TIMEBANK_KEY, or key in the config)");
+  auto k = SigningKey::LoadFile(settings_.key_file);
+  if (!k.ok()) return Failure{kExitError, std::string(CodeName(k.code())), k.status().message()};
+  key_.emplace(std::move(k).value());
+  return &*key_;
+}
+
+Answer<std::string> Context::District() {
+  if (!district_.empty()) return district_;
+  auto info = client_.GetJson("/v1/info");
+  if (auto* f = std::get_if<Failure>(&info)) return *f;
+  district_ = std::get<json>(info).value("district", "");
+  return district_;
+}
+
+int Context::Report(const Failure& f) {
+  if (settings_.json) {
+    std::printf("%s\n", api::ErrorBody(f.code, f.message).dump().c_str());
+  } else {
+    std::string head = f.exit == kExitUnreachable ? std::string(T(lang_, "unreachable"))
+                                                  : std::string(T(lang_, "error"));
+    if (f.exit == kExitRejected) head = std::string(T(lang_, "refused"));
+    std::fprintf(stderr, "timebank: %s: %s%s%s\n", head.c_str(), f.code.c_str(),
+                 f.message.empty() ? "" : ": ", f.message.c_str());
+  }
+  return f.exit;
+}
+
+void Context::Print(const std::string& text) {
+  std::fputs(text.c_str(), stdout);
+}
+void Context::PrintJson(const json& j) {
+  std::printf("%s\n", j.dump(2).c_str());
+}
+
+int Context::SubmitEntry(EntryKind kind, const std::string& what, EntryId* id_out) {
+  auto key = Key();
+  if (auto* f = std::get_if<Failure>(&key)) return Report(*f);
+  auto district = District();
+  if (auto* f = std::get_if<Failure>(&district)) return Report(*f);
+  EntryBody body{NewEntryId(), std::get<std::string>(district), Now(), "", std::move(kind)};
+  if (id_out) *id_out = body.id;
+  const std::string entry = MakeEntry(body, {std::get<const SigningKey*>(key)});
+  auto r = client_.Submit(entry);
+  if (auto* f = std::get_if<Failure>(&r)) return Report(*f);
+  const json& j = std::get<json>(r);
+  if (settings_.json) {
+    json out = j;
+    out["id"] = ToHex(body.id);
+    out["kind"] = KindName(body.kind);
+    PrintJson(out);
+  } else {
+    const bool dup = j.value("duplicate", false);
+    Print(fmt::format("{}: {} ({} #{}, {} {})\n", T(lang_, dup ? "duplicate" : "recorded"), what,
+                      T(lang_, "entry"), j.value("index", 0ull), T(lang_, "id"), ToHex(body.id)));
+  }
+  return kExitOk;
+}
+
+int Keygen(Context& c, const std::string& out) {
+  const SigningKey k = SigningKey::Generate();
+  if (Status s = k.SaveFile(out); !s.ok())
+    return c.Report({kExitError, std::string(CodeName(s.code())), s.message()});
+  if (c.json_output())
+    c.PrintJson({{"key_file", out}, {"public_key", ToHex(k.public_key())}});
+  else
+    c.Print(Rows({{std::string(T(c.lang(), "key_file")), out},
+                  {std::string(T(c.lang(), "public_key")), ToHex(k.public_key())}}));
+  return kExitOk;
+}
+
+int Info(Context& c) {
+  auto info = c.client().GetJson("/v1/info");
+  if (auto* f = std::get_if<Failure>(&info)) return c.Report(*f);
+  const json& j = std::get<json>(info);
+  if (c.json_output()) {
+    c.PrintJson(j);
+    return kExitOk;
+  }
+  const Lang l = c.lang();
+  c.Print(Rows({{std::string(T(l, "district")), j.value("district", "")},
+                {std::string(T(l, "name")), j.value("name", "")},
+                {std::string(T(l, "origin")), j.value("origin", "")},
+                {std::string(T(l, "size")), std::to_string(j.value("size", 0ull))},
+                {std::string(T(l, "verifier_key")), j.value("verifier_key", "")}}));
+  return kExitOk;
+}
+
+int Grant(Context& c, const std::string& key_hex, const std::string& roles,
+          const std::string& label) {
+  PublicKey k;
+  if (key_hex.size() != 64 || !FromHex(key_hex, &k))
+    return c.Report(Usage("--operator must be a 64-hex-character public key"));
+  ledger::Grant g{k, {}, label};
+  static const std::map<std::string, Role> names = {{"registrar", Role::kRegistrar},
+                                                    {"recorder", Role::kRecorder},
+                                                    {"redeemer", Role::kRedeemer},
+                                                    {"admin", Role::kAdmin},
+                                                    {"auditor", Role::kAuditor}};
+  std::size_t at = 0;
+  while (at <= roles.size()) {
+    const auto comma = std::min(roles.find(',', at), roles.size());
+    auto it = names.find(roles.substr(at, comma - at));
+    if (it == names.end())
+      return c.Report(
+          Usage(fmt::format("unknown role '{}' (registrar, recorder, redeemer, admin, auditor)",
+                            roles.substr(at, comma - at))));
+    g.roles.push_back(it->second);
+    at = comma + 1;
+  }
+  return c.SubmitEntry(
+      g, fmt::format("{} {} ({})", T(c.lang(), "granted"), key_hex.substr(0, 16), roles));
+}
+
+int Register(Context& c, const RegisterArgs& a) {
+  auto district = c.District();
+  if (auto* f = std::get_if<Failure>(&district)) return c.Report(*f);
+  auto key = c.Key();
+  if (auto* f = std::get_if<Failure>(&key)) return c.Report(*f);
+  std::string owner;
+  if (!a.owner_key.empty()) {
+    PublicKey k;
+    if (a.owner_key.size() != 64 || !FromHex(a.owner_key, &k))
+      return c.Report(Usage("--owner-key must be a 64-hex-character public key"));
+    owner.assign(reinterpret_cast<const char*>(k.data()), k.size());
+  }
+  // 实名制: the record goes to the node's private store; the log gets a salted commitment.
+  const RealNameRecord record{a.name, a.id_number, a.phone};
+  const std::string salt = ToHex(NewEntryId());
+  for (int attempt = 0;; ++attempt) {
+    // A random serial: registrars need no coordination; a clash is refused and retried.
+    const EntryId r = NewEntryId();
+    const std::uint64_t serial =
+        1 + (static_cast<std::uint64_t>(r[0]) << 24 | r[1] << 16 | r[2] << 8 | r[3]) % 99'999'999;
+    const std::string account = MakeAccountNumber(std::get<std::string>(district), serial).value();
+    Open open{account,
+              a.group ? AccountKind::kGroup : AccountKind::kPerson,
+              a.birth_year,
+              a.street,
+              a.community,
+              owner,
+              RealNameCommitment(record, salt),
+              a.hardship,
+              a.need};
+    EntryBody body{NewEntryId(), std::get<std::string>(district), Now(), a.community, open};
+    auto sent = c.client().Submit(MakeEntry(body, {std::get<const SigningKey*>(key)}));
+    if (auto* f = std::get_if<Failure>(&sent)) {
+      if (f->code == "account_exists" && attempt < 5) continue;
+      return c.Report(*f);
+    }
+    auto stored = c.client().Send(
+        "PUT", "/v1/accounts/" + account + "/realname",
+        json{{"name", a.name}, {"id_number", a.id_number}, {"phone", a.phone}, {"salt", salt}},
+        std::get<const SigningKey*>(key));
+    if (auto* f = std::get_if<Failure>(&stored)) return c.Report(*f);
+    const std::uint64_t index = std::get<json>(sent).value("index", 0ull);
+    if (c.json_output())
+      c.PrintJson({{"account", account}, {"index", index}, {"id", ToHex(body.id)}});
+    else
+      c.Print(fmt::format("{}: {} {} ({} #{})\n", T(c.lang(), "registered"), a.name, account,
+                          T(c.lang(), "entry"), index));
+    return kExitOk;
+  }
+}
+
+int DepositCmd(Context& c, const MoveArgs& a) {
+  auto m = AmountOf(a);
+  if (auto* f = std::get_if<Failure>(&m)) return c.Report(*f);
+  const Minutes minutes = std::get<Minutes>(m);
+  const std::int64_t served_at =
+      Now() - 60 * (a.served_ago_minutes > 0 ? a.served_ago_minutes : minutes);
+  return c.SubmitEntry(Deposit{a.account, a.to, a.service, minutes, served_at, ""},
+                       fmt::format("{} {} {}", a.account, a.service, Hours(c.lang(), minutes)));
+}
+
+int RedeemCmd(Context& c, const MoveArgs& a) {
+  auto m = AmountOf(a);
+  if (auto* f = std::get_if<Failure>(&m)) return c.Report(*f);
+  return c.SubmitEntry(Redeem{a.account, std::get<Minutes>(m), a.service, a.serving_district},
+                       fmt::format("{} -{}", a.account, Hours(c.lang(), std::get<Minutes>(m))));
+}
+
+int HoldCmd(Context& c, const MoveArgs& a) {
+  auto m = AmountOf(a);
+  if (auto* f = std::get_if<Failure>(&m)) return c.Report(*f);
+  if (a.expires_in <= 0) return c.Report(Usage("--expires-in must be positive seconds"));
+  return c.SubmitEntry(
+      Hold{a.account, std::get<Minutes>(m), Now() + a.expires_in, a.service, a.serving_district},
+      fmt::format("{} {} {}", T(c.lang(), "hold"), a.account,
+                  Hours(c.lang(), std::get<Minutes>(m))));
+}
+
+int PostCmd(Context& c, const std::string& hold_id) {
+  auto id = ParseId(hold_id, "the hold id");
+  if (auto* f = std::get_if<Failure>(&id)) return c.Report(*f);
+  return c.SubmitEntry(HoldPost{std::get<EntryId>(id)}, "post " + hold_id);
+}
+
+int VoidCmd(Context& c, const std::string& hold_id, const std::string& reason) {
+  auto id = ParseId(hold_id, "the hold id");
+  if (auto* f = std::get_if<Failure>(&id)) return c.Report(*f);
+  return c.SubmitEntry(HoldVoid{std::get<EntryId>(id), reason}, "void " + hold_id);
+}
+
+int GiveCmd(Context& c, const MoveArgs& a) {
+  auto m = AmountOf(a);
+  if (auto* f = std::get_if<Failure>(&m)) return c.Report(*f);
+  const Minutes minutes = std::get<Minutes>(m);
+  Transfer t;
+  t.minutes = minutes;
+  if (a.kind == "gift" || a.kind.empty()) {
+    if (a.from.empty() || a.to.empty()) return c.Report(Usage("a gift needs --from and --to"));
+    t = Transfer{TransferKind::kGift, a.from, a.to, minutes, RelationOf(a.relation)};
+  } else if (a.kind == "donation") {
+    if (a.from.empty()) return c.Report(Usage("a donation needs --from"));
+    t = Transfer{TransferKind::kDonation, a.from, "", minutes};
+  } else if (a.kind == "grant") {
+    if (a.to.empty()) return c.Report(Usage("a pool grant needs --to"));
+    t = Transfer{TransferKind::kPoolGrant, "", a.to, minutes};
+    if (!a.request.empty()) {
+      auto id = ParseId(a.request, "--request");
+      if (auto* f = std::get_if<Failure>(&id)) return c.Report(*f);
+      t.request_id = std::get<EntryId>(id);
+    }
+  } else {
+    return c.Report(Usage("--kind is gift, donation or grant"));
+  }
+  return c.SubmitEntry(t, fmt::format("{} {} -> {} {}", a.kind.empty() ? "gift" : a.kind,
+                                      a.from.empty() ? "pool" : a.from,
+                                      a.to.empty() ? "pool" : a.to, Hours(c.lang(), minutes)));
+}
+
+int PoolRequestCmd(Context& c, const MoveArgs& a) {
+  auto m = AmountOf(a);
+  if (auto* f = std::get_if<Failure>(&m)) return c.Report(*f);
+  return c.SubmitEntry(
+      PoolRequest{a.account, std::get<Minutes>(m), a.reason},
+      fmt::format("pool request {} {}", a.account, Hours(c.lang(), std::get<Minutes>(m))));
+}
+
+int BalanceCmd(Context& c, const std::string& account) {
+  auto key = c.Key();
+  if (auto* f = std::get_if<Failure>(&key)) return c.Report(*f);
+  auto r = c.client().GetJson("/v1/accounts/" + account, std::get<const SigningKey*>(key));
+  if (auto* f = std::get_if<Failure>(&r)) return c.Report(*f);
+  const json& j = std::get<json>(r);
+  if (c.json_output()) {
+    c.PrintJson(j);
+    return kExitOk;
+  }
+  const Lang l = c.lang();
+  c.Print(Rows({{std::string(T(l, "account")), j.value("account", "")},
+                {std::string(T(l, "balance")), Hours(l, j.value("balance_minutes", 0ll))},
+                {std::string(T(l, "served")), Hours(l, j.value("served_minutes", 0ll))},
+                {std::string(T(l, "type")), j.value("type", "")},
+                {std::string(T(l, "community")), j.value("community", "")}}));
+  return kExitOk;
+}
+
+int HistoryCmd(Context& c, const std::string& account, std::optional<std::uint64_t> from,
+               std::size_t limit) {
+  auto key = c.Key();
+  if (auto* f = std::get_if<Failure>(&key)) return c.Report(*f);
+  std::string target = fmt::format("/v1/accounts/{}/history?limit={}", account, limit);
+  if (from) target += fmt::format("&from={}", *from);
+  auto r = c.client().GetJson(target, std::get<const SigningKey*>(key));
+  if (auto* f = std::get_if<Failure>(&r)) return c.Report(*f);
+  const json& j = std::get<json>(r);
+  if (c.json_output()) {
+    c.PrintJson(j);
+    return kExitOk;
+  }
+  const Lang l = c.lang();
+  if (j["items"].empty()) {
+    c.Print(std::string(T(l, "no_history")) + "\n");
+    return kExitOk;
+  }
+  std::string out = fmt::format("{:>8}  {:>12}\n", T(l, "index"), T(l, "change"));
+  for (const auto& it : j["items"]) {
+    const Minutes d = it.value("delta_minutes", 0ll);
+    out +=
+        fmt::format("{:>8}  {:>12}\n", it.value("index", 0ull), (d > 0 ? "+" : "") + Hours(l, d));
+  }
+  if (!j["next"].is_null())
+    out += fmt::format("{} {}\n", T(l, "more"), j["next"].get<std::uint64_t>());
+  c.Print(out);
+  return kExitOk;
+}
+
+int ExportCmd(Context& c, const std::string& account, const std::string& out_path) {
+  auto key = c.Key();
+  if (auto* f = std::get_if<Failure>(&key)) return c.Report(*f);
+  const SigningKey* signer = std::get<const SigningKey*>(key);
+  auto acct = c.client().GetJson("/v1/accounts/" + account, signer);
+  if (auto* f = std::get_if<Failure>(&acct)) return c.Report(*f);
+  Minutes balance = std::get<json>(acct).value("balance_minutes", 0ll);
+  // index,time,kind,delta_minutes,delta_hours,balance_after_minutes — newest first, as the
+  // ledger keeps the chain; the balance after each entry is walked back from today's.
+  std::string csv = "index,time,kind,delta_minutes,delta_hours,balance_after_minutes\n";
+  std::optional<std::uint64_t> from;
+  std::size_t rows = 0;
+  for (;;) {
+    std::string target = fmt::format("/v1/accounts/{}/history?limit=1000", account);
+    if (from) target += fmt::format("&from={}", *from);
+    auto page = c.client().GetJson(target, signer);
+    if (auto* f = std::get_if<Failure>(&page)) return c.Report(*f);
+    const json& j = std::get<json>(page);
+    for (const auto& it : j["items"]) {
+      const std::uint64_t index = it.value("index", 0ull);
+      auto entry = c.client().GetJson(fmt::format("/v1/entries/{}", index), signer);
+      std::string kind, time;
+      if (auto* e = std::get_if<json>(&entry); e && e->contains("decoded")) {
+        kind = (*e)["decoded"].value("kind", "");
+        time = std::to_string((*e)["decoded"].value("time", 0ll));
+      }
+      const Minutes d = it.value("delta_minutes", 0ll);
+      csv += fmt::format("{},{},{},{},{:.2f},{}\n", index, time, kind, d, d / 60.0, balance);
+      balance -= d;
+      ++rows;
+    }
+    if (j["next"].is_null()) break;
+    from = j["next"].get<std::uint64_t>();
+  }
+  if (out_path.empty() || out_path == "-") {
+    c.Print(csv);
+    return kExitOk;
+  }
+  std::ofstream f(out_path, std::ios::binary);
+  f << csv;
+  if (!f.good()) return c.Report({kExitError, "io_error", "cannot write " + out_path});
+  if (!c.json_output())
+    c.Print(fmt::format("{}: {} {} -> {}\n", T(c.lang(), "exported"), rows, T(c.lang(), "rows"),
+                        out_path));
+  return kExitOk;
+}
+
+int CheckpointCmd(Context& c) {
+  auto note = c.client().GetText("/v1/checkpoint");
+  if (auto* f = std::get_if<Failure>(&note)) return c.Report(*f);
+  const std::string& text = std::get<std::string>(note);
+  std::string vkey = c.settings().verifier_key;
+  if (vkey.empty()) {
+    if (!c.json_output()) c.Print(text);
+    return kExitOk;
+  }
+  auto v = ParseVerifierKey(vkey);
+  if (!v.ok()) return c.Report(Usage("--verifier-key: " + v.status().message()));
+  auto cp = OpenCheckpoint(text, *v);
+  if (!cp.ok())
+    return c.Report({kExitVerifyFailed, std::string(CodeName(cp.code())), cp.status().message()});
+  if (c.json_output())
+    c.PrintJson({{"origin", cp->origin},
+                 {"size", cp->size},
+                 {"root_hash", ToHex(cp->root)},
+                 {"verified", true},
+                 {"note", text}});
+  else
+    c.Print(text + fmt::format("{}: {}\n", T(c.lang(), "cp_signature"), T(c.lang(), "verified")));
+  return kExitOk;
+}
+
+}  // namespace timebank::cli

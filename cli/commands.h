@@ -1,0 +1,86 @@
+// commands.h — the CLI's commands over a Context of resolved settings.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "client.h"
+#include "ledger/entry.h"
+#include "text.h"
+
+namespace timebank::cli {
+
+// Settings from flags, else environment, else the config file (cli/README.md).
+struct Settings {
+  std::string node = "http://127.0.0.1:8420";
+  std::string key_file;      // the signer: an operator's key, or an account owner's
+  std::string verifier_key;  // the district's checkpoint verifier key (for verify)
+  std::string lang;          // "", "zh" or "en"
+  bool json = false;
+  int wait_seconds = 0;
+};
+
+class Context {
+ public:
+  explicit Context(Settings s);
+  Lang lang() const { return lang_; }
+  bool json_output() const { return settings_.json; }
+  const Settings& settings() const { return settings_; }
+  Client& client() { return client_; }
+
+  // The signing key (--key); a usage failure when none is set or it does not load.
+  Answer<const ledger::SigningKey*> Key();
+  // The node's district code (GET /v1/info, once).
+  Answer<std::string> District();
+
+  // Signs `kind` as a new entry of the node's district with Key() and submits it. On
+  // success prints what was recorded (or JSON) and returns kExitOk.
+  int SubmitEntry(ledger::EntryKind kind, const std::string& what, ledger::EntryId* id = nullptr);
+
+  // Prints a failure (text or JSON) to stderr/stdout and returns its exit code.
+  int Report(const Failure& f);
+  void Print(const std::string& text);
+  void PrintJson(const api::json& j);
+
+ private:
+  Settings settings_;
+  Lang lang_;
+  Client client_;
+  std::optional<ledger::SigningKey> key_;
+  std::string district_;
+};
+
+struct RegisterArgs {
+  std::string name, id_number, phone, street, community, owner_key;
+  std::uint32_t birth_year = 0, need = 0;
+  bool hardship = false, group = false;
+};
+struct MoveArgs {
+  std::string account, from, to, service, serving_district, reason, relation, kind, request;
+  double hours = 0;
+  std::int64_t minutes = 0;
+  std::int64_t served_ago_minutes = 0;
+  std::int64_t expires_in = 3600;
+};
+
+int Keygen(Context& c, const std::string& out);
+int Info(Context& c);
+int Grant(Context& c, const std::string& key_hex, const std::string& roles,
+          const std::string& label);
+int Register(Context& c, const RegisterArgs& a);
+int DepositCmd(Context& c, const MoveArgs& a);
+int RedeemCmd(Context& c, const MoveArgs& a);
+int HoldCmd(Context& c, const MoveArgs& a);
+int PostCmd(Context& c, const std::string& hold_id);
+int VoidCmd(Context& c, const std::string& hold_id, const std::string& reason);
+int GiveCmd(Context& c, const MoveArgs& a);
+int PoolRequestCmd(Context& c, const MoveArgs& a);
+int BalanceCmd(Context& c, const std::string& account);
+int HistoryCmd(Context& c, const std::string& account, std::optional<std::uint64_t> from,
+               std::size_t limit);
+int ExportCmd(Context& c, const std::string& account, const std::string& out);
+int VerifyCmd(Context& c, std::optional<std::uint64_t> index, const std::string& id);
+int CheckpointCmd(Context& c);
+
+}  // namespace timebank::cli

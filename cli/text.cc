@@ -1,0 +1,108 @@
+#include "text.h"
+
+#include <cstdlib>
+#include <map>
+
+namespace timebank::cli {
+
+namespace {
+
+struct Phrase {
+  const char* en;
+  const char* zh;
+};
+
+const std::map<std::string_view, Phrase>& Phrases() {
+  static const std::map<std::string_view, Phrase> p = {
+      {"account", {"account", "账户"}},
+      {"balance", {"balance", "余额"}},
+      {"served", {"served", "服务时长"}},
+      {"type", {"type", "类型"}},
+      {"community", {"community", "社区"}},
+      {"birth_year", {"birth year", "出生年份"}},
+      {"entry", {"entry", "记录"}},
+      {"index", {"index", "序号"}},
+      {"change", {"change", "变动"}},
+      {"kind", {"kind", "类型"}},
+      {"time", {"time", "时间"}},
+      {"id", {"id", "编号"}},
+      {"district", {"district", "区"}},
+      {"name", {"name", "名称"}},
+      {"size", {"log size", "日志条数"}},
+      {"origin", {"origin", "日志名"}},
+      {"verifier_key", {"verifier key", "验证公钥"}},
+      {"public_key", {"public key", "公钥"}},
+      {"key_file", {"key file", "密钥文件"}},
+      {"recorded", {"recorded", "已记录"}},
+      {"duplicate", {"already recorded", "此前已记录"}},
+      {"refused", {"refused", "被拒绝"}},
+      {"registered", {"registered", "已登记"}},
+      {"hold", {"hold", "冻结"}},
+      {"expires", {"expires", "到期"}},
+      {"verified", {"verified", "验证通过"}},
+      {"not_verified", {"NOT verified", "验证失败"}},
+      {"checkpoint", {"checkpoint", "检查点"}},
+      {"root_hash", {"root hash", "根哈希"}},
+      {"tree_size", {"tree size", "树大小"}},
+      {"leaf_hash", {"leaf hash", "叶哈希"}},
+      {"signature", {"entry signature", "记录签名"}},
+      {"inclusion", {"inclusion proof", "包含证明"}},
+      {"cp_signature", {"checkpoint signature", "检查点签名"}},
+      {"no_history", {"no entries yet", "暂无记录"}},
+      {"more", {"more: --from", "更多: --from"}},
+      {"unreachable", {"node unreachable", "无法连接节点"}},
+      {"error", {"error", "错误"}},
+      {"exported", {"exported", "已导出"}},
+      {"rows", {"rows", "行"}},
+      {"granted", {"granted", "已授权"}},
+      {"roles", {"roles", "角色"}},
+  };
+  return p;
+}
+
+}  // namespace
+
+Lang PickLang(const std::string& flag) {
+  std::string v = flag;
+  if (v.empty())
+    for (const char* var : {"LC_ALL", "LANG"})
+      if (const char* e = std::getenv(var); e && *e) {
+        v = e;
+        break;
+      }
+  return v.rfind("zh", 0) == 0 ? Lang::kZh : Lang::kEn;
+}
+
+std::string_view T(Lang lang, std::string_view key) {
+  auto it = Phrases().find(key);
+  if (it == Phrases().end()) return key;
+  return lang == Lang::kZh ? it->second.zh : it->second.en;
+}
+
+std::string Hours(Lang lang, ledger::Minutes minutes) {
+  std::string h = ledger::FormatHours(minutes);  // "12.5 h"
+  if (lang == Lang::kZh) h = h.substr(0, h.size() - 2) + " 小时";
+  return h;
+}
+
+std::size_t DisplayWidth(std::string_view s) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = s[i];
+    const int len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    w += len >= 3 ? 2 : 1;  // CJK (3-byte UTF-8) is double width in terminals
+    i += len;
+  }
+  return w;
+}
+
+std::string Rows(const std::vector<std::pair<std::string, std::string>>& rows) {
+  std::size_t width = 0;
+  for (const auto& [label, _] : rows) width = std::max(width, DisplayWidth(label));
+  std::string out;
+  for (const auto& [label, value] : rows)
+    out += label + std::string(width - DisplayWidth(label) + 2, ' ') + value + "\n";
+  return out;
+}
+
+}  // namespace timebank::cli
