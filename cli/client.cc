@@ -38,6 +38,7 @@ Answer<json> Client::Request(const std::string& method, const std::string& targe
       auto sig = api::SignRequest(*signer, method, target, now, body);
       headers = {{api::kKeyHeader, sig.key},
                  {api::kTimeHeader, sig.time},
+                 {api::kNonceHeader, sig.nonce},
                  {api::kSignatureHeader, sig.signature}};
     }
     httplib::Result r =

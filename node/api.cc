@@ -52,14 +52,17 @@ Result<std::vector<Hash>> PathFromJson(const json& j) {
 }  // namespace
 
 std::string RequestSigningMessage(std::string_view method, std::string_view target,
-                                  std::int64_t time, std::string_view body) {
-  return fmt::format("timebank-request/v1\n{}\n{}\n{}\n{}", method, target, time, Sha256Hex(body));
+                                  std::int64_t time, std::string_view nonce,
+                                  std::string_view body) {
+  return fmt::format("timebank-request/v1\n{}\n{}\n{}\n{}\n{}", method, target, time, nonce,
+                     Sha256Hex(body));
 }
 
 RequestSignature SignRequest(const SigningKey& key, std::string_view method,
                              std::string_view target, std::int64_t time, std::string_view body) {
-  const auto sig = key.Sign(RequestSigningMessage(method, target, time, body));
-  return {ToHex(key.public_key()), std::to_string(time), ToHex(sig)};
+  const std::string nonce = ToHex(NewEntryId());
+  const auto sig = key.Sign(RequestSigningMessage(method, target, time, nonce, body));
+  return {ToHex(key.public_key()), std::to_string(time), nonce, ToHex(sig)};
 }
 
 json ErrorBody(std::string_view code, std::string_view message) {

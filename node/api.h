@@ -23,22 +23,26 @@ using nlohmann::json;
 // --- Signed requests ---------------------------------------------------------------------
 // Personal reads and restricted log reads carry an Ed25519 signature over the request:
 //
-//   timebank-request/v1 \n METHOD \n TARGET \n TIME \n hex(SHA-256(body))
+//   timebank-request/v1 \n METHOD \n TARGET \n TIME \n NONCE \n hex(SHA-256(body))
 //
 // TARGET is the path with its query exactly as sent ("/v1/accounts/510104000000011?x=1"),
-// TIME the signer's clock in Unix seconds. The three headers below carry key, time and
-// signature (hex). A node accepts a TIME within its replay window of its own clock and each
-// signature only once.
+// TIME the signer's clock in Unix seconds, NONCE 8 to 64 characters [0-9a-zA-Z] chosen at
+// random for each request (Ed25519 signatures are deterministic: without it two equal
+// requests in one second would look like a replay). The four headers below carry key,
+// time, nonce and signature (hex). A node accepts a TIME within its replay window of its
+// own clock and each signature only once.
 inline constexpr char kKeyHeader[] = "X-Timebank-Key";
 inline constexpr char kTimeHeader[] = "X-Timebank-Time";
+inline constexpr char kNonceHeader[] = "X-Timebank-Nonce";
 inline constexpr char kSignatureHeader[] = "X-Timebank-Signature";
 
 std::string RequestSigningMessage(std::string_view method, std::string_view target,
-                                  std::int64_t time, std::string_view body);
+                                  std::int64_t time, std::string_view nonce, std::string_view body);
 
 struct RequestSignature {
   std::string key;        // hex, 64 characters
   std::string time;       // decimal Unix seconds
+  std::string nonce;      // 32 hex characters, fresh each call
   std::string signature;  // hex, 128 characters
 };
 RequestSignature SignRequest(const ledger::SigningKey& key, std::string_view method,

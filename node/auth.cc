@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "api.h"
@@ -30,14 +32,19 @@ bool ReplayGuard::FirstUse(std::string_view signature, std::int64_t now, bool* f
 std::variant<Caller, AuthError> CheckSignedRequest(const RequestView& req, std::int64_t now,
                                                    std::int64_t window, ReplayGuard* replay) {
   namespace c = api::codes;
-  if (!req.key && !req.time && !req.signature)
+  if (!req.key && !req.time && !req.nonce && !req.signature)
     return AuthError{401, c::kUnauthenticated,
                      "this resource needs a signed request (X-Timebank-Key, X-Timebank-Time, "
-                     "X-Timebank-Signature)"};
-  if (!req.key || !req.time || !req.signature)
+                     "X-Timebank-Nonce, X-Timebank-Signature)"};
+  if (!req.key || !req.time || !req.nonce || !req.signature)
     return AuthError{401, c::kBadRequestSignature,
-                     "a signed request needs all three of X-Timebank-Key, X-Timebank-Time and "
-                     "X-Timebank-Signature"};
+                     "a signed request needs all four of X-Timebank-Key, X-Timebank-Time, "
+                     "X-Timebank-Nonce and X-Timebank-Signature"};
+  if (req.nonce->size() < 8 || req.nonce->size() > 64 ||
+      !std::all_of(req.nonce->begin(), req.nonce->end(),
+                   [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)); }))
+    return AuthError{401, c::kBadRequestSignature,
+                     "X-Timebank-Nonce must be 8 to 64 letters or digits"};
   Caller caller;
   if (req.key->size() != 64 || !ledger::FromHex(*req.key, &caller.key))
     return AuthError{401, c::kBadRequestSignature, "X-Timebank-Key must be 64 hex characters"};
@@ -54,7 +61,8 @@ std::variant<Caller, AuthError> CheckSignedRequest(const RequestView& req, std::
                      fmt::format("request time {} is {} s from the node's clock; the window is "
                                  "{} s (check the clock)",
                                  t, t - now, window)};
-  const std::string msg = api::RequestSigningMessage(req.method, req.target, t, req.body);
+  const std::string msg =
+      api::RequestSigningMessage(req.method, req.target, t, *req.nonce, req.body);
   if (!ledger::VerifySignature(caller.key, msg, sig))
     return AuthError{401, c::kBadRequestSignature,
                      "the request signature does not verify for this method, path, time and body"};

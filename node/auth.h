@@ -49,7 +49,7 @@ struct RequestView {
   std::string method;
   std::string target;  // path and query as sent
   std::string_view body;
-  std::optional<std::string> key, time, signature;
+  std::optional<std::string> key, time, nonce, signature;
 };
 std::variant<Caller, AuthError> CheckSignedRequest(const RequestView& req, std::int64_t now,
                                                    std::int64_t window, ReplayGuard* replay);

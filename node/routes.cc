@@ -441,20 +441,21 @@ bool Node::Impl::Authorize(Call& c) {
   const Access access = c.route.access;
   if (access == Access::kPublic) return true;
   const bool log_route = access == Access::kLog || access == Access::kEntry;
-  const bool signed_request = c.req.has_header(api::kKeyHeader) ||
-                              c.req.has_header(api::kSignatureHeader) ||
-                              c.req.has_header(api::kTimeHeader);
+  const bool signed_request =
+      c.req.has_header(api::kKeyHeader) || c.req.has_header(api::kNonceHeader) ||
+      c.req.has_header(api::kSignatureHeader) || c.req.has_header(api::kTimeHeader);
   if (log_route && config.open_log && !signed_request) return true;
   auto header = [&](const char* name) -> std::optional<std::string> {
     if (!c.req.has_header(name)) return std::nullopt;
     return c.req.get_header_value(name);
   };
-  RequestView view{c.req.method,
-                   c.req.target,
-                   c.req.body,
-                   header(api::kKeyHeader),
-                   header(api::kTimeHeader),
-                   header(api::kSignatureHeader)};
+  RequestView view{.method = c.req.method,
+                   .target = c.req.target,
+                   .body = c.req.body,
+                   .key = header(api::kKeyHeader),
+                   .time = header(api::kTimeHeader),
+                   .nonce = header(api::kNonceHeader),
+                   .signature = header(api::kSignatureHeader)};
   auto checked = CheckSignedRequest(view, UnixNow(), config.replay_window_seconds, replay.get());
   if (auto* e = std::get_if<AuthError>(&checked)) {
     c.Error(e->http_status, e->code, e->message);
@@ -544,8 +545,9 @@ std::string OpenApiDocument() {
             {"in", "header"},
             {"name", "X-Timebank-Signature"},
             {"description",
-             "Ed25519 over 'timebank-request/v1\\nMETHOD\\nTARGET\\nTIME\\nhex(sha256(body))' "
-             "with X-Timebank-Key and X-Timebank-Time"}}}}},
+             "Ed25519 over "
+             "'timebank-request/v1\\nMETHOD\\nTARGET\\nTIME\\nNONCE\\nhex(sha256(body))' "
+             "with X-Timebank-Key, X-Timebank-Time and X-Timebank-Nonce"}}}}},
         {"schemas",
          {{"Error",
            {{"type", "object"},
