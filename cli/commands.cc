@@ -315,11 +315,14 @@ int BalanceCmd(Context& c, const std::string& account) {
     return kExitOk;
   }
   const Lang l = c.lang();
-  c.Print(Rows({{std::string(T(l, "account")), j.value("account", "")},
-                {std::string(T(l, "balance")), Hours(l, j.value("balance_minutes", 0ll))},
-                {std::string(T(l, "served")), Hours(l, j.value("served_minutes", 0ll))},
-                {std::string(T(l, "type")), j.value("type", "")},
-                {std::string(T(l, "community")), j.value("community", "")}}));
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {std::string(T(l, "account")), j.value("account", "")},
+      {std::string(T(l, "balance")), Hours(l, j.value("balance_minutes", 0ll))},
+      {std::string(T(l, "served")), Hours(l, j.value("served_minutes", 0ll))},
+      {std::string(T(l, "type")), std::string(T(l, j.value("type", "person")))}};
+  if (const std::string community = j.value("community", ""); !community.empty())
+    rows.emplace_back(std::string(T(l, "community")), community);
+  c.Print(Rows(rows));
   return kExitOk;
 }
 

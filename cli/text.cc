@@ -56,6 +56,9 @@ const std::map<std::string_view, Phrase>& Phrases() {
       {"rows", {"rows", "行"}},
       {"granted", {"granted", "已授权"}},
       {"roles", {"roles", "角色"}},
+      {"person", {"person", "个人"}},
+      {"group", {"group", "团体"}},
+      {"system", {"system", "系统"}},
   };
   return p;
 }
