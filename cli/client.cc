@@ -21,6 +21,7 @@ Client::Client(std::string url, int wait_seconds)
   conn_->http.set_read_timeout(30, 0);
   conn_->http.set_write_timeout(30, 0);
   conn_->http.set_keep_alive(true);
+  conn_->http.set_tcp_nodelay(true);
 }
 
 Client::~Client() = default;

@@ -114,6 +114,8 @@ void Node::Impl::RegisterRoutes() {
   server->set_write_timeout(config.write_timeout_seconds, 0);
   server->set_keep_alive_timeout(config.keep_alive_seconds);
   server->set_keep_alive_max_count(100000);
+  // Answers go out at once (no Nagle wait for a delayed ACK: 40 ms a request otherwise).
+  server->set_tcp_nodelay(true);
 
   std::map<std::string, std::vector<std::string>> methods_of;  // pattern -> methods
   for (const Route& r : Routes()) methods_of[r.pattern].push_back(r.method);

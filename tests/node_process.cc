@@ -152,6 +152,7 @@ httplib::Client NodeProcess::Http() const {
   httplib::Client c("127.0.0.1", port_);
   c.set_connection_timeout(2, 0);
   c.set_read_timeout(30, 0);
+  c.set_tcp_nodelay(true);
   return c;
 }
 
