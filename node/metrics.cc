@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace timebank::node {
 
 void Histogram::Observe(double seconds) {
@@ -29,9 +31,14 @@ void Metrics::CountError(const std::string& code) {
   ++errors_[code];
 }
 
-void Metrics::CountRequest(const std::string& route, int status) {
+void Metrics::CountRequest(std::string_view route, int status) {
   std::lock_guard lk(mu_);
-  ++requests_[{route, status}];
+  // Route names are few: look up without building a string, insert once.
+  auto it = std::find_if(requests_.begin(), requests_.end(), [&](const auto& kv) {
+    return kv.first.second == status && kv.first.first == route;
+  });
+  if (it == requests_.end()) it = requests_.emplace(std::pair{std::string(route), status}, 0).first;
+  ++it->second;
 }
 
 std::string Metrics::Render(std::uint64_t log_size, double append_rate) const {

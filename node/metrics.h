@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace timebank::node {
 
@@ -38,7 +39,7 @@ class Metrics {
   // An error answered, by its stable code.
   void CountError(const std::string& code);
   // A request answered, by route name and HTTP status.
-  void CountRequest(const std::string& route, int status);
+  void CountRequest(std::string_view route, int status);
 
   // Everything, with the ledger's size and the recent append rate from the caller.
   std::string Render(std::uint64_t log_size, double append_rate_per_sec) const;
@@ -46,7 +47,7 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<std::string, std::uint64_t> errors_;
-  std::map<std::pair<std::string, int>, std::uint64_t> requests_;
+  std::map<std::pair<std::string, int>, std::uint64_t, std::less<>> requests_;
 };
 
 }  // namespace timebank::node

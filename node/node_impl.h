@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -72,6 +73,13 @@ struct Node::Impl {
   std::unique_ptr<ReplayGuard> replay;
   std::set<ledger::PublicKey> reader_keys;
   std::atomic<bool> stopping{false};
+
+  // What a key may do, remembered while the log does not grow (grants and revokes are
+  // entries): signed reads look their signer up on every request.
+  ledger::KeyInfo Lookup(const ledger::PublicKey& key);
+  std::mutex keys_mu;
+  std::uint64_t keys_size = 0;
+  std::map<ledger::PublicKey, ledger::KeyInfo> keys;
 
   ~Impl();
   void RegisterRoutes();

@@ -79,8 +79,8 @@ std::optional<std::uint64_t> TileIndex(std::string_view path) {
 // --- Access --------------------------------------------------------------------------------
 
 bool IsStaff(Node::Impl& n, const PublicKey& key) {
-  auto k = n.ledger->LookupKey(key);
-  return k.ok() && (k->root || !k->roles.empty());
+  const KeyInfo k = n.Lookup(key);
+  return k.root || !k.roles.empty();
 }
 
 bool IsLogReader(Node::Impl& n, const PublicKey& key) {
@@ -436,6 +436,23 @@ const std::vector<Route>& Routes() {
 }  // namespace timebank::node
 
 namespace timebank::node {
+
+KeyInfo Node::Impl::Lookup(const PublicKey& key) {
+  const std::uint64_t size = ledger->Size();
+  {
+    std::lock_guard lk(keys_mu);
+    if (keys_size != size) {
+      keys.clear();
+      keys_size = size;
+    }
+    if (auto it = keys.find(key); it != keys.end()) return it->second;
+  }
+  auto k = ledger->LookupKey(key);
+  if (!k.ok()) return {};
+  std::lock_guard lk(keys_mu);
+  if (keys_size == size && keys.size() < 10000) keys.emplace(key, *k);
+  return *k;
+}
 
 bool Node::Impl::Authorize(Call& c) {
   const Access access = c.route.access;

@@ -14,8 +14,8 @@
 // charged to the node's figures.
 #include <httplib.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,7 +40,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-int Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+int Cores() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 std::int64_t Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -107,8 +109,8 @@ void StartNode(const std::string& timebankd, Node* n) {
   Die("timebankd did not start");
 }
 
-httplib::Headers Signed(const SigningKey& key, const std::string& method,
-                        const std::string& target, const std::string& body) {
+httplib::Headers Signed(const SigningKey& key, const std::string& method, const std::string& target,
+                        const std::string& body) {
   auto s = api::SignRequest(key, method, target, Now(), body);
   return {{api::kKeyHeader, s.key},
           {api::kTimeHeader, s.time},
@@ -164,17 +166,16 @@ int main(int argc, char** argv) {
       if (!result.contains("index")) Die("setup entry refused: " + result.dump());
   };
   auto body = [&](EntryKind kind) { return EntryBody{NewEntryId(), "510104", Now(), "", kind}; };
-  submit({MakeEntry(body(Grant{op.public_key(),
-                               {Role::kRegistrar, Role::kRecorder, Role::kRedeemer},
-                               "bench"}),
-                    {&*root})});
+  submit({MakeEntry(
+      body(Grant{op.public_key(), {Role::kRegistrar, Role::kRecorder, Role::kRedeemer}, "bench"}),
+      {&*root})});
   std::vector<std::string> accounts, opens;
   for (int i = 1; i <= 1000; ++i) {
     accounts.push_back(MakeAccountNumber("510104", i).value());
-    opens.push_back(MakeEntry(
-        body(Open{accounts.back(), AccountKind::kPerson, 1980, "", "", "",
-                  RealNameCommitment({"bench", "0", "0"}, accounts.back()), false, 0}),
-        {&op}));
+    opens.push_back(
+        MakeEntry(body(Open{accounts.back(), AccountKind::kPerson, 1980, "", "", "",
+                            RealNameCommitment({"bench", "0", "0"}, accounts.back()), false, 0}),
+                  {&op}));
   }
   submit(opens);
 
@@ -195,10 +196,10 @@ int main(int argc, char** argv) {
         for (std::size_t b = 0; b < batches_per_client; ++b) {
           json list = json::array();
           for (std::size_t i = 0; i < batch; ++i) {
-            const std::string e = MakeEntry(
-                body(Deposit{accounts[(t * 131 + b * 7 + i) % accounts.size()], "", "meals", 1,
-                             Now() - 60, ""}),
-                {&op});
+            const std::string e =
+                MakeEntry(body(Deposit{accounts[(t * 131 + b * 7 + i) % accounts.size()], "",
+                                       "meals", 1, Now() - 60, ""}),
+                          {&op});
             if (b == 0) {
               std::lock_guard lk(mu);
               all_entries.push_back(e);
@@ -245,7 +246,8 @@ int main(int argc, char** argv) {
     auto r = c->Post("/v1/entries", bodies[t][next[t]++], "application/json");
     if (!r || r->status != 200) Die("batched submit failed");
     // Every entry must be accepted: a refusal is cheaper than an append and would flatter.
-    if (r->body.find("\"error\"") != std::string::npos) Die("entry refused: " + r->body.substr(0, 300));
+    if (r->body.find("\"error\"") != std::string::npos)
+      Die("entry refused: " + r->body.substr(0, 300));
     return batch;
   });
 
