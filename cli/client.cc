@@ -15,8 +15,9 @@ struct Client::Conn {
   explicit Conn(const std::string& url) : http(url) {}
 };
 
-Client::Client(std::string url, int wait_seconds)
+Client::Client(std::string url, int wait_seconds, const std::string& ca_cert)
     : url_(std::move(url)), wait_seconds_(wait_seconds), conn_(std::make_unique<Conn>(url_)) {
+  if (!ca_cert.empty()) conn_->http.set_ca_cert_path(ca_cert.c_str());
   conn_->http.set_connection_timeout(3, 0);
   conn_->http.set_read_timeout(30, 0);
   conn_->http.set_write_timeout(30, 0);

@@ -35,7 +35,8 @@ class Client {
  public:
   // `url`: http://host:port or https://host:port. `wait_seconds`: keep retrying a node that
   // does not answer yet (starting) this long.
-  Client(std::string url, int wait_seconds);
+  // `ca_cert`: for https, a PEM file of the CA to trust (else the system's store).
+  Client(std::string url, int wait_seconds, const std::string& ca_cert = "");
   ~Client();
 
   Answer<api::json> GetJson(const std::string& target, const ledger::SigningKey* signer = nullptr);

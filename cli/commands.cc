@@ -59,7 +59,7 @@ Relation RelationOf(const std::string& r) {
 Context::Context(Settings s)
     : settings_(std::move(s)),
       lang_(PickLang(settings_.lang)),
-      client_(settings_.node, settings_.wait_seconds) {}
+      client_(settings_.node, settings_.wait_seconds, settings_.ca_cert) {}
 
 Answer<const SigningKey*> Context::Key() {
   if (key_) return &*key_;
@@ -176,6 +176,13 @@ int Grant(Context& c, const std::string& key_hex, const std::string& roles,
   }
   return c.SubmitEntry(
       g, fmt::format("{} {} ({})", T(c.lang(), "granted"), key_hex.substr(0, 16), roles));
+}
+
+int Revoke(Context& c, const std::string& key_hex, const std::string& reason) {
+  PublicKey k;
+  if (key_hex.size() != 64 || !FromHex(key_hex, &k))
+    return c.Report(Usage("--operator must be a 64-hex-character public key"));
+  return c.SubmitEntry(ledger::Revoke{k, reason}, "revoked " + key_hex.substr(0, 16));
 }
 
 int Register(Context& c, const RegisterArgs& a) {

@@ -16,6 +16,7 @@ struct Settings {
   std::string node = "http://127.0.0.1:8420";
   std::string key_file;      // the signer: an operator's key, or an account owner's
   std::string verifier_key;  // the district's checkpoint verifier key (for verify)
+  std::string ca_cert;       // PEM file of the CA that signed the node's certificate (https)
   std::string lang;          // "", "zh" or "en"
   bool json = false;
   int wait_seconds = 0;
@@ -68,6 +69,7 @@ int Keygen(Context& c, const std::string& out);
 int Info(Context& c);
 int Grant(Context& c, const std::string& key_hex, const std::string& roles,
           const std::string& label);
+int Revoke(Context& c, const std::string& key_hex, const std::string& reason);
 int Register(Context& c, const RegisterArgs& a);
 int DepositCmd(Context& c, const MoveArgs& a);
 int RedeemCmd(Context& c, const MoveArgs& a);

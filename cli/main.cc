@@ -11,9 +11,10 @@ using namespace timebank::cli;
 namespace {
 
 // Settings not given as flags come from the environment, then from the config file
-// ($TIMEBANK_CONFIG, else ~/.config/timebank/config.toml): node, key, verifier_key, lang.
+// ($TIMEBANK_CONFIG, else ~/.config/timebank/config.toml): node, key, verifier_key, lang,
+// ca_cert.
 void FillFromEnvironment(Settings* s, const std::string& config_flag, bool node_set, bool key_set,
-                         bool vkey_set, bool lang_set) {
+                         bool vkey_set, bool lang_set, bool ca_set) {
   auto env = [](const char* name) -> std::string {
     const char* v = std::getenv(name);
     return v ? v : "";
@@ -41,6 +42,7 @@ void FillFromEnvironment(Settings* s, const std::string& config_flag, bool node_
   pick(key_set, &s->key_file, "TIMEBANK_KEY", "key");
   pick(vkey_set, &s->verifier_key, "TIMEBANK_VERIFIER_KEY", "verifier_key");
   pick(lang_set, &s->lang, "TIMEBANK_LANG", "lang");
+  pick(ca_set, &s->ca_cert, "TIMEBANK_CA_CERT", "ca_cert");
 }
 
 void AmountOptions(CLI::App* cmd, MoveArgs* a) {
@@ -53,6 +55,7 @@ void AmountOptions(CLI::App* cmd, MoveArgs* a) {
 int main(int argc, char** argv) {
   CLI::App app{"timebank — 时间银行 command-line client"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the command: timebank balance A --json
   Settings s;
   std::string config_flag;
   auto* node_opt = app.add_option("--node", s.node, "node URL (env TIMEBANK_NODE)");
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
                                   "district checkpoint verifier key (env TIMEBANK_VERIFIER_KEY)");
   auto* lang_opt = app.add_option("--lang", s.lang, "zh or en (default from LANG)")
                        ->check(CLI::IsMember({"zh", "en"}));
+  auto* ca_opt = app.add_option("--ca-cert", s.ca_cert,
+                                "https: PEM file of the CA to trust (env TIMEBANK_CA_CERT)");
   app.add_option("--config", config_flag, "config file (env TIMEBANK_CONFIG)");
   app.add_flag("--json", s.json, "machine-readable output");
   app.add_option("--wait", s.wait_seconds, "keep trying a node that is starting, seconds");
@@ -77,6 +82,11 @@ int main(int argc, char** argv) {
   grant->add_option("--roles", roles, "registrar,recorder,redeemer,admin,auditor")
       ->capture_default_str();
   grant->add_option("--label", label, "who holds the key, e.g. 东光街道养老服务站");
+
+  std::string revoke_reason;
+  auto* revoke = app.add_subcommand("revoke", "revoke an operator key (root key signs)");
+  revoke->add_option("--operator", op_key, "operator public key (hex)")->required();
+  revoke->add_option("--reason", revoke_reason, "why, e.g. the laptop was lost")->required();
 
   RegisterArgs reg;
   auto* registr = app.add_subcommand("register", "register a volunteer, elder or group (实名)");
@@ -167,11 +177,12 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   FillFromEnvironment(&s, config_flag, node_opt->count() > 0, key_opt->count() > 0,
-                      vkey_opt->count() > 0, lang_opt->count() > 0);
+                      vkey_opt->count() > 0, lang_opt->count() > 0, ca_opt->count() > 0);
   Context c(s);
   if (*keygen) return Keygen(c, out);
   if (*info) return Info(c);
   if (*grant) return Grant(c, op_key, roles, label);
+  if (*revoke) return Revoke(c, op_key, revoke_reason);
   if (*registr) return Register(c, reg);
   if (*deposit) return DepositCmd(c, mv);
   if (*redeem) return RedeemCmd(c, mv);

@@ -8,7 +8,7 @@ BUILD=${BUILD_DIR:-$ROOT/build}
 PACKAGES=(build-essential cmake ninja-build pkg-config
   librocksdb-dev libsodium-dev libssl-dev libprotobuf-dev protobuf-compiler
   libfmt-dev libcli11-dev doctest-dev
-  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libtomlplusplus-dev libjemalloc-dev)
+  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libtomlplusplus-dev libjemalloc-dev openssl)
 
 install_deps() {
   local missing=()

@@ -115,7 +115,7 @@ void NodeProcess::SetConfig(const std::string& key, const std::string& value) {
   std::ofstream(path, std::ios::trunc) << out;
 }
 
-void NodeProcess::Start() {
+void NodeProcess::Start(bool tls) {
   REQUIRE(pid_ <= 0);
   const std::string config = dir() + "/timebankd.toml";
   const std::string log = dir() + "/node.log";
@@ -126,9 +126,11 @@ void NodeProcess::Start() {
     ::execl(TIMEBANKD_PATH, TIMEBANKD_PATH, "--config", config.c_str(), nullptr);
     ::_exit(127);
   }
+  httplib::SSLClient https("127.0.0.1", port_);
+  https.enable_server_certificate_verification(false);
   auto http = Http();
   for (int i = 0; i < 200; ++i) {
-    if (auto r = http.Get("/healthz"); r && r->status == 200) return;
+    if (auto r = tls ? https.Get("/healthz") : http.Get("/healthz"); r && r->status == 200) return;
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

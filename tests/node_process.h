@@ -41,8 +41,8 @@ class NodeProcess {
 
   // Replaces `key = ...` in the config (the first occurrence) before a (re)start.
   void SetConfig(const std::string& key, const std::string& value);
-  void Start();               // waits until /healthz answers
-  int Stop(int signal = 15);  // returns the exit status (or 128+signal)
+  void Start(bool tls = false);  // waits until /healthz answers
+  int Stop(int signal = 15);     // returns the exit status (or 128+signal)
   void Kill() { Stop(9); }
   bool running() const { return pid_ > 0; }
 

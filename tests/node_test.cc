@@ -417,3 +417,31 @@ TEST_CASE("one node per data directory; SIGTERM stops cleanly; restart needs no 
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("log.format") != std::string::npos);
 }
+
+TEST_CASE("HTTPS through OpenSSL: the node serves TLS and the CLI checks its certificate") {
+  NodeProcess node;
+  Ran cert = RunProgram({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
+                         node.dir() + "/tls.key", "-out", node.dir() + "/tls.crt"});
+  REQUIRE_MESSAGE(cert.exit_code == 0, cert.err);
+  node.SetConfig("tls_cert_file", "\"tls.crt\"");
+  node.SetConfig("tls_key_file", "\"tls.key\"");
+  node.Start(/*tls=*/true);
+  httplib::SSLClient https("127.0.0.1", node.port());
+  https.set_ca_cert_path((node.dir() + "/tls.crt").c_str());
+  https.enable_server_certificate_verification(true);
+  auto info = https.Get("/v1/info");
+  REQUIRE(info);
+  CHECK(info->status == 200);
+  // Plain HTTP to the TLS port gets no answer.
+  CHECK_FALSE(node.Http().Get("/v1/info"));
+  const std::string url = "https://127.0.0.1:" + std::to_string(node.port());
+  Ran ok = RunProgram(
+      {TIMEBANK_CLI_PATH, "--node", url, "--ca-cert", node.dir() + "/tls.crt", "--json", "info"});
+  CHECK_MESSAGE(ok.exit_code == 0, ok.err);
+  CHECK(Json(ok)["district"] == "510104");
+  // Without the CA the certificate is not trusted: no connection.
+  Ran untrusted = RunProgram({TIMEBANK_CLI_PATH, "--node", url, "info"}, {"HOME=/nonexistent"});
+  CHECK(untrusted.exit_code == 4);
+}
