@@ -5,6 +5,7 @@
 //   timebankd openapi            (prints the API reference generated from the route table)
 #include <pthread.h>
 #include <signal.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -19,13 +20,40 @@ using namespace timebank::node;
 
 namespace {
 
+// %* in a pattern: the message as the inside of a JSON string (quotes, backslashes and
+// control characters escaped), so that every JSON log line parses.
+class JsonMessage : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    for (char ch : std::string_view(msg.payload.data(), msg.payload.size())) {
+      if (ch == '"' || ch == '\\') {
+        dest.push_back('\\');
+        dest.push_back(ch);
+      } else if (static_cast<unsigned char>(ch) < 0x20) {
+        const std::string u = fmt::format("\\u{:04x}", static_cast<int>(ch));
+        dest.append(u.data(), u.data() + u.size());
+      } else {
+        dest.push_back(ch);
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessage>();
+  }
+};
+
 // Logs go to stderr, as text or one JSON object per line.
 void SetUpLogging(const NodeConfig& c) {
   auto logger = spdlog::stderr_logger_mt("timebankd");
-  if (c.log_format == "json")
-    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","pid":%P,"msg":"%v"})");
-  else
+  if (c.log_format == "json") {
+    auto f = std::make_unique<spdlog::pattern_formatter>();
+    f->add_flag<JsonMessage>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","pid":%P,"msg":"%*"})");
+    logger->set_formatter(std::move(f));
+  } else {
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+  }
   logger->set_level(spdlog::level::from_str(c.log_level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

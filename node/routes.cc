@@ -331,6 +331,28 @@ void GetInfo(Node::Impl& n, Call& c) {
                {"version", "0.1.0"}});
 }
 
+// Aggregate figures: the system accounts' balances. No person is visible in them.
+void GetStats(Node::Impl& n, Call& c) {
+  auto d = n.ledger->GetDistrictInfo();
+  if (!d.ok()) return c.Fail(d.status());
+  Minutes v[4] = {};
+  const SystemAccount which[4] = {SystemAccount::kIssuance, SystemAccount::kPool,
+                                  SystemAccount::kHeld, SystemAccount::kRedeemed};
+  for (int i = 0; i < 4; ++i) {
+    auto b = n.ledger->Balance(SystemAccountId(d->district, which[i]));
+    if (!b.ok()) return c.Fail(b.status());
+    v[i] = *b;
+  }
+  const Minutes issued = -v[0];
+  c.Json(200, {{"district", d->district},
+               {"size", n.ledger->Size()},
+               {"issued_minutes", issued},
+               {"pool_minutes", v[1]},
+               {"held_minutes", v[2]},
+               {"redeemed_minutes", v[3]},
+               {"outstanding_minutes", issued - v[1] - v[2] - v[3]}});
+}
+
 void GetPolicy(Node::Impl& n, Call& c) {
   auto p = n.ledger->CurrentPolicy();
   if (!p.ok()) return c.Fail(p.status());
@@ -421,6 +443,12 @@ const std::vector<Route>& Routes() {
        "The district: code, name, checkpoint origin and verifier key, keys, size.", "",
        R"({"district": "510104", "name": "锦江区时间银行", "origin": "timebank.chengdu/510104", "verifier_key": "timebank.chengdu/510104+1a2b3c4d+AQ...", "size": 42})",
        GetInfo},
+      {"get_stats", "GET", "/v1/stats", "/v1/stats", Access::kPublic,
+       "Aggregate figures: hours issued, in the pool, held for redemptions, redeemed, and "
+       "outstanding in people's accounts (minutes). No person is visible in them.",
+       "",
+       R"({"district": "510104", "size": 42, "issued_minutes": 6000, "pool_minutes": 120, "held_minutes": 60, "redeemed_minutes": 900, "outstanding_minutes": 4920})",
+       GetStats},
       {"get_policy", "GET", "/v1/policy", "/v1/policy", Access::kPublic,
        "The policy in force: service catalogue and rates, caps, ages, gift scope.", "",
        R"({"version": 1, "services": [{"category": "meals", "rate_permille": 1000}]})", GetPolicy},

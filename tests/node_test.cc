@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -104,6 +105,12 @@ TEST_CASE("the CLI tells a district's story against a real node") {
   CHECK(again.err.find("hold_closed") != std::string::npos);
   auto [st, acct] = node.SignedGet("/v1/accounts/" + mother);
   CHECK(acct["balance_minutes"] == 30);
+  // Aggregates are public: 120 + 90 issued, 30 redeemed, nothing held or pooled.
+  auto stats = json::parse(node.Http().Get("/v1/stats")->body);
+  CHECK(stats["issued_minutes"] == 210);
+  CHECK(stats["redeemed_minutes"] == 30);
+  CHECK(stats["held_minutes"] == 0);
+  CHECK(stats["outstanding_minutes"] == 180);
 
   // History and export agree with the balance.
   Ran hist = Cli(node, {"--json", "history", volunteer});
@@ -274,8 +281,8 @@ TEST_CASE("who may read what: owners, operators, log readers, open logs") {
   CHECK(node.SignedGet("/tile/entries/000.p/1", &owner).first == 403);
   // Public: checkpoint, proofs, info, policy.
   auto http = node.Http();
-  for (const char* p : {"/v1/checkpoint", "/checkpoint", "/v1/info", "/v1/policy", "/healthz",
-                        "/metrics", "/v1/proofs/inclusion?index=1"})
+  for (const char* p : {"/v1/checkpoint", "/checkpoint", "/v1/info", "/v1/policy", "/v1/stats",
+                        "/healthz", "/metrics", "/v1/proofs/inclusion?index=1"})
     CHECK_MESSAGE(http.Get(p)->status == 200, p);
 
   node.Stop();
@@ -444,4 +451,30 @@ TEST_CASE("HTTPS through OpenSSL: the node serves TLS and the CLI checks its cer
   // Without the CA the certificate is not trusted: no connection.
   Ran untrusted = RunProgram({TIMEBANK_CLI_PATH, "--node", url, "info"}, {"HOME=/nonexistent"});
   CHECK(untrusted.exit_code == 4);
+}
+
+TEST_CASE("JSON logs: one object per line") {
+  NodeProcess node;
+  node.SetConfig("level", "\"debug\"");
+  node.SetConfig("format", "\"json\"");
+  // A data directory with a quote in its name: the start message must escape it.
+  std::filesystem::rename(node.dir() + "/data", node.dir() + "/data\"quoted\"");
+  node.SetConfig("data_dir", "'data\"quoted\"'");
+  node.Start();
+  node.GrantOperator();
+  CHECK(node.Stop(SIGTERM) == 0);
+  std::ifstream log(node.dir() + "/node.log");
+  int lines = 0;
+  bool saw_quoted = false;
+  for (std::string line; std::getline(log, line);) {
+    if (line.empty()) continue;
+    json j = json::parse(line, nullptr, false);
+    REQUIRE_MESSAGE(!j.is_discarded(), line);
+    CHECK(j.contains("time"));
+    CHECK(j.contains("level"));
+    saw_quoted = saw_quoted || j.value("msg", "").find("data\"quoted\"") != std::string::npos;
+    ++lines;
+  }
+  CHECK(lines >= 3);  // serving, signal, stopped (and the requests at debug level)
+  CHECK(saw_quoted);
 }
