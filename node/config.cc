@@ -66,6 +66,7 @@ ledger::Result<NodeConfig> LoadConfig(const std::string& path) {
       Read(t, "node.data_dir", &c.data_dir),
       Read(t, "node.log_key_file", &c.log_key_file),
       Read(t, "node.max_clock_skew_seconds", &c.max_clock_skew_seconds),
+      Read(t, "node.expire_holds_every_seconds", &c.expire_holds_every_seconds),
       Read(t, "http.listen", &listen),
       Read(t, "http.threads", &c.http_threads),
       Read(t, "http.max_body_bytes", &c.max_body_bytes),
@@ -133,6 +134,8 @@ origin = "{}"          # checkpoint origin: the log's unique name (C2SP tlog-che
 data_dir = "data"              # the ledger (RocksDB) lives here; one timebankd per directory
 log_key_file = "log.key"       # signs checkpoints; keep mode 0600
 max_clock_skew_seconds = 600   # entries whose time is further from this clock are refused
+expire_holds_every_seconds = 30  # holds past their time are released (HoldExpire, signed by
+                                 # the log key); 0 leaves it to operators
 
 [http]
 listen = "{}:{}"

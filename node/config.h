@@ -38,6 +38,7 @@ struct NodeConfig {
   std::string log_level = "info";             // trace, debug, info, warn, error
   std::string log_format = "text";            // text | json
   std::int64_t max_clock_skew_seconds = 600;  // entries' time vs the node's clock
+  int expire_holds_every_seconds = 30;        // release timed-out holds; 0: never
 };
 
 // Reads `path`. Relative file names in it are resolved against its directory. Errors name

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api.h"
@@ -73,6 +75,15 @@ struct Node::Impl {
   std::unique_ptr<ReplayGuard> replay;
   std::set<ledger::PublicKey> reader_keys;
   std::atomic<bool> stopping{false};
+
+  // Releases holds whose time ran out: a HoldExpire entry each, signed by the log key.
+  std::shared_ptr<const ledger::SigningKey> log_key;
+  std::thread expirer;
+  std::mutex expirer_mu;
+  std::condition_variable expirer_cv;
+  bool expirer_stop = false;
+  void ExpireLoop();
+  void StopExpirer();
 
   // What a key may do, remembered while the log does not grow (grants and revokes are
   // entries): signed reads look their signer up on every request.

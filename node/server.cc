@@ -99,7 +99,48 @@ Status WriteFile(const std::string& path, const std::string& text, mode_t mode) 
 
 }  // namespace
 
+void Node::Impl::ExpireLoop() {
+  const auto every = std::chrono::seconds(config.expire_holds_every_seconds);
+  std::unique_lock lk(expirer_mu);
+  while (!expirer_cv.wait_for(lk, every, [&] { return expirer_stop; })) {
+    lk.unlock();
+    const std::int64_t now = UnixNow();
+    auto due = ledger->ExpiredHolds(now, 1000);
+    if (!due.ok()) {
+      spdlog::error("listing expired holds: {}", due.status().ToString());
+    } else if (!due->empty()) {
+      std::vector<std::string> entries;
+      for (const EntryId& id : *due) {
+        EntryBody body{NewEntryId(), config.district.code, now, "", HoldExpire{id}};
+        entries.push_back(MakeEntry(body, {log_key.get()}));
+      }
+      std::size_t released = 0;
+      for (const auto& r : ledger->Append(entries)) {
+        if (r.ok()) {
+          ++released;
+        } else {
+          spdlog::warn("expiring a hold: {}", r.status().ToString());
+        }
+      }
+      metrics.entries_appended += released;
+      rate.Add(released);
+      spdlog::info("released {} expired hold(s)", released);
+    }
+    lk.lock();
+  }
+}
+
+void Node::Impl::StopExpirer() {
+  {
+    std::lock_guard lk(expirer_mu);
+    expirer_stop = true;
+  }
+  expirer_cv.notify_all();
+  if (expirer.joinable()) expirer.join();
+}
+
 Node::Impl::~Impl() {
+  StopExpirer();
   server.reset();
   ledger.reset();  // drains commits in flight
   if (lock_fd >= 0) ::close(lock_fd);
@@ -219,7 +260,8 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   // 3. The ledger.
   Options options;
   options.create_if_missing = false;
-  options.log_key = std::make_shared<SigningKey>(std::move(key).value());
+  impl->log_key = std::make_shared<const SigningKey>(std::move(key).value());
+  options.log_key = impl->log_key;
   options.max_clock_skew_seconds = config.max_clock_skew_seconds;
   auto opened = Ledger::Open(options, config.data_dir + "/ledger");
   if (!opened.ok()) return opened.status();
@@ -245,6 +287,8 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   if (!impl->server->is_valid())
     return Fail(Code::kInvalidArgument, "TLS certificate or key could not be loaded");
   impl->RegisterRoutes();
+  if (config.expire_holds_every_seconds > 0)
+    impl->expirer = std::thread([p = impl.get()] { p->ExpireLoop(); });
   if (config.listen_port == 0) {
     impl->port = impl->server->bind_to_any_port(config.listen_host);
   } else if (impl->server->bind_to_port(config.listen_host, config.listen_port)) {
@@ -265,6 +309,7 @@ bool Node::Serve() {
 
 void Node::Stop() {
   impl_->stopping = true;
+  impl_->StopExpirer();
   impl_->server->stop();
 }
 

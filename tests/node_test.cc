@@ -478,3 +478,24 @@ TEST_CASE("JSON logs: one object per line") {
   CHECK(lines >= 3);  // serving, signal, stopped (and the requests at debug level)
   CHECK(saw_quoted);
 }
+
+TEST_CASE("the node releases holds whose time ran out") {
+  NodeProcess node;
+  node.SetConfig("expire_holds_every_seconds", "1");
+  node.Start();
+  node.GrantOperator();
+  const std::string elder = node.Register(1950);
+  REQUIRE(node.SubmitOne(node.Entry(Deposit{elder, "", "meals", 120, Now() - 7200, ""})).first ==
+          200);
+  REQUIRE(node.SubmitOne(node.Entry(Hold{elder, 90, Now() + 1, "meals", ""})).first == 200);
+  REQUIRE(node.SubmitOne(node.Entry(Hold{elder, 10, Now() + 3600, "meals", ""})).first == 200);
+  CHECK(node.SignedGet("/v1/accounts/" + elder).second["balance_minutes"] == 20);
+  std::int64_t balance = 0;
+  for (int i = 0; i < 50 && balance != 110; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    balance = node.SignedGet("/v1/accounts/" + elder).second["balance_minutes"];
+  }
+  CHECK(balance == 110);  // the first hold came back; the second is still open
+  auto stats = json::parse(node.Http().Get("/v1/stats")->body);
+  CHECK(stats["held_minutes"] == 10);
+}

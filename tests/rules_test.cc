@@ -790,3 +790,36 @@ TEST_CASE("keys, owners and district facts as the node sees them") {
   REQUIRE(pinfo.ok());
   CHECK_FALSE(pinfo->has_owner_key);
 }
+
+TEST_CASE("expired holds are listed for the node to release, oldest first") {
+  TempDir dir;
+  District d(dir.path());
+  const auto elder = d.OpenPerson(1950);
+  REQUIRE(d.Submit(Serve(elder, 300)).ok());
+  EntryBody early = d.Body(Hold{elder, 60, d.now + 100, "cleaning", ""});
+  EntryBody late = d.Body(Hold{elder, 60, d.now + 1000, "cleaning", ""});
+  EntryBody posted = d.Body(Hold{elder, 60, d.now + 50, "cleaning", ""});
+  EntryBody second = d.Body(Hold{elder, 60, d.now + 200, "cleaning", ""});
+  for (const auto* b : {&early, &late, &posted, &second})
+    REQUIRE(d.ledger().Append(d.Sign(*b)).ok());
+  REQUIRE(d.Submit(HoldPost{posted.id}).ok());
+
+  auto none = d.ledger().ExpiredHolds(d.now + 99, 10);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  auto due = d.ledger().ExpiredHolds(d.now + 500, 10);
+  REQUIRE(due.ok());
+  CHECK(*due == std::vector<EntryId>{early.id, second.id});
+  auto one = d.ledger().ExpiredHolds(d.now + 500, 1);
+  REQUIRE(one.ok());
+  CHECK(*one == std::vector<EntryId>{early.id});
+
+  // The log key may expire them (what timebankd does); the hours come back.
+  d.now += 500;
+  CHECK(d.BalanceOf(elder) == 60);
+  for (const EntryId& id : *due) REQUIRE(d.Submit(HoldExpire{id}, d.log_key.get()).ok());
+  CHECK(d.BalanceOf(elder) == 180);
+  auto after = d.ledger().ExpiredHolds(d.now, 10);
+  REQUIRE(after.ok());
+  CHECK(after->empty());
+}

@@ -78,6 +78,7 @@ class LedgerImpl final : public Ledger {
                               std::size_t limit) override;
   Result<Policy> CurrentPolicy() override;
   Result<KeyInfo> LookupKey(const PublicKey& key) override;
+  Result<std::vector<EntryId>> ExpiredHolds(std::int64_t now, std::size_t limit) override;
   Result<DistrictInfo> GetDistrictInfo() override;
   Checkpoint CurrentCheckpoint() const override;
   Result<std::string> SignedCheckpoint() override;

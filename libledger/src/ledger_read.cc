@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <rocksdb/iterator.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "codec.h"
@@ -107,6 +108,30 @@ Result<DistrictInfo> LedgerImpl::GetDistrictInfo() {
   DistrictInfo out{info.district(), info.name(), info.city(), info.origin(), {}, {}};
   std::memcpy(out.root_key.data(), info.root_key().data(), 32);
   std::memcpy(out.log_key.data(), info.log_key().data(), 32);
+  return out;
+}
+
+Result<std::vector<EntryId>> LedgerImpl::ExpiredHolds(std::int64_t now, std::size_t limit) {
+  std::shared_ptr<const rocksdb::Snapshot> pin;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
+  std::vector<std::pair<std::uint64_t, EntryId>> found;
+  const EntryId none{};
+  const std::string prefix = keys::Hold(none).substr(0, 2);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    timebank::state::Hold h;
+    if (it->key().size() != prefix.size() + 16 ||
+        !h.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
+      return Status(Code::kCorruption, "a hold record does not parse");
+    if (h.status() != 0 || h.expires_at() > now) continue;
+    EntryId id;
+    std::memcpy(id.data(), it->key().data() + prefix.size(), 16);
+    found.emplace_back(h.index(), id);
+  }
+  if (!it->status().ok())
+    return Status(Code::kIoError, "scanning holds: " + it->status().ToString());
+  std::sort(found.begin(), found.end());
+  std::vector<EntryId> out;
+  for (std::size_t i = 0; i < found.size() && i < limit; ++i) out.push_back(found[i].second);
   return out;
 }
 

@@ -135,6 +135,10 @@ class Ledger {
   virtual Result<KeyInfo> LookupKey(const PublicKey& key) = 0;
   // The genesis facts (kNotFound before the genesis).
   virtual Result<DistrictInfo> GetDistrictInfo() = 0;
+  // Holds still open whose time ran out by `now` (Unix seconds), oldest index first, at
+  // most `limit`. A node releases them with HoldExpire entries (signed by its log key).
+  // Scans the holds: cost grows with the number of holds ever made.
+  virtual Result<std::vector<EntryId>> ExpiredHolds(std::int64_t now, std::size_t limit) = 0;
   // The policy in force for the next entry (kNotFound before the genesis).
   virtual Result<Policy> CurrentPolicy() = 0;
 
