@@ -293,7 +293,6 @@ int main(int argc, char** argv) {
   });
   verify = std::max(verify, verify_rate());
 
-  std::printf("cores=%d\n", cores);
   std::printf("http_clients=%d\n", clients);
   std::printf("http_batch=%zu\n", batch);
   std::printf("http_submit_per_sec=%.0f\n", submits);
