@@ -94,6 +94,9 @@ struct Node::Impl {
 
   ~Impl();
   void RegisterRoutes();
+  void Answer(const Route& route, const httplib::Request& req, httplib::Response& res);
+  void RegisterMethodNotAllowed(const std::map<std::string, std::vector<std::string>>& methods_of);
+  void RegisterErrorHandlers();
   // Checks the caller against the route's access; answers the error itself when refused.
   bool Authorize(Call& call);
 };

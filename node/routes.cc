@@ -162,7 +162,8 @@ void Submit(Node::Impl& n, Call& c) {
       added += r->duplicate ? 0 : 1;
       out.push_back({{"index", r->index}, {"duplicate", r->duplicate}});
     } else {
-      n.metrics.CountError(std::string(CodeName(r.code())));
+      // One refused entry of a batch (a single entry's error is counted with the answer).
+      if (batch) n.metrics.CountError(std::string(CodeName(r.code())));
       out.push_back(api::ErrorBody(CodeName(r.code()), r.status().message()));
     }
   }

@@ -146,6 +146,24 @@ Node::Impl::~Impl() {
   if (lock_fd >= 0) ::close(lock_fd);
 }
 
+// One request: access check, the route's handler, metrics and a debug log line.
+void Node::Impl::Answer(const Route& route, const httplib::Request& req, httplib::Response& res) {
+  const auto start = std::chrono::steady_clock::now();
+  Call call{req, res, route, std::nullopt};
+  if (Authorize(call)) route.handler(*this, call);
+  const auto status = res.status;
+  metrics.CountRequest(route.name, status);
+  if (status >= 400) {
+    // The error's code, counted by code (handlers answer with the envelope).
+    auto j = json::parse(res.body, nullptr, false);
+    if (!j.is_discarded() && j.contains("error"))
+      metrics.CountError(j["error"].value("code", "unknown"));
+  }
+  metrics.request_latency.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  spdlog::debug("{} {} -> {}", req.method, req.target, status);
+}
+
 void Node::Impl::RegisterRoutes() {
   server->new_task_queue = [this] {
     return new CountingPool(static_cast<std::size_t>(config.http_threads), &metrics);
@@ -163,19 +181,7 @@ void Node::Impl::RegisterRoutes() {
 
   for (const Route& route : Routes()) {
     auto handler = [this, &route](const httplib::Request& req, httplib::Response& res) {
-      const auto start = std::chrono::steady_clock::now();
-      Call call{req, res, route, std::nullopt};
-      if (Authorize(call)) route.handler(*this, call);
-      const auto status = res.status;
-      metrics.CountRequest(route.name, status);
-      if (status >= 400) {
-        auto j = json::parse(res.body, nullptr, false);
-        if (!j.is_discarded() && j.contains("error"))
-          metrics.CountError(j["error"].value("code", "unknown"));
-      }
-      metrics.request_latency.Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      spdlog::debug("{} {} -> {}", req.method, req.target, status);
+      Answer(route, req, res);
     };
     const std::string m = route.method;
     if (m == "GET")
@@ -187,7 +193,13 @@ void Node::Impl::RegisterRoutes() {
     else if (m == "DELETE")
       server->Delete(route.pattern, handler);
   }
-  // A known path with another method: 405 and the methods it has.
+  RegisterMethodNotAllowed(methods_of);
+  RegisterErrorHandlers();
+}
+
+// A known path with another method: 405 and the methods it has.
+void Node::Impl::RegisterMethodNotAllowed(
+    const std::map<std::string, std::vector<std::string>>& methods_of) {
   for (const auto& [pattern, methods] : methods_of) {
     std::string allow;
     for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
@@ -210,8 +222,11 @@ void Node::Impl::RegisterRoutes() {
       if (mm == "PATCH") server->Patch(pattern, not_allowed);
     }
   }
-  // Whatever httplib answers on its own (no route, body too large, bad request line) gets
-  // the error envelope too.
+}
+
+// Whatever httplib answers on its own (no route, body too large, bad request line) gets
+// the error envelope too; a handler that throws answers 500 and is logged.
+void Node::Impl::RegisterErrorHandlers() {
   server->set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;

@@ -252,6 +252,7 @@ TEST_CASE("bad input of every kind gets its error and changes nothing") {
   CHECK(metrics->body.find("timebank_errors_total{code=\"bad_json\"} 1") != std::string::npos);
   CHECK(metrics->body.find("timebank_errors_total{code=\"replayed_request\"} 1") !=
         std::string::npos);
+  CHECK(metrics->body.find("timebank_errors_total{code=\"bad_signature\"} 1") != std::string::npos);
 }
 
 TEST_CASE("who may read what: owners, operators, log readers, open logs") {
