@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -458,6 +459,61 @@ TEST_CASE("OpenCheckpoint") {
   CHECK(OpenCheckpoint(tampered, v).code() == Code::kBadSignature);
   CHECK(OpenCheckpoint(note, VerifierFor(origin, SigningKey::FromSeed(Seed(6)))).code() ==
         Code::kMissingSignature);
+}
+
+TEST_CASE("C2SP tlog-cosignature/v1: a witness cosigns a district's checkpoint") {
+  const SigningKey log = SigningKey::FromSeed(Seed(40)), witness = SigningKey::FromSeed(Seed(41));
+  Checkpoint cp{"timebank.chengdu/510104", 42, {}, {}};
+  cp.root.fill(7);
+  const std::string body = FormatCheckpointBody(cp);
+  const std::string note = SignNote(body, cp.origin, log);
+
+  // The signed message is exactly the spec's: two header lines, then the body.
+  CHECK(CosignatureMessage(body, 1679315147) == "cosignature/v1\ntime 1679315147\n" + body);
+  // Key IDs of cosigners use type 0x04, never the note key hash (0x01).
+  CHECK(CosignatureKeyId("w", witness.public_key()) != NoteKeyHash("w", witness.public_key()));
+
+  auto cosigned = AddCosignature(note, "timebank.chengdu/510105", witness, 1679315147);
+  REQUIRE(cosigned.ok());
+  auto ts = VerifyCosignature(*cosigned, "timebank.chengdu/510105", witness.public_key());
+  REQUIRE(ts.ok());
+  CHECK(*ts == 1679315147u);
+  // The log's own signature still opens the note.
+  CHECK(OpenCheckpoint(*cosigned, VerifierFor(cp.origin, log)).ok());
+
+  // Layout against the spec's example line: key ID (4) || be64 timestamp || signature. The
+  // example's timestamp is 1679315147, the same as ours: bytes 4..12 must match.
+  std::string spec_blob, our_blob;
+  REQUIRE(
+      Base64Decode("jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZ"
+                   "qhf5nNo0xUe+mbIUBkBIfZ+qnA==",
+                   &spec_blob));
+  const std::string last = cosigned->substr(cosigned->rfind(' ') + 1);
+  REQUIRE(Base64Decode(last.substr(0, last.size() - 1), &our_blob));
+  REQUIRE(spec_blob.size() == 4 + 8 + 64);
+  REQUIRE(our_blob.size() == spec_blob.size());
+  CHECK(our_blob.substr(4, 8) == spec_blob.substr(4, 8));
+
+  // Another witness, or the right name with another key: not found. A newer cosignature of
+  // the same witness replaces the older one.
+  CHECK(VerifyCosignature(*cosigned, "timebank.chengdu/510105", log.public_key()).code() ==
+        Code::kNotFound);
+  auto again = AddCosignature(*cosigned, "timebank.chengdu/510105", witness, 1679315200);
+  REQUIRE(again.ok());
+  CHECK(*VerifyCosignature(*again, "timebank.chengdu/510105", witness.public_key()) == 1679315200u);
+  CHECK(std::count(again->begin(), again->end(), '\n') ==
+        std::count(cosigned->begin(), cosigned->end(), '\n'));
+
+  // A cosignature moved onto another checkpoint does not verify.
+  Checkpoint other = cp;
+  other.size = 43;
+  std::string forged = SignNote(FormatCheckpointBody(other), cp.origin, log);
+  forged += cosigned->substr(cosigned->rfind(kDash));
+  CHECK(VerifyCosignature(forged, "timebank.chengdu/510105", witness.public_key()).code() ==
+        Code::kBadSignature);
+  // Only checkpoints are cosigned.
+  CHECK(AddCosignature(SignNote("not a checkpoint\n", "x", log), "w", witness, 1).code() ==
+        Code::kMalformedEntry);
 }
 
 }  // namespace

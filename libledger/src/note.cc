@@ -294,3 +294,81 @@ Result<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& ver
 }
 
 }  // namespace ledger
+
+namespace ledger {
+
+namespace {
+
+constexpr char kCosignatureType = 0x04;
+
+std::string BigEndian64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (56 - 8 * i));
+  return out;
+}
+
+std::uint64_t ReadBigEndian64(std::string_view b) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(b[i]);
+  return v;
+}
+
+}  // namespace
+
+std::uint32_t CosignatureKeyId(std::string_view name, const PublicKey& key) {
+  crypto::InitCrypto();
+  Hash h =
+      crypto::Sha256({name, "\n", std::string_view(&kCosignatureType, 1), crypto::AsView(key)});
+  return ReadBigEndian32(crypto::AsView(h));
+}
+
+std::string CosignatureMessage(std::string_view checkpoint_body, std::uint64_t timestamp) {
+  return "cosignature/v1\ntime " + std::to_string(timestamp) + "\n" + std::string(checkpoint_body);
+}
+
+Result<std::string> AddCosignature(std::string_view note, std::string_view name,
+                                   const SigningKey& key, std::uint64_t timestamp) {
+  if (!IsValidKeyName(name))
+    return Status(Code::kInvalidArgument, "invalid cosigner name \"" + std::string(name) + "\"");
+  if (timestamp > static_cast<std::uint64_t>(INT64_MAX))
+    return Status(Code::kInvalidArgument, "cosignature timestamp beyond 2^63-1");
+  Result<ParsedNote> parsed = ParseNote(note);
+  if (!parsed.ok()) return parsed.status();
+  if (auto cp = ParseCheckpointBody(parsed->text); !cp.ok()) return cp.status();
+  const std::uint32_t id = CosignatureKeyId(name, key.public_key());
+  std::string out = std::string(parsed->text) + "\n";
+  std::size_t kept = 0;
+  for (const NoteSignature& sig : parsed->sigs) {
+    if (sig.name == name && sig.key_hash == id) continue;  // a newer cosignature replaces
+    out += sig.line;
+    ++kept;
+  }
+  if (kept == kMaxSignatures) return Status(Code::kInvalidArgument, "note has too many signatures");
+  const SignatureBytes sig = key.Sign(CosignatureMessage(parsed->text, timestamp));
+  std::string blob = BigEndian32(id) + BigEndian64(timestamp);
+  blob.append(reinterpret_cast<const char*>(sig.data()), sig.size());
+  return out + std::string(kSigPrefix) + std::string(name) + " " + Base64Encode(blob) + "\n";
+}
+
+Result<std::uint64_t> VerifyCosignature(std::string_view note, std::string_view name,
+                                        const PublicKey& key) {
+  Result<ParsedNote> parsed = ParseNote(note);
+  if (!parsed.ok()) return parsed.status();
+  const std::uint32_t id = CosignatureKeyId(name, key);
+  for (const NoteSignature& sig : parsed->sigs) {
+    if (sig.name != name || sig.key_hash != id) continue;
+    SignatureBytes bytes{};
+    if (sig.sig.size() != 8 + bytes.size())
+      return Status(Code::kBadSignature, "cosignature of " + std::string(name) + " has a bad size");
+    const std::uint64_t timestamp = ReadBigEndian64(sig.sig);
+    std::memcpy(bytes.data(), sig.sig.data() + 8, bytes.size());
+    if (timestamp > static_cast<std::uint64_t>(INT64_MAX) ||
+        !VerifySignature(key, CosignatureMessage(parsed->text, timestamp), bytes))
+      return Status(Code::kBadSignature,
+                    "cosignature of " + std::string(name) + " does not verify");
+    return timestamp;
+  }
+  return Status(Code::kNotFound, "no cosignature of " + std::string(name) + " on this note");
+}
+
+}  // namespace ledger

@@ -58,4 +58,24 @@ Result<std::string> OpenNote(std::string_view note, const NoteVerifier& verifier
 // OpenNote + ParseCheckpointBody + origin == verifier.name.
 Result<Checkpoint> OpenCheckpoint(std::string_view note, const NoteVerifier& verifier);
 
+// --- C2SP tlog-cosignature/v1 (Ed25519) ------------------------------------------------
+// A witness (another district's node) states that, as of `timestamp` (Unix seconds), the
+// checkpoint is the largest consistent tree it has seen of that log. Its line in the note is
+// "— <name> base64(key ID || be64(timestamp) || signature)", the signature over
+// "cosignature/v1\ntime <timestamp>\n" followed by the checkpoint body.
+
+// SHA-256(name || "\n" || 0x04 || key)[:4], as a big-endian number.
+std::uint32_t CosignatureKeyId(std::string_view name, const PublicKey& key);
+// The message a cosigner signs.
+std::string CosignatureMessage(std::string_view checkpoint_body, std::uint64_t timestamp);
+// Adds (or replaces) the cosignature of `name` to a signed checkpoint note. The note's
+// body must be a checkpoint (kMalformedEntry otherwise); the note's own signatures are kept.
+Result<std::string> AddCosignature(std::string_view note, std::string_view name,
+                                   const SigningKey& key, std::uint64_t timestamp);
+// The timestamp of the cosignature by (`name`, `key`) on the note, once its signature checks
+// out. kNotFound when the note has no line of that cosigner; kBadSignature when the line
+// does not verify.
+Result<std::uint64_t> VerifyCosignature(std::string_view note, std::string_view name,
+                                        const PublicKey& key);
+
 }  // namespace ledger
