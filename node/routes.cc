@@ -222,7 +222,18 @@ void GetHistory(Node::Impl& n, Call& c) {
   c.Json(200, j);
 }
 
+// Real names (实名) are handled by registrars, the district office (admin) and root only.
+bool MayHandleRealNames(Node::Impl& n, Call& c) {
+  const KeyInfo k = n.Lookup(*c.caller);
+  if (k.root || std::any_of(k.roles.begin(), k.roles.end(),
+                            [](Role r) { return r == Role::kRegistrar || r == Role::kAdmin; }))
+    return true;
+  c.Error(403, codes::kForbidden, "real-name records are for registrars and the district office");
+  return false;
+}
+
 void PutRealName(Node::Impl& n, Call& c) {
+  if (!MayHandleRealNames(n, c)) return;
   auto body = c.Body();
   if (!body) return;
   RealNameRecord r;
@@ -239,6 +250,7 @@ void PutRealName(Node::Impl& n, Call& c) {
 }
 
 void GetRealName(Node::Impl& n, Call& c) {
+  if (!MayHandleRealNames(n, c)) return;
   auto r = n.ledger->GetRealName(c.Param(1));
   if (!r.ok()) return c.Fail(r.status());
   c.Json(200, {{"account", c.Param(1)},
@@ -248,6 +260,7 @@ void GetRealName(Node::Impl& n, Call& c) {
 }
 
 void DeleteRealName(Node::Impl& n, Call& c) {
+  if (!MayHandleRealNames(n, c)) return;
   if (Status s = n.ledger->DeleteRealName(c.Param(1)); !s.ok()) return c.Fail(s);
   c.Json(200, {{"account", c.Param(1)}, {"erased", true}});
 }
@@ -405,7 +418,8 @@ const std::vector<Route>& Routes() {
        GetHistory},
       {"put_realname", "PUT", "/v1/accounts/{account}/realname",
        std::string("/v1/accounts/") + kAcct + "/realname", Access::kOperator,
-       "Store the private real-name record (实名) of an account; it must match the commitment "
+       "Store the private real-name record (实名) of an account (registrars, admin, root); it must "
+       "match the commitment "
        "of its open entry. Never replicated, never in the log.",
        R"({"name": "李娜", "id_number": "510104199201010000", "phone": "13800000000", "salt": "hex or text"})",
        R"({"account": "510104000000011", "stored": true})", PutRealName},

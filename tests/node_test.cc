@@ -273,6 +273,15 @@ TEST_CASE("who may read what: owners, operators, log readers, open logs") {
   CHECK(node.SignedGet("/v1/accounts/" + theirs, &owner).first == 403);
   CHECK(node.SignedGet("/v1/accounts/" + mine + "/realname", &owner).first == 403);
   CHECK(node.SignedGet("/v1/accounts/" + theirs).first == 200);  // the operator
+  // Real names: registrars and the office only, not a recorder-only operator.
+  // (allowed for the registrar; this account's record was never stored: 404)
+  CHECK(node.SignedGet("/v1/accounts/" + mine + "/realname").first == 404);
+  const SigningKey recorder = KeyFromByte(124);
+  REQUIRE(node.SubmitOne(
+                  node.Entry(Grant{recorder.public_key(), {Role::kRecorder}, "desk"}, &node.root()))
+              .first == 200);
+  CHECK(node.SignedGet("/v1/accounts/" + mine, &recorder).first == 200);
+  CHECK(node.SignedGet("/v1/accounts/" + mine + "/realname", &recorder).first == 403);
   // Entries: the owner reads entries naming their account, not others'.
   CHECK(node.SignedGet("/v1/entries/" + std::to_string(deposit_index), &owner).first == 200);
   CHECK(node.SignedGet("/v1/entries/" + std::to_string(deposit_index), &neighbour).first == 403);
