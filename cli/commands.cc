@@ -376,21 +376,15 @@ int ExportCmd(Context& c, const std::string& account, const std::string& out_pat
   std::optional<std::uint64_t> from;
   std::size_t rows = 0;
   for (;;) {
-    std::string target = fmt::format("/v1/accounts/{}/history?limit=1000", account);
+    std::string target = fmt::format("/v1/accounts/{}/history?limit=1000&detail=1", account);
     if (from) target += fmt::format("&from={}", *from);
     auto page = c.client().GetJson(target, signer);
     if (auto* f = std::get_if<Failure>(&page)) return c.Report(*f);
     const json& j = std::get<json>(page);
     for (const auto& it : j["items"]) {
-      const std::uint64_t index = it.value("index", 0ull);
-      auto entry = c.client().GetJson(fmt::format("/v1/entries/{}", index), signer);
-      std::string kind, time;
-      if (auto* e = std::get_if<json>(&entry); e && e->contains("decoded")) {
-        kind = (*e)["decoded"].value("kind", "");
-        time = std::to_string((*e)["decoded"].value("time", 0ll));
-      }
       const Minutes d = it.value("delta_minutes", 0ll);
-      csv += fmt::format("{},{},{},{},{:.2f},{}\n", index, time, kind, d, d / 60.0, balance);
+      csv += fmt::format("{},{},{},{},{:.2f},{}\n", it.value("index", 0ull), it.value("time", 0ll),
+                         it.value("kind", ""), d, d / 60.0, balance);
       balance -= d;
       ++rows;
     }

@@ -213,12 +213,25 @@ void GetAccount(Node::Impl& n, Call& c) {
 }
 
 void GetHistory(Node::Impl& n, Call& c) {
-  std::optional<std::uint64_t> from, limit;
-  if (!QueryU64(c, "from", &from, false) || !QueryU64(c, "limit", &limit, false)) return;
+  std::optional<std::uint64_t> from, limit, detail;
+  if (!QueryU64(c, "from", &from, false) || !QueryU64(c, "limit", &limit, false) ||
+      !QueryU64(c, "detail", &detail, false))
+    return;
   auto page = n.ledger->History(c.Param(1), from, limit.value_or(100));
   if (!page.ok()) return c.Fail(page.status());
   json j = api::ToJson(*page);
   j["account"] = c.Param(1);
+  if (detail.value_or(0) != 0) {
+    // Each item's entry kind and time, read here rather than in one request per entry.
+    for (auto& item : j["items"]) {
+      auto bytes = n.ledger->GetEntry(item["index"].get<std::uint64_t>());
+      if (!bytes.ok()) return c.Fail(bytes.status());
+      auto d = DecodeEntry(*bytes);
+      if (!d.ok()) return c.Fail(d.status());
+      item["kind"] = KindName(d->body.kind);
+      item["time"] = d->body.time;
+    }
+  }
   c.Json(200, j);
 }
 
@@ -412,7 +425,7 @@ const std::vector<Route>& Routes() {
       {"get_history", "GET", "/v1/accounts/{account}/history",
        std::string("/v1/accounts/") + kAcct + "/history", Access::kAccount,
        "An account's entries, newest first: ?limit=1..1000 (100), ?from=<next of the previous "
-       "page>.",
+       "page>, ?detail=1 adds each entry's kind and time.",
        "",
        R"({"account": "510104000000011", "items": [{"index": 9, "delta_minutes": -60, "delta": "-1 h"}], "next": 4})",
        GetHistory},
