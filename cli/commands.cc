@@ -225,7 +225,16 @@ int Register(Context& c, const RegisterArgs& a) {
         "PUT", "/v1/accounts/" + account + "/realname",
         json{{"name", a.name}, {"id_number", a.id_number}, {"phone", a.phone}, {"salt", salt}},
         std::get<const SigningKey*>(key));
-    if (auto* f = std::get_if<Failure>(&stored)) return c.Report(*f);
+    if (auto* f = std::get_if<Failure>(&stored)) {
+      // The account exists now; only its private record is missing. The salt is the one
+      // thing that cannot be recovered: say how to store the record later.
+      Failure later = *f;
+      later.message += fmt::format(
+          " — account {} was opened; store its record with: timebank realname put {} "
+          "--name ... --id-number ... --phone ... --salt {}",
+          account, account, salt);
+      return c.Report(later);
+    }
     const std::uint64_t index = std::get<json>(sent).value("index", 0ull);
     if (c.json_output())
       c.PrintJson({{"account", account}, {"index", index}, {"id", ToHex(body.id)}});
@@ -234,6 +243,40 @@ int Register(Context& c, const RegisterArgs& a) {
                           T(c.lang(), "entry"), index));
     return kExitOk;
   }
+}
+
+int RealNameCmd(Context& c, const std::string& action, const std::string& account,
+                const RegisterArgs& a, const std::string& salt) {
+  auto key = c.Key();
+  if (auto* f = std::get_if<Failure>(&key)) return c.Report(*f);
+  const SigningKey* signer = std::get<const SigningKey*>(key);
+  const std::string target = "/v1/accounts/" + account + "/realname";
+  Answer<json> r = json();
+  if (action == "put") {
+    if (salt.empty()) return c.Report(Usage("realname put needs the --salt used at registration"));
+    r = c.client().Send(
+        "PUT", target,
+        json{{"name", a.name}, {"id_number", a.id_number}, {"phone", a.phone}, {"salt", salt}},
+        signer);
+  } else if (action == "get") {
+    r = c.client().GetJson(target, signer);
+  } else {
+    r = c.client().Send("DELETE", target, json::object(), signer);
+  }
+  if (auto* f = std::get_if<Failure>(&r)) return c.Report(*f);
+  const json& j = std::get<json>(r);
+  if (c.json_output()) {
+    c.PrintJson(j);
+  } else if (action == "get") {
+    c.Print(Rows({{std::string(T(c.lang(), "account")), account},
+                  {std::string(T(c.lang(), "name")), j.value("name", "")},
+                  {"ID", j.value("id_number", "")},
+                  {std::string(T(c.lang(), "phone")), j.value("phone", "")}}));
+  } else {
+    c.Print(fmt::format("{}: {} {}\n", T(c.lang(), action == "put" ? "stored" : "erased"), account,
+                        T(c.lang(), "realname")));
+  }
+  return kExitOk;
 }
 
 int DepositCmd(Context& c, const MoveArgs& a) {

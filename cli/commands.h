@@ -71,6 +71,9 @@ int Grant(Context& c, const std::string& key_hex, const std::string& roles,
           const std::string& label);
 int Revoke(Context& c, const std::string& key_hex, const std::string& reason);
 int Register(Context& c, const RegisterArgs& a);
+// put (needs the salt printed at registration), get, or erase (PIPL) the private record.
+int RealNameCmd(Context& c, const std::string& action, const std::string& account,
+                const RegisterArgs& a, const std::string& salt);
 int DepositCmd(Context& c, const MoveArgs& a);
 int RedeemCmd(Context& c, const MoveArgs& a);
 int HoldCmd(Context& c, const MoveArgs& a);

@@ -101,6 +101,19 @@ int main(int argc, char** argv) {
   registr->add_option("--community", reg.community, "community (社区) code");
   registr->add_option("--owner-key", reg.owner_key, "the person's own public key (hex)");
 
+  std::string rn_action, rn_account, rn_salt;
+  RegisterArgs rn;
+  auto* realname =
+      app.add_subcommand("realname", "a person's private record (实名): put, get, erase");
+  realname->add_option("action", rn_action, "put, get or erase")
+      ->required()
+      ->check(CLI::IsMember({"put", "get", "erase"}));
+  realname->add_option("account", rn_account, "account number")->required();
+  realname->add_option("--name", rn.name, "real name (put)");
+  realname->add_option("--id-number", rn.id_number, "ID card number (put)");
+  realname->add_option("--phone", rn.phone, "phone number (put)");
+  realname->add_option("--salt", rn_salt, "the salt printed when the account was opened (put)");
+
   MoveArgs mv;
   auto* deposit = app.add_subcommand("deposit", "record a service (存入)");
   deposit->add_option("--volunteer", mv.account, "volunteer account")->required();
@@ -184,6 +197,7 @@ int main(int argc, char** argv) {
   if (*grant) return Grant(c, op_key, roles, label);
   if (*revoke) return Revoke(c, op_key, revoke_reason);
   if (*registr) return Register(c, reg);
+  if (*realname) return RealNameCmd(c, rn_action, rn_account, rn, rn_salt);
   if (*deposit) return DepositCmd(c, mv);
   if (*redeem) return RedeemCmd(c, mv);
   if (*hold) return HoldCmd(c, mv);

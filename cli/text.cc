@@ -57,6 +57,10 @@ const std::map<std::string_view, Phrase>& Phrases() {
       {"granted", {"granted", "已授权"}},
       {"roles", {"roles", "角色"}},
       {"person", {"person", "个人"}},
+      {"phone", {"phone", "手机号"}},
+      {"stored", {"stored", "已保存"}},
+      {"erased", {"erased", "已删除"}},
+      {"realname", {"real-name record", "实名信息"}},
       {"group", {"group", "团体"}},
       {"system", {"system", "系统"}},
   };

@@ -70,6 +70,18 @@ TEST_CASE("the CLI tells a district's story against a real node") {
   auto [rn_status, rn] = node.SignedGet("/v1/accounts/" + volunteer + "/realname");
   CHECK(rn_status == 200);
   CHECK(rn["name"] == "李娜");
+  Ran rn_get = Cli(node, {"realname", "get", mother});
+  CHECK(rn_get.exit_code == 0);
+  CHECK(rn_get.out.find("李母") != std::string::npos);
+  // A record that does not match the account's commitment is refused.
+  Ran rn_bad = Cli(node, {"realname", "put", mother, "--name", "冒名", "--id-number", "1",
+                          "--phone", "2", "--salt", "00"});
+  CHECK(rn_bad.exit_code == 3);
+  // Erasure (PIPL): the record is gone, the account and its commitment stay.
+  CHECK(Cli(node, {"realname", "erase", mother}).exit_code == 0);
+  Ran rn_gone = Cli(node, {"realname", "get", mother});
+  CHECK(rn_gone.exit_code == 3);
+  CHECK(rn_gone.err.find("not_found") != std::string::npos);
 
   CHECK(Cli(node, {"deposit", "--volunteer", volunteer, "--beneficiary", mother, "--service",
                    "meals", "--hours", "2"})
