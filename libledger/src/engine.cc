@@ -100,13 +100,16 @@ class Rules {
   Result<st::Account> LocalAccount(const std::string& account, std::string_view what);
   // Moves `delta` on `account` (refusing overdrafts). A zero move is skipped unless
   // `record_zero`: then the entry still joins the account's history.
-  Status Post(const std::string& account, Minutes delta, bool record_zero = false);
+  // `loaded`: the account's record as the caller already read (and maybe changed) it;
+  // saves reading it again (the record is stored once, here).
+  Status Post(const std::string& account, Minutes delta, bool record_zero = false,
+              st::Account* loaded = nullptr);
   Status CheckMinutes(Minutes m, std::string_view what) const;
   int LocalYear() const;
   std::int64_t LocalDay() const;
   // Credits `amount` to a person/group `account`; above the policy's balance cap the rest
   // overflows to the pool. Postings only; the caller balances the source.
-  Status CreditWithCap(const std::string& account, Minutes amount);
+  Status CreditWithCap(const std::string& account, Minutes amount, st::Account* loaded = nullptr);
   Status CheckRedeemer(const st::Account& a, std::string_view account, Minutes minutes);
   // A redemption's service: empty or in the catalogue; where: empty or a district code.
   Status CheckService(const std::string& category, const std::string& serving_district) const;
@@ -295,13 +298,20 @@ Result<st::Account> Rules::LocalAccount(const std::string& account, std::string_
   return a;
 }
 
-Status Rules::Post(const std::string& account, Minutes delta, bool record_zero) {
-  if (delta == 0 && !record_zero) return Status::Ok();
-  st::Account a;
-  auto found = Load(keys::Account(account), &a);
-  if (!found.ok()) return found.status();
-  if (!*found)
-    return Err(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
+Status Rules::Post(const std::string& account, Minutes delta, bool record_zero,
+                   st::Account* loaded) {
+  if (delta == 0 && !record_zero) {
+    if (loaded) Store(keys::Account(account), *loaded);  // the caller's changes still count
+    return Status::Ok();
+  }
+  st::Account local;
+  st::Account& a = loaded ? *loaded : local;
+  if (!loaded) {
+    auto found = Load(keys::Account(account), &a);
+    if (!found.ok()) return found.status();
+    if (!*found)
+      return Err(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
+  }
   const Minutes next = a.balance() + delta;
   // Only the issuance account goes negative: it is where hours are minted.
   if (next < 0 && account != Sys(SystemAccount::kIssuance))
@@ -336,16 +346,19 @@ int Rules::LocalYear() const {
   return YearOfDay(LocalDay());
 }
 
-Status Rules::CreditWithCap(const std::string& account, Minutes amount) {
-  st::Account a;
-  auto found = Load(keys::Account(account), &a);
-  if (!found.ok()) return found.status();
+Status Rules::CreditWithCap(const std::string& account, Minutes amount, st::Account* loaded) {
+  st::Account local;
+  st::Account& a = loaded ? *loaded : local;
+  if (!loaded) {
+    auto found = Load(keys::Account(account), &a);
+    if (!found.ok()) return found.status();
+  }
   Minutes keep = amount;
   if (policy_->balance_cap > 0 && a.kind() == kPersonAcct &&
       a.balance() + amount > policy_->balance_cap)
     keep = std::max<Minutes>(0, policy_->balance_cap - a.balance());
   // At the cap the account still gets a (zero) posting, so the entry shows in its history.
-  if (Status s = Post(account, keep, /*record_zero=*/true); !s.ok()) return s;
+  if (Status s = Post(account, keep, /*record_zero=*/true, loaded); !s.ok()) return s;
   return Post(Sys(SystemAccount::kPool), amount - keep);  // overflow is donated (公益池)
 }
 
@@ -580,11 +593,11 @@ Status Rules::Apply(const Deposit& d) {
   a->set_earn_day(day);
   a->set_earned_today(today + credit);
   a->set_served(a->served() + d.minutes);
-  Store(keys::Account(d.volunteer), *a);
   served_ = d.minutes;
   served_by_ = d.volunteer;
   if (Status s = Post(Sys(SystemAccount::kIssuance), -credit); !s.ok()) return s;
-  return CreditWithCap(d.volunteer, credit);
+  // The volunteer's record, changed above, is stored once, with the credit.
+  return CreditWithCap(d.volunteer, credit, &*a);
 }
 
 Status Rules::CheckService(const std::string& category, const std::string& serving_district) const {
