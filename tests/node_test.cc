@@ -2,6 +2,7 @@
 // the timebank CLI.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -520,4 +521,58 @@ TEST_CASE("the node releases holds whose time ran out") {
   CHECK(balance == 110);  // the first hold came back; the second is still open
   auto stats = json::parse(node.Http().Get("/v1/stats")->body);
   CHECK(stats["held_minutes"] == 10);
+}
+
+TEST_CASE("init refuses what it cannot do well; metrics report what happened") {
+  TempDir dir;
+  Ran bad_code = RunProgram(
+      {TIMEBANKD_PATH, "init", "--dir", dir.path() + "/x", "--district", "51010", "--name", "x"});
+  CHECK(bad_code.exit_code == 1);
+  CHECK(bad_code.err.find("6 digits") != std::string::npos);
+  Ran quote = RunProgram({TIMEBANKD_PATH, "init", "--dir", dir.path() + "/y", "--district",
+                          "510104", "--name", "a\"b"});
+  CHECK(quote.exit_code == 1);
+  Ran ok = RunProgram(
+      {TIMEBANKD_PATH, "init", "--dir", dir.path() + "/z", "--district", "510104", "--name", "z"});
+  REQUIRE(ok.exit_code == 0);
+  Ran again = RunProgram(
+      {TIMEBANKD_PATH, "init", "--dir", dir.path() + "/z", "--district", "510104", "--name", "z"});
+  CHECK(again.exit_code == 1);
+  CHECK(again.err.find("already holds a node") != std::string::npos);
+  // Keys are private to their owner.
+  struct stat st {};
+  REQUIRE(::stat((dir.path() + "/z/log.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat((dir.path() + "/z/root.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  NodeProcess node;
+  node.Start();
+  node.GrantOperator();
+  const std::string a = node.Register(1980);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(node.SubmitOne(node.Entry(Deposit{a, "", "meals", 10, Now() - 600, ""})).first == 200);
+  // History paging over HTTP: two pages of two, then a bad `from`.
+  auto [s1, p1] = node.SignedGet("/v1/accounts/" + a + "/history?limit=2");
+  REQUIRE(s1 == 200);
+  CHECK(p1["items"].size() == 2);
+  REQUIRE(p1["next"].is_number());
+  auto [s2, p2] = node.SignedGet("/v1/accounts/" + a + "/history?limit=2&from=" +
+                                 std::to_string(p1["next"].get<std::uint64_t>()));
+  REQUIRE(s2 == 200);
+  CHECK(p2["items"].size() == 1);
+  CHECK(p2["next"].is_null());
+  CHECK(node.SignedGet("/v1/accounts/" + a + "/history?from=0").first == 400);
+  CHECK(node.SignedGet("/v1/accounts/" + a + "/history?limit=0").first == 400);
+
+  auto metrics = node.Http().Get("/metrics");
+  REQUIRE(metrics);
+  const std::string& m = metrics->body;
+  CHECK(m.find("timebank_log_entries 6") != std::string::npos);  // genesis, grant, open, 3
+  CHECK(m.find("timebank_entries_appended_total 5") != std::string::npos);
+  CHECK(m.find("timebank_commit_latency_seconds_count 5") != std::string::npos);
+  CHECK(m.find("timebank_http_open_connections ") != std::string::npos);
+  CHECK(m.find("timebank_http_requests_total{route=\"submit_entries\",status=\"200\"} 5") !=
+        std::string::npos);
+  CHECK(m.find("timebank_errors_total{code=\"invalid_argument\"} 2") != std::string::npos);
 }
