@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "district.h"
+#include "ledger/witness.h"
 
 using namespace ledger;
 using namespace ledger::testing;
@@ -822,4 +823,70 @@ TEST_CASE("expired holds are listed for the node to release, oldest first") {
   auto after = d.ledger().ExpiredHolds(d.now, 10);
   REQUIRE(after.ok());
   CHECK(after->empty());
+}
+
+TEST_CASE("a witness follows a peer's log, cosigns it, and catches a fork") {
+  TempDir dir_a, dir_b;
+  District a(dir_a.path());
+  auto vkey = a.ledger().VerifierKey();
+  REQUIRE(vkey.ok());
+  auto w = Witness::Create(*vkey);
+  REQUIRE(w.ok());
+  const std::string first = a.ledger().SignedCheckpoint().value();
+  REQUIRE(w->Observe(first, {}).ok());
+  const std::uint64_t s1 = a.ledger().Size();
+  const std::string volunteer = a.OpenPerson(1990);
+  REQUIRE(a.Submit(Deposit{volunteer, "", "meals", 60, a.now - 3600, ""}).ok());
+  const std::uint64_t s2 = a.ledger().Size();
+  const std::string second = a.ledger().SignedCheckpoint().value();
+  auto proof = a.ledger().ProveConsistency(s1, s2);
+  REQUIRE(proof.ok());
+  REQUIRE(w->Observe(second, *proof).ok());
+  CHECK(w->latest_checkpoint().size == s2);
+  // An older checkpoint, with the proof to the latest: consistent, latest stays.
+  CHECK(w->Observe(first, *proof).ok());
+  CHECK(w->latest_checkpoint().size == s2);
+  // Proofs for other sizes, or that do not link the trees, change nothing.
+  ConsistencyProof wrong = *proof;
+  wrong.old_size = s1 + 1;
+  CHECK(w->Observe(first, wrong).code() == Code::kInvalidArgument);
+  ConsistencyProof bent = *proof;
+  REQUIRE(!bent.path.empty());
+  bent.path[0][0] ^= 1;
+  CHECK(w->Observe(first, bent).code() == Code::kCorruption);
+  CHECK(w->latest_checkpoint().size == s2);
+  CHECK(w->evidence().empty());
+  // Not the peer's note.
+  const SigningKey other = KeyFromByte(90);
+  CHECK_FALSE(w->Observe(SignNote(FormatCheckpointBody(a.ledger().CurrentCheckpoint()),
+                                  a.ledger().CurrentCheckpoint().origin, other),
+                         {})
+                  .ok());
+
+  // Cosigning what was accepted: the peer's signature stays, the cosignature verifies.
+  const SigningKey witness_key = KeyFromByte(91);
+  auto cosigned = w->Cosign("timebank.example/510105", witness_key, 1795348800);
+  REQUIRE(cosigned.ok());
+  CHECK(VerifyCosignature(*cosigned, "timebank.example/510105", witness_key.public_key()).ok());
+  CHECK(OpenCheckpoint(*cosigned, ParseVerifierKey(*vkey).value()).ok());
+
+  // The same keys sign another history of the same size: equivocation, with evidence.
+  District b(dir_b.path());
+  const std::string other_volunteer = b.OpenPerson(1991);
+  REQUIRE(b.Submit(Deposit{other_volunteer, "", "meals", 90, b.now - 3600, ""}).ok());
+  REQUIRE(b.ledger().Size() == s2);
+  const std::string forked = b.ledger().SignedCheckpoint().value();
+  CHECK(w->Observe(forked, {}).code() == Code::kEquivocation);
+  REQUIRE(w->evidence().size() == 1);
+  CHECK(w->evidence()[0].first == second);
+  CHECK(w->evidence()[0].second == forked);
+
+  // A witness restarts from its stored latest note; one signed by another key is refused.
+  auto again = Witness::Create(*vkey, w->latest());
+  REQUIRE(again.ok());
+  CHECK(again->latest_checkpoint().size == s2);
+  CHECK(
+      Witness::Create(FormatVerifierKey(a.ledger().CurrentCheckpoint().origin, other.public_key()),
+                      w->latest())
+          .code() == Code::kInvalidArgument);
 }

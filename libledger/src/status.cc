@@ -91,6 +91,8 @@ std::string_view CodeName(Code code) {
       return "cannot_revoke_root";
     case Code::kPoolOrder:
       return "pool_order";
+    case Code::kEquivocation:
+      return "equivocation";
   }
   return "unknown";  // a value cast from an int this version does not know
 }

@@ -66,6 +66,8 @@ enum class Code : int {
   kNotReversible = 45,  // kind of entry that cannot be reversed
   kCannotRevokeRoot = 46,
   kPoolOrder = 47,  // another pool request comes first (policy pool_in_order)
+  // Federation.
+  kEquivocation = 48,  // a district signed two trees that cannot both be true
 };
 
 // The stable snake_case name of a code, e.g. "insufficient_balance".
