@@ -152,6 +152,33 @@ int Info(Context& c) {
   return kExitOk;
 }
 
+int StatusCmd(Context& c) {
+  auto health = c.client().GetJson("/healthz");
+  if (auto* f = std::get_if<Failure>(&health)) return c.Report(*f);
+  auto info = c.client().GetJson("/v1/info");
+  if (auto* f = std::get_if<Failure>(&info)) return c.Report(*f);
+  auto stats = c.client().GetJson("/v1/stats");
+  if (auto* f = std::get_if<Failure>(&stats)) return c.Report(*f);
+  const json& i = std::get<json>(info);
+  const json& st = std::get<json>(stats);
+  if (c.json_output()) {
+    c.PrintJson({{"health", std::get<json>(health)}, {"info", i}, {"stats", st}});
+    return kExitOk;
+  }
+  const Lang l = c.lang();
+  c.Print(Rows({{std::string(T(l, "district")),
+                 fmt::format("{} {}", i.value("district", ""), i.value("name", ""))},
+                {std::string(T(l, "health")), std::get<json>(health).value("status", "")},
+                {std::string(T(l, "size")), std::to_string(i.value("size", 0ull))},
+                {std::string(T(l, "issued")), Hours(l, st.value("issued_minutes", 0ll))},
+                {std::string(T(l, "outstanding")), Hours(l, st.value("outstanding_minutes", 0ll))},
+                {std::string(T(l, "pool")), Hours(l, st.value("pool_minutes", 0ll))},
+                {std::string(T(l, "held")), Hours(l, st.value("held_minutes", 0ll))},
+                {std::string(T(l, "redeemed")), Hours(l, st.value("redeemed_minutes", 0ll))},
+                {std::string(T(l, "verifier_key")), i.value("verifier_key", "")}}));
+  return kExitOk;
+}
+
 int Grant(Context& c, const std::string& key_hex, const std::string& roles,
           const std::string& label) {
   PublicKey k;

@@ -67,6 +67,8 @@ struct MoveArgs {
 
 int Keygen(Context& c, const std::string& out);
 int Info(Context& c);
+// Health, log size and the district's aggregate figures (public).
+int StatusCmd(Context& c);
 int Grant(Context& c, const std::string& key_hex, const std::string& roles,
           const std::string& label);
 int Revoke(Context& c, const std::string& key_hex, const std::string& reason);

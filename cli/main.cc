@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   keygen->add_option("--out", out, "key file to create")->capture_default_str();
 
   auto* info = app.add_subcommand("info", "the district: name, log size, verifier key");
+  auto* status = app.add_subcommand("status", "the node's health and the district's figures");
 
   std::string op_key, roles = "registrar,recorder,redeemer", label;
   auto* grant = app.add_subcommand("grant", "grant an operator key roles (root key signs)");
@@ -194,6 +195,7 @@ int main(int argc, char** argv) {
   Context c(s);
   if (*keygen) return Keygen(c, out);
   if (*info) return Info(c);
+  if (*status) return StatusCmd(c);
   if (*grant) return Grant(c, op_key, roles, label);
   if (*revoke) return Revoke(c, op_key, revoke_reason);
   if (*registr) return Register(c, reg);

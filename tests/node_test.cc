@@ -120,6 +120,9 @@ TEST_CASE("the CLI tells a district's story against a real node") {
   CHECK(acct["balance_minutes"] == 30);
   // Aggregates are public: 120 + 90 issued, 30 redeemed, nothing held or pooled.
   auto stats = json::parse(node.Http().Get("/v1/stats")->body);
+  Ran status = Cli(node, {"status"}, /*with_key=*/false);
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("3.5 h") != std::string::npos);  // issued: 120 + 90 minutes
   CHECK(stats["issued_minutes"] == 210);
   CHECK(stats["redeemed_minutes"] == 30);
   CHECK(stats["held_minutes"] == 0);
