@@ -92,6 +92,15 @@ int Context::Report(const Failure& f) {
   return f.exit;
 }
 
+std::optional<int> Context::Fetch(const std::string& target, const SigningKey* signer, json* out) {
+  auto r = client_.GetJson(target, signer);
+  if (auto* f = std::get_if<Failure>(&r)) return Report(*f);
+  *out = std::move(std::get<json>(r));
+  if (!settings_.json) return std::nullopt;
+  PrintJson(*out);
+  return kExitOk;
+}
+
 void Context::Print(const std::string& text) {
   std::fputs(text.c_str(), stdout);
 }
@@ -136,13 +145,8 @@ int Keygen(Context& c, const std::string& out) {
 }
 
 int Info(Context& c) {
-  auto info = c.client().GetJson("/v1/info");
-  if (auto* f = std::get_if<Failure>(&info)) return c.Report(*f);
-  const json& j = std::get<json>(info);
-  if (c.json_output()) {
-    c.PrintJson(j);
-    return kExitOk;
-  }
+  json j;
+  if (auto done = c.Fetch("/v1/info", nullptr, &j)) return *done;
   const Lang l = c.lang();
   c.Print(Rows({{std::string(T(l, "district")), j.value("district", "")},
                 {std::string(T(l, "name")), j.value("name", "")},
@@ -384,13 +388,9 @@ int PoolRequestCmd(Context& c, const MoveArgs& a) {
 int BalanceCmd(Context& c, const std::string& account) {
   auto key = c.Key();
   if (auto* f = std::get_if<Failure>(&key)) return c.Report(*f);
-  auto r = c.client().GetJson("/v1/accounts/" + account, std::get<const SigningKey*>(key));
-  if (auto* f = std::get_if<Failure>(&r)) return c.Report(*f);
-  const json& j = std::get<json>(r);
-  if (c.json_output()) {
-    c.PrintJson(j);
-    return kExitOk;
-  }
+  json j;
+  if (auto done = c.Fetch("/v1/accounts/" + account, std::get<const SigningKey*>(key), &j))
+    return *done;
   const Lang l = c.lang();
   std::vector<std::pair<std::string, std::string>> rows = {
       {std::string(T(l, "account")), j.value("account", "")},
@@ -409,13 +409,8 @@ int HistoryCmd(Context& c, const std::string& account, std::optional<std::uint64
   if (auto* f = std::get_if<Failure>(&key)) return c.Report(*f);
   std::string target = fmt::format("/v1/accounts/{}/history?limit={}", account, limit);
   if (from) target += fmt::format("&from={}", *from);
-  auto r = c.client().GetJson(target, std::get<const SigningKey*>(key));
-  if (auto* f = std::get_if<Failure>(&r)) return c.Report(*f);
-  const json& j = std::get<json>(r);
-  if (c.json_output()) {
-    c.PrintJson(j);
-    return kExitOk;
-  }
+  json j;
+  if (auto done = c.Fetch(target, std::get<const SigningKey*>(key), &j)) return *done;
   const Lang l = c.lang();
   if (j["items"].empty()) {
     c.Print(std::string(T(l, "no_history")) + "\n");

@@ -39,6 +39,12 @@ class Context {
   // success prints what was recorded (or JSON) and returns kExitOk.
   int SubmitEntry(ledger::EntryKind kind, const std::string& what, ledger::EntryId* id = nullptr);
 
+  // GETs `target` (signed by `signer` when given). A failure is reported and its exit code
+  // returned; with --json the answer is printed and kExitOk returned. Otherwise nullopt,
+  // and the answer is in *out for the command's own human output.
+  std::optional<int> Fetch(const std::string& target, const ledger::SigningKey* signer,
+                           api::json* out);
+
   // Prints a failure (text or JSON) to stderr/stdout and returns its exit code.
   int Report(const Failure& f);
   void Print(const std::string& text);

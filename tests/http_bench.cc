@@ -29,11 +29,13 @@
 #include <vector>
 
 #include "api.h"
+#include "bench_util.h"
 #include "district.h"
 #include "ledger/entry.h"
 #include "ledger/keys.h"
 
 using namespace ledger;
+using ledger::testing::Rate;
 using timebank::api::json;
 namespace api = timebank::api;
 using Clock = std::chrono::steady_clock;
@@ -116,25 +118,6 @@ httplib::Headers Signed(const SigningKey& key, const std::string& method, const 
           {api::kTimeHeader, s.time},
           {api::kNonceHeader, s.nonce},
           {api::kSignatureHeader, s.signature}};
-}
-
-// Runs fn(thread) on `threads` threads for `seconds`; fn returns operations done per call.
-template <typename Fn>
-double Rate(int threads, double seconds, Fn fn) {
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> ops{0};
-  std::vector<std::thread> ts;
-  const auto start = Clock::now();
-  for (int t = 0; t < threads; ++t)
-    ts.emplace_back([&, t] {
-      std::uint64_t n = 0;
-      while (!stop.load(std::memory_order_relaxed)) n += fn(t);
-      ops += n;
-    });
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& t : ts) t.join();
-  return ops / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 double Percentile(std::vector<double> v, double p) {

@@ -22,6 +22,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "bench_util.h"
 #include "district.h"
 
 using namespace ledger;
@@ -36,25 +37,6 @@ int Cores() {
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-// Runs fn(thread) on `threads` threads for about `seconds`; fn returns operations done per call.
-template <typename Fn>
-double Rate(int threads, double seconds, Fn fn) {
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> ops{0};
-  std::vector<std::thread> ts;
-  const auto start = Clock::now();
-  for (int t = 0; t < threads; ++t)
-    ts.emplace_back([&, t] {
-      std::uint64_t n = 0;
-      while (!stop.load(std::memory_order_relaxed)) n += fn(t);
-      ops += n;
-    });
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& t : ts) t.join();
-  return ops / Seconds(start);
 }
 
 double CpuSeconds() {
