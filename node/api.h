@@ -48,6 +48,10 @@ struct RequestSignature {
 RequestSignature SignRequest(const ledger::SigningKey& key, std::string_view method,
                              std::string_view target, std::int64_t time, std::string_view body);
 
+// POST /v1/entries also takes a binary batch of this media type: each entry as a
+// big-endian uint16 length and its bytes (the framing of a C2SP tlog-tiles entry bundle).
+inline constexpr char kEntriesMediaType[] = "application/x-timebank-entries";
+
 // --- Errors ------------------------------------------------------------------------------
 // Every error is {"error":{"code":"...","message":"..."}}. Codes are the ledger's stable
 // names (status.h, CodeName) plus the node's own below.

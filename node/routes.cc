@@ -114,41 +114,83 @@ bool OwnsAccount(Node::Impl& n, const PublicKey& key, const std::string& account
 
 // --- Handlers ------------------------------------------------------------------------------
 
-void Submit(Node::Impl& n, Call& c) {
-  ++n.metrics.submit_requests;
+// The entries of a JSON submission: {"entry": b64} (one) or {"entries": [b64, ...]}.
+// Answers the error itself and returns false when the body is not one of these.
+bool EntriesFromJson(Node::Impl& n, Call& c, std::vector<std::string>* entries, bool* batch) {
   auto body = c.Body();
-  if (!body) return;
-  const bool batch = body->contains("entries");
-  if (batch == body->contains("entry")) {
+  if (!body) return false;
+  *batch = body->contains("entries");
+  if (*batch == body->contains("entry")) {
     c.Error(400, codes::kBadRequest, "send either \"entry\" (one) or \"entries\" (a batch)");
-    return;
+    return false;
   }
-  std::vector<std::string> entries;
-  if (batch) {
+  if (*batch) {
     const json& list = (*body)["entries"];
     if (!list.is_array() || list.empty()) {
       c.Error(400, codes::kBadRequest, "\"entries\" must be a non-empty array");
-      return;
+      return false;
     }
     if (list.size() > n.config.max_batch_entries) {
       c.Error(413, codes::kBodyTooLarge,
               fmt::format("a batch holds at most {} entries, this one {}",
                           n.config.max_batch_entries, list.size()));
-      return;
+      return false;
     }
-    entries.reserve(list.size());
+    entries->reserve(list.size());
   }
-  const json& items = batch ? (*body)["entries"] : json::array({(*body)["entry"]});
+  const json& items = *batch ? (*body)["entries"] : json::array({(*body)["entry"]});
   for (std::size_t i = 0; i < items.size(); ++i) {
     std::string bytes;
     if (!items[i].is_string() || !Base64Decode(items[i].get_ref<const std::string&>(), &bytes)) {
       c.Error(400, codes::kBadRequest,
-              batch ? fmt::format("entries[{}] must be a base64 string", i)
-                    : std::string("\"entry\" must be a base64 string"));
-      return;
+              *batch ? fmt::format("entries[{}] must be a base64 string", i)
+                     : std::string("\"entry\" must be a base64 string"));
+      return false;
     }
-    entries.push_back(std::move(bytes));
+    entries->push_back(std::move(bytes));
   }
+  return true;
+}
+
+// The entries of a binary submission (Content-Type application/x-timebank-entries): each
+// entry as a big-endian uint16 length and its bytes — the framing of a tlog-tiles entry
+// bundle. No JSON, no base64: for peers and bulk integrators.
+bool EntriesFromBundle(Node::Impl& n, Call& c, std::vector<std::string>* entries) {
+  std::string_view body = c.req.body;
+  while (!body.empty()) {
+    if (body.size() < 2) {
+      c.Error(400, codes::kBadRequest, "the entry bundle ends inside a length");
+      return false;
+    }
+    const std::size_t len =
+        static_cast<std::uint8_t>(body[0]) << 8 | static_cast<std::uint8_t>(body[1]);
+    if (len == 0 || body.size() < 2 + len) {
+      c.Error(400, codes::kBadRequest,
+              fmt::format("entry {} of the bundle is empty or cut short", entries->size()));
+      return false;
+    }
+    if (entries->size() == n.config.max_batch_entries) {
+      c.Error(413, codes::kBodyTooLarge,
+              fmt::format("a batch holds at most {} entries", n.config.max_batch_entries));
+      return false;
+    }
+    entries->emplace_back(body.substr(2, len));
+    body.remove_prefix(2 + len);
+  }
+  if (entries->empty()) {
+    c.Error(400, codes::kBadRequest, "the entry bundle is empty");
+    return false;
+  }
+  return true;
+}
+
+void Submit(Node::Impl& n, Call& c) {
+  ++n.metrics.submit_requests;
+  std::vector<std::string> entries;
+  bool batch = true;
+  const bool binary = c.req.get_header_value("Content-Type").starts_with(api::kEntriesMediaType);
+  if (!(binary ? EntriesFromBundle(n, c, &entries) : EntriesFromJson(n, c, &entries, &batch)))
+    return;
   const auto start = std::chrono::steady_clock::now();
   auto results = n.ledger->Append(entries);
   n.metrics.commit_latency.Observe(
@@ -405,9 +447,10 @@ constexpr char kAcct[] = "([0-9]{6}\\.[a-z]+|[0-9]{1,20})";
 const std::vector<Route>& Routes() {
   static const std::vector<Route> routes = {
       {"submit_entries", "POST", "/v1/entries", "/v1/entries", Access::kPublic,
-       "Submit one signed entry ({\"entry\": base64}) or a batch ({\"entries\": [...]}). Writes "
-       "are authorised by the signatures inside the entries. One entry: its index, or the "
-       "error that refused it. A batch: one result per entry, in order.",
+       "Submit one signed entry ({\"entry\": base64}) or a batch ({\"entries\": [...]}, or a "
+       "binary entry bundle with Content-Type application/x-timebank-entries). Writes are "
+       "authorised by the signatures inside the entries. One entry: its index, or the error "
+       "that refused it. A batch: one result per entry, in order.",
        R"({"entries": ["CiQKEP...base64...", "CiQKEP..."]})",
        R"({"results": [{"index": 42, "duplicate": false}, {"error": {"code": "insufficient_balance", "message": "account 510104000000011 has 1 h, needs 2 h"}}]})",
        Submit},

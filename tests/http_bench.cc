@@ -7,6 +7,7 @@
 //   verify_per_sec             raw Ed25519 verifications/s, all cores (the limit)
 //   http_submit_per_sec        entries/s through POST /v1/entries in batches of 256
 //   http_submit_verify_ratio   http_submit_per_sec / verify_per_sec (target >= 0.6)
+//   http_bundle_submit_*       the same with binary entry bundles (no JSON, no base64)
 //   http_single_submit_per_sec entries/s, one entry per POST
 //   http_balance_reads_per_sec signed GET /v1/accounts/{a} answered per second
 //   http_balance_read_p50_ms, http_balance_read_p99_ms
@@ -168,7 +169,8 @@ int main(int argc, char** argv) {
   // Enough for 50,000 entries/s through the whole phase.
   const std::size_t batches_per_client =
       static_cast<std::size_t>(seconds * 50000 / (clients * batch)) + 4;
-  std::vector<std::vector<std::string>> bodies(clients);
+  // JSON bodies, then as many binary entry bundles (application/x-timebank-entries).
+  std::vector<std::vector<std::string>> bodies(clients), bundles(clients);
   std::vector<std::string> all_entries;
   {
     std::vector<std::thread> ts;
@@ -176,8 +178,9 @@ int main(int argc, char** argv) {
     for (int t = 0; t < clients; ++t)
       ts.emplace_back([&, t] {
         std::vector<std::string> mine;
-        for (std::size_t b = 0; b < batches_per_client; ++b) {
+        for (std::size_t b = 0; b < 2 * batches_per_client; ++b) {
           json list = json::array();
+          std::string bundle;
           for (std::size_t i = 0; i < batch; ++i) {
             const std::string e =
                 MakeEntry(body(Deposit{accounts[(t * 131 + b * 7 + i) % accounts.size()], "",
@@ -187,9 +190,18 @@ int main(int argc, char** argv) {
               std::lock_guard lk(mu);
               all_entries.push_back(e);
             }
-            list.push_back(Base64Encode(e));
+            if (b < batches_per_client) {
+              list.push_back(Base64Encode(e));
+            } else {
+              bundle += static_cast<char>(e.size() >> 8);
+              bundle += static_cast<char>(e.size() & 0xff);
+              bundle += e;
+            }
           }
-          bodies[t].push_back(json{{"entries", list}}.dump());
+          if (b < batches_per_client)
+            bodies[t].push_back(json{{"entries", list}}.dump());
+          else
+            bundles[t].push_back(std::move(bundle));
         }
       });
     for (auto& t : ts) t.join();
@@ -215,24 +227,29 @@ int main(int argc, char** argv) {
   double verify = verify_rate();
 
   std::fprintf(stderr, "http_bench: batched submits\n");
-  // (b) Batched submits.
-  std::vector<std::size_t> next(clients, 0);
-  const double submits = Rate(clients, seconds, [&](int t) -> std::uint64_t {
-    thread_local std::unique_ptr<httplib::Client> c;
-    if (!c) {
-      c = std::make_unique<httplib::Client>("127.0.0.1", node.port);
-      c->set_read_timeout(60, 0);
-      c->set_keep_alive(true);
-      c->set_tcp_nodelay(true);
-    }
-    if (next[t] >= bodies[t].size()) Die("ran out of pre-signed batches; lower seconds");
-    auto r = c->Post("/v1/entries", bodies[t][next[t]++], "application/json");
-    if (!r || r->status != 200) Die("batched submit failed");
-    // Every entry must be accepted: a refusal is cheaper than an append and would flatter.
-    if (r->body.find("\"error\"") != std::string::npos)
-      Die("entry refused: " + r->body.substr(0, 300));
-    return batch;
-  });
+  // (b) Batched submits: JSON, then binary entry bundles.
+  auto batched = [&](std::vector<std::vector<std::string>>& sets, const char* type) {
+    std::vector<std::size_t> next(clients, 0);
+    return Rate(clients, seconds, [&](int t) -> std::uint64_t {
+      thread_local std::unique_ptr<httplib::Client> c;
+      if (!c) {
+        c = std::make_unique<httplib::Client>("127.0.0.1", node.port);
+        c->set_read_timeout(60, 0);
+        c->set_keep_alive(true);
+        c->set_tcp_nodelay(true);
+      }
+      if (next[t] >= sets[t].size()) Die("ran out of pre-signed batches; lower seconds");
+      auto r = c->Post("/v1/entries", sets[t][next[t]++], type);
+      if (!r || r->status != 200) Die("batched submit failed");
+      // Every entry must be accepted: a refusal is cheaper than an append and would flatter.
+      if (r->body.find("\"error\"") != std::string::npos)
+        Die("entry refused: " + r->body.substr(0, 300));
+      return batch;
+    });
+  };
+  const double submits = batched(bodies, "application/json");
+  std::fprintf(stderr, "http_bench: batched submits, binary\n");
+  const double bundle_submits = batched(bundles, api::kEntriesMediaType);
 
   std::fprintf(stderr, "http_bench: single submits\n");
   // (c) Single submits: one entry per request.
@@ -280,6 +297,8 @@ int main(int argc, char** argv) {
   std::printf("http_batch=%zu\n", batch);
   std::printf("http_submit_per_sec=%.0f\n", submits);
   std::printf("http_submit_verify_ratio=%.3f\n", submits / verify);
+  std::printf("http_bundle_submit_per_sec=%.0f\n", bundle_submits);
+  std::printf("http_bundle_submit_verify_ratio=%.3f\n", bundle_submits / verify);
   std::printf("http_single_submit_per_sec=%.0f\n", singles);
   std::printf("http_balance_reads_per_sec=%.0f\n", reads);
   std::printf("http_balance_read_p50_ms=%.3f\n", Percentile(latencies, 0.50));
