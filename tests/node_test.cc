@@ -224,6 +224,61 @@ TEST_CASE("bad input of every kind gets its error and changes nothing") {
     CHECK(ErrorCode(json::parse(r->body, nullptr, false)) == c.code);
   }
 
+  // Signed, but malformed arguments: each its own 400 (or 404), nothing changes.
+  struct SignedCase {
+    const char* what;
+    std::string target;
+    int status;
+    std::string code;
+  };
+  const std::vector<SignedCase> signed_cases = {
+      {"short entry id", "/v1/entries/by-id/abc", 400, "bad_request"},
+      {"unknown entry id", "/v1/entries/by-id/" + std::string(32, '0'), 404, "not_found"},
+      {"entry beyond the log", "/v1/entries/99999", 404, "not_found"},
+      {"tile width 0", "/tile/entries/000.p/0", 400, "bad_request"},
+      {"tile width 256", "/tile/entries/000.p/256", 400, "bad_request"},
+      {"tile not yet full", "/tile/0/001", 404, "not_found"},
+      {"bad detail flag", "/v1/accounts/" + account + "/history?detail=yes", 400, "bad_request"},
+      {"bad account number", "/v1/accounts/510104000000000", 400, "bad_account_number"},
+      {"unknown account", "/v1/accounts/" + MakeAccountNumber("510104", 777).value(), 404,
+       "unknown_account"},
+  };
+  for (const SignedCase& c : signed_cases) {
+    CAPTURE(c.what);
+    auto [status, j] = node.SignedGet(c.target);
+    CHECK(status == c.status);
+    CHECK(ErrorCode(j) == c.code);
+  }
+  // A real-name record without its fields.
+  {
+    const std::string target = "/v1/accounts/" + account + "/realname";
+    const std::string body = R"({"name": "x"})";
+    auto sig = api::SignRequest(node.op(), "PUT", target, Now(), body);
+    auto r = http.Put(target,
+                      {{api::kKeyHeader, sig.key},
+                       {api::kTimeHeader, sig.time},
+                       {api::kNonceHeader, sig.nonce},
+                       {api::kSignatureHeader, sig.signature}},
+                      body, "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(ErrorCode(json::parse(r->body, nullptr, false)) == "bad_request");
+  }
+  // A bundle with more entries than a batch may hold.
+  {
+    std::string many;
+    for (int i = 0; i < 9; ++i) {
+      const std::string e = node.Entry(Deposit{account, "", "meals", 1, Now() - 60, ""});
+      many += static_cast<char>(e.size() >> 8);
+      many += static_cast<char>(e.size() & 0xff);
+      many += e;
+    }
+    auto r = http.Post("/v1/entries", many, api::kEntriesMediaType);
+    REQUIRE(r);
+    CHECK(r->status == 413);
+    CHECK(ErrorCode(json::parse(r->body, nullptr, false)) == "body_too_large");
+  }
+
   // Binary entry bundles: cut short, or empty.
   const std::string one = node.Entry(Deposit{account, "", "meals", 60, Now() - 3600, ""});
   std::string framed = {static_cast<char>(one.size() >> 8), static_cast<char>(one.size() & 0xff)};
