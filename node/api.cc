@@ -18,10 +18,6 @@ std::string Sha256Hex(std::string_view data) {
   return ToHex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
-std::string Hex(std::string_view bytes) {
-  return ToHex(bytes);
-}
-
 json Hashes(const std::vector<Hash>& path) {
   json out = json::array();
   for (const auto& h : path) out.push_back(ToHex(h));
@@ -97,12 +93,6 @@ int HttpStatusFor(Code code) {
     default:
       return 422;  // a rule refused the entry
   }
-}
-
-Code CodeFromName(std::string_view name) {
-  for (int c = 1; c < 64; ++c)
-    if (CodeName(static_cast<Code>(c)) == name) return static_cast<Code>(c);
-  return Code::kOk;
 }
 
 std::string_view AccountTypeName(AccountType t) {
@@ -198,7 +188,7 @@ json BodyJson(const EntryBody& body) {
                   {"birth_year", v.birth_year},
                   {"street", v.street},
                   {"community", v.community},
-                  {"owner_key", Hex(v.owner_key)},
+                  {"owner_key", ToHex(v.owner_key)},
                   {"commitment", ToHex(v.commitment)},
                   {"hardship", v.hardship},
                   {"need", v.need}};

@@ -72,9 +72,6 @@ inline constexpr char kUnavailable[] = "unavailable";           // 503: shutting
 json ErrorBody(std::string_view code, std::string_view message);
 // The HTTP status a ledger code is answered with.
 int HttpStatusFor(ledger::Code code);
-// Parses a ledger code name ("insufficient_balance"); kOk for names the ledger does not
-// know (the node's own codes).
-ledger::Code CodeFromName(std::string_view name);
 
 // --- JSON shapes ---------------------------------------------------------------------------
 json ToJson(const ledger::AccountInfo& a);

@@ -108,7 +108,9 @@ struct Call {
   const httplib::Request& req;
   httplib::Response& res;
   const Route& route;
-  std::optional<ledger::PublicKey> caller;  // set once a signed request checked out
+  std::optional<ledger::PublicKey> caller;
+  std::string error_code;  // set by Error: the answer's stable code, for the metrics  // set once a
+                           // signed request checked out
 
   std::string Param(int i) const { return req.matches[i].str(); }
 
@@ -117,6 +119,7 @@ struct Call {
     res.set_content(body.dump(), "application/json");
   }
   void Error(int status, std::string_view code, std::string_view message) {
+    error_code = code;
     Json(status, api::ErrorBody(code, message));
   }
   void Fail(const ledger::Status& s) {

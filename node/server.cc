@@ -153,12 +153,7 @@ void Node::Impl::Answer(const Route& route, const httplib::Request& req, httplib
   if (Authorize(call)) route.handler(*this, call);
   const auto status = res.status;
   metrics.CountRequest(route.name, status);
-  if (status >= 400) {
-    // The error's code, counted by code (handlers answer with the envelope).
-    auto j = json::parse(res.body, nullptr, false);
-    if (!j.is_discarded() && j.contains("error"))
-      metrics.CountError(j["error"].value("code", "unknown"));
-  }
+  if (!call.error_code.empty()) metrics.CountError(call.error_code);
   metrics.request_latency.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   spdlog::debug("{} {} -> {}", req.method, req.target, status);
