@@ -12,6 +12,7 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  if (std::getenv("TIMEBANK_KEEP_TEMP")) return;  // for looking at a benchmark's store
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
 }

@@ -128,7 +128,7 @@ Result<AuditReport> LedgerImpl::Audit() {
     const std::uint64_t n = std::min(kChunk, size - base);
     bytes.assign(n, {});
     for (std::uint64_t j = 0; j < n; ++j) {
-      if (!db_->Get(ro, keys::Entry(base + j), &bytes[j]).ok())
+      if (!db_->Get(ro, log_cf_, keys::Entry(base + j), &bytes[j]).ok())
         return Mismatch(fmt::format("entry {} is missing", base + j));
       const std::string_view stored(bytes[j]);
       if (stored.size() < 32 || stored.substr(0, 32) != crypto::AsView(LeafHash(stored.substr(32))))

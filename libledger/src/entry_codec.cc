@@ -293,21 +293,80 @@ Result<EntryKind> KindFromProto(const pb::Body& b) {
   return Malformed("body has no entry kind");
 }
 
-bool HasUnknownFields(const google::protobuf::Message& m) {
-  const auto* r = m.GetReflection();
-  if (!r->GetUnknownFields(m).empty()) return true;
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  r->ListFields(m, &fields);
-  for (const auto* f : fields) {
-    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (f->is_repeated()) {
-      for (int i = 0; i < r->FieldSize(m, f); ++i)
-        if (HasUnknownFields(r->GetRepeatedMessage(m, f, i))) return true;
-    } else if (HasUnknownFields(r->GetMessage(m, f))) {
-      return true;
-    }
+// The wire type a field of this type is written with (packed repeated scalars also
+// arrive as length-delimited).
+int WireTypeOf(const google::protobuf::FieldDescriptor& f) {
+  using F = google::protobuf::FieldDescriptor;
+  switch (f.type()) {
+    case F::TYPE_DOUBLE:
+    case F::TYPE_FIXED64:
+    case F::TYPE_SFIXED64:
+      return 1;
+    case F::TYPE_FLOAT:
+    case F::TYPE_FIXED32:
+    case F::TYPE_SFIXED32:
+      return 5;
+    case F::TYPE_STRING:
+    case F::TYPE_BYTES:
+    case F::TYPE_MESSAGE:
+      return 2;
+    case F::TYPE_GROUP:
+      return 3;
+    default:
+      return 0;  // the varint types
+  }
+}
+
+bool ReadVarint(std::string_view* in, std::uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
+    const auto byte = static_cast<std::uint8_t>(in->front());
+    in->remove_prefix(1);
+    *v |= std::uint64_t{byte & 0x7fu} << shift;
+    if (byte < 0x80) return true;
   }
   return false;
+}
+
+// Whether `wire` (a message of type `d` that has parsed) holds only fields that `d`
+// declares, each with its declared wire type, at every depth. Protobuf keeps any other
+// field as an unknown field, which a parse does not reject; this walk of the bytes finds
+// them without the cost of walking the parsed message by reflection.
+bool OnlyKnownFields(const google::protobuf::Descriptor& d, std::string_view wire) {
+  while (!wire.empty()) {
+    std::uint64_t tag = 0, len = 0;
+    if (!ReadVarint(&wire, &tag)) return false;
+    const int type = static_cast<int>(tag & 7);
+    const auto* f = d.FindFieldByNumber(static_cast<int>(tag >> 3));
+    if (!f) return false;
+    const int want = WireTypeOf(*f);
+    const bool packed = type == 2 && f->is_repeated() && want != 2;
+    if (type != want && !packed) return false;
+    switch (type) {
+      case 0:
+        if (!ReadVarint(&wire, &len)) return false;
+        break;
+      case 1:
+      case 5: {
+        const std::size_t n = type == 1 ? 8 : 4;
+        if (wire.size() < n) return false;
+        wire.remove_prefix(n);
+        break;
+      }
+      case 2: {
+        if (!ReadVarint(&wire, &len) || len > wire.size()) return false;
+        const std::string_view payload = wire.substr(0, len);
+        wire.remove_prefix(len);
+        if (f->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
+            !OnlyKnownFields(*f->message_type(), payload))
+          return false;
+        break;
+      }
+      default:
+        return false;  // groups: not used by the format
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -386,12 +445,14 @@ Result<DecodedEntry> DecodeEntry(std::string_view entry_bytes) {
     return Malformed("entry bytes are not a timebank.v1.Entry");
   // The wrapper is not signed, so it must be the one canonical encoding of its contents:
   // otherwise the same signed body could travel in many different entries.
-  if (HasUnknownFields(e) || e.SerializeAsString() != entry_bytes)
+  if (e.SerializeAsString() != entry_bytes ||
+      !OnlyKnownFields(*pb::Entry::descriptor(), entry_bytes))
     return Malformed("entry is not canonically encoded (field order, unknown or repeated fields)");
   pb::Body b;
   if (!b.ParseFromString(e.body())) return Malformed("entry body is not a timebank.v1.Body");
   // A field this version does not know could carry a rule it would not apply.
-  if (HasUnknownFields(b)) return Malformed("entry body has fields unknown to format v1");
+  if (!OnlyKnownFields(*pb::Body::descriptor(), e.body()))
+    return Malformed("entry body has fields unknown to format v1");
   DecodedEntry out;
   if (!Fixed(b.id(), &out.body.id)) return Malformed("body.id must be 16 bytes");
   if (!IsDistrictCode(b.district())) return Malformed("body.district must be 6 digits");

@@ -13,7 +13,8 @@
 //     "i:" entry id(16)        -> state.EntryRef        (idempotency, reversals, and the
 //                                 per-account history chain: Account.last_entry and
 //                                 Posting.prev link an account's entries newest first)
-//   log (the entries and their tree):
+//   log (the entries and their tree), in the column family "log" (all other keys are in
+//   the default family; real-name records in "private", never in the log):
 //     "e" be64(index)          -> leaf hash(32) || entry bytes
 //     "n" level(1) be64(index) -> 32-byte hash of the perfect subtree (level, index), stored
 //                                 for tile levels only (8, 16, 24, ...): the levels C2SP
@@ -57,9 +58,17 @@ inline std::string Hold(const EntryId& id) {
   return std::string("H:").append(View(id));
 }
 inline constexpr std::string_view kPoolQueue = "m:poolq";
-inline std::string PoolRequest(const EntryId& id) { return std::string("P:").append(View(id)); }
+inline std::string PoolRequest(const EntryId& id) {
+  return std::string("P:").append(View(id));
+}
 inline std::string Ref(const EntryId& id) {
   return std::string("i:").append(View(id));
+}
+// Whether a key belongs to the "log" column family: entries and tree nodes. Their keys
+// only ever ascend, so the family's files never overlap and compaction moves them down
+// without rewriting them; the small state records compact on their own.
+inline bool InLogFamily(std::string_view key) {
+  return !key.empty() && (key[0] == 'e' || key[0] == 'n');
 }
 inline std::string Entry(std::uint64_t index) {
   std::string k = "e";
@@ -73,6 +82,7 @@ inline std::string Node(int level, std::uint64_t index) {
   return k;
 }
 // The prefixes of state keys, for audits that compare all state.
-inline constexpr std::string_view kStatePrefixes[] = {"m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:"};
+inline constexpr std::string_view kStatePrefixes[] = {
+    "m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:"};
 
 }  // namespace ledger::keys

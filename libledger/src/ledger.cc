@@ -20,6 +20,7 @@ namespace ledger {
 namespace {
 
 constexpr char kPrivateFamily[] = "private";
+constexpr char kLogFamily[] = "log";
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
@@ -44,8 +45,59 @@ rocksdb::Options DbOptions(const Options& o) {
   t.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   t.cache_index_and_filter_blocks = true;
+  // Every new entry's id is looked up and missed: its check goes through the filters of
+  // all level-0 files, which stay pinned rather than looked up in the cache each time.
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
   opt.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return opt;
+}
+
+// The log family (entries and tree nodes). Its keys only ascend and are only ever read
+// where they exist (by index, or scanned for tiles), so it needs no bloom filters: neither
+// in the memtable nor in its files. Its files never overlap, and the small state records
+// in the default family no longer share files (or compactions) with the entries.
+rocksdb::ColumnFamilyOptions LogFamilyOptions(const rocksdb::Options& base) {
+  rocksdb::ColumnFamilyOptions opt(base);
+  opt.memtable_prefix_bloom_size_ratio = 0;
+  opt.memtable_whole_key_filtering = false;
+  rocksdb::BlockBasedTableOptions t =
+      *base.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+  t.filter_policy.reset();
+  opt.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return opt;
+}
+
+// Stores written before the log family existed (libledger 0.1) kept entries and tree nodes
+// in the default family. Opening one moves them over, a batch at a time; each batch moves
+// its keys atomically, so a crash midway leaves a store that the next open finishes moving.
+Status MoveLogKeysToLogFamily(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log_cf) {
+  constexpr std::size_t kBatch = 4096;
+  std::size_t moved = 0;
+  for (const char prefix : {'e', 'n'}) {
+    const rocksdb::Slice p(&prefix, 1);
+    std::string from(1, prefix);  // past the keys already moved (and their tombstones)
+    for (;;) {
+      rocksdb::WriteBatch batch;
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+      for (it->Seek(from); it->Valid() && it->key().starts_with(p) && batch.Count() < 2 * kBatch;
+           it->Next()) {
+        Status s = FromRocks(batch.Put(log_cf, it->key(), it->value()), "moving the log");
+        if (s.ok()) s = FromRocks(batch.Delete(it->key()), "moving the log");
+        if (!s.ok()) return s;
+        from = it->key().ToString() + '\0';
+      }
+      if (Status s = FromRocks(it->status(), "moving the log"); !s.ok()) return s;
+      it.reset();
+      if (batch.Count() == 0) break;
+      moved += batch.Count() / 2;
+      if (Status s = FromRocks(db->Write(rocksdb::WriteOptions(), &batch), "moving the log");
+          !s.ok())
+        return s;
+    }
+  }
+  if (moved == 0) return Status::Ok();
+  rocksdb::FlushOptions fo;
+  return FromRocks(db->Flush(fo, {db->DefaultColumnFamily(), log_cf}), "moving the log");
 }
 
 }  // namespace
@@ -62,8 +114,9 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Options& options, const std::
   if (!options.create_if_missing && !std::filesystem::exists(path + "/CURRENT"))
     return Status(Code::kNotFound, fmt::format("no ledger at {}", path));
   rocksdb::Options opt = DbOptions(options);
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, opt},
-                                                           {kPrivateFamily, opt}};
+  rocksdb::ColumnFamilyOptions log_opt = LogFamilyOptions(opt);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, opt}, {kPrivateFamily, opt}, {kLogFamily, log_opt}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   if (Status s =
@@ -73,7 +126,12 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Options& options, const std::
   std::unique_ptr<rocksdb::DB> db(raw);
   // The default family's handle is owned by the DB; only ours must be destroyed.
   delete handles[0];
-  auto ledger = std::make_unique<LedgerImpl>(options, std::move(db), handles[1]);
+  if (Status s = MoveLogKeysToLogFamily(db.get(), handles[2]); !s.ok()) {
+    db->DestroyColumnFamilyHandle(handles[1]);
+    db->DestroyColumnFamilyHandle(handles[2]);
+    return s;
+  }
+  auto ledger = std::make_unique<LedgerImpl>(options, std::move(db), handles[1], handles[2]);
   if (Status s = ledger->Load(); !s.ok()) return s;
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
@@ -86,7 +144,8 @@ Result<std::optional<std::string>> DbStateReader::Read(const std::string& key) {
   }
   std::string value;
   std::shared_ptr<const rocksdb::Snapshot> pin;
-  rocksdb::Status s = db_->Get(ReadAt(&pin), key, &value);
+  rocksdb::Status s = db_->Get(
+      ReadAt(&pin), keys::InLogFamily(key) ? log_cf_ : db_->DefaultColumnFamily(), key, &value);
   std::optional<std::string> out;
   if (s.ok())
     out = std::move(value);
@@ -127,11 +186,12 @@ void DbStateReader::Committed(const std::unordered_map<std::string, std::string>
 }
 
 LedgerImpl::LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,
-                       rocksdb::ColumnFamilyHandle* private_cf)
+                       rocksdb::ColumnFamilyHandle* private_cf, rocksdb::ColumnFamilyHandle* log_cf)
     : options_(options),
       db_(std::move(db)),
       private_cf_(private_cf),
-      state_reader_(db_.get()),
+      log_cf_(log_cf),
+      state_reader_(db_.get(), log_cf),
       chain_reader_(this),
       verify_pool_(options.verify_threads > 0
                        ? options.verify_threads - 1
@@ -146,6 +206,7 @@ LedgerImpl::~LedgerImpl() {
   if (committer_.joinable()) committer_.join();
   state_reader_.Publish(nullptr);  // every snapshot goes before the store closes
   db_->DestroyColumnFamilyHandle(private_cf_);
+  db_->DestroyColumnFamilyHandle(log_cf_);
   db_->Close().PermitUncheckedError();
 }
 
@@ -164,7 +225,7 @@ Result<Hash> LedgerImpl::ReadNode(int level, std::uint64_t index) {
   std::vector<Hash> hashes;
   hashes.reserve(count);
   std::shared_ptr<const rocksdb::Snapshot> pin;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin), log_cf_));
   const std::string start =
       stored_level == 0 ? keys::Entry(first) : keys::Node(stored_level, first);
   it->Seek(start);
@@ -350,7 +411,7 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
       // Entries go straight in, in index order; leaf hash and bytes without a copy.
       const std::string key = keys::Entry(index);
       const rocksdb::Slice k(key), parts[2] = {crypto::AsView(p.leaf), *p.bytes};
-      b->batch.Put(rocksdb::SliceParts(&k, 1), rocksdb::SliceParts(parts, 2));
+      b->batch.Put(log_cf_, rocksdb::SliceParts(&k, 1), rocksdb::SliceParts(parts, 2));
       nodes.clear();
       seq_frontier_.Append(p.leaf, &nodes);
       for (const auto& node : nodes)
@@ -369,7 +430,7 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
   writes.emplace_back(keys::kSize, std::move(size));
   std::sort(writes.begin(), writes.end(),
             [](const auto& x, const auto& y) { return x.first < y.first; });
-  for (const auto& [k, v] : writes) b->batch.Put(k, v);
+  for (const auto& [k, v] : writes) b->batch.Put(FamilyOf(k), k, v);
 }
 
 void LedgerImpl::CommitLoop() {

@@ -25,6 +25,7 @@
 #include <unordered_map>
 
 #include "engine.h"
+#include "keyspace.h"
 #include "ledger/ledger.h"
 #include "merkle.h"
 #include "thread_pool.h"
@@ -37,7 +38,7 @@ namespace ledger {
 // Threading: Read is safe from any thread; Committed is called by the committing leader.
 class DbStateReader : public StateReader {
  public:
-  explicit DbStateReader(rocksdb::DB* db) : db_(db) {}
+  DbStateReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log_cf) : db_(db), log_cf_(log_cf) {}
   Result<std::optional<std::string>> Read(const std::string& key) override;
   // Called after `writes` are durable in the store.
   void Committed(const std::unordered_map<std::string, std::string>& writes);
@@ -51,6 +52,7 @@ class DbStateReader : public StateReader {
     return key.starts_with("a:") || key.starts_with("o:") || key.starts_with("m:");
   }
   rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* log_cf_;
   std::shared_mutex mu_;
   std::unordered_map<std::string, std::optional<std::string>> cache_;  // GUARDED_BY(mu_)
   std::shared_ptr<const rocksdb::Snapshot> durable_;                   // GUARDED_BY(mu_)
@@ -61,7 +63,7 @@ class Replayer;
 class LedgerImpl final : public Ledger {
  public:
   LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,
-             rocksdb::ColumnFamilyHandle* private_cf);
+             rocksdb::ColumnFamilyHandle* private_cf, rocksdb::ColumnFamilyHandle* log_cf);
   ~LedgerImpl() override;
 
   // Loads size, tree edge and genesis facts: O(log n) reads.
@@ -149,6 +151,11 @@ class LedgerImpl final : public Ledger {
   const Options options_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* private_cf_;
+  rocksdb::ColumnFamilyHandle* log_cf_;  // entries and tree nodes (keys::InLogFamily)
+  // The family a key lives in.
+  rocksdb::ColumnFamilyHandle* FamilyOf(std::string_view key) const {
+    return keys::InLogFamily(key) ? log_cf_ : db_->DefaultColumnFamily();
+  }
   DbStateReader state_reader_;
   ChainReader chain_reader_;
   ThreadPool verify_pool_;

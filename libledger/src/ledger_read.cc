@@ -49,10 +49,12 @@ namespace {
 // Reads at one pinned snapshot.
 class PinnedReader : public StateReader {
  public:
-  PinnedReader(rocksdb::DB* db, rocksdb::ReadOptions ro) : db_(db), ro_(ro) {}
+  PinnedReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log_cf, rocksdb::ReadOptions ro)
+      : db_(db), log_cf_(log_cf), ro_(ro) {}
   Result<std::optional<std::string>> Read(const std::string& key) override {
     std::string value;
-    rocksdb::Status s = db_->Get(ro_, key, &value);
+    rocksdb::Status s =
+        db_->Get(ro_, keys::InLogFamily(key) ? log_cf_ : db_->DefaultColumnFamily(), key, &value);
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return Status(Code::kIoError, s.ToString());
     return std::optional<std::string>(std::move(value));
@@ -60,6 +62,7 @@ class PinnedReader : public StateReader {
 
  private:
   rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* log_cf_;
   rocksdb::ReadOptions ro_;
 };
 
@@ -169,7 +172,7 @@ Result<HistoryPage> LedgerImpl::History(const std::string& account,
   // One durable view for the whole walk: the account record (not the cache, which may
   // run ahead of it) and every entry and reference it leads to.
   std::shared_ptr<const rocksdb::Snapshot> pin;
-  PinnedReader view(db_.get(), state_reader_.ReadAt(&pin));
+  PinnedReader view(db_.get(), log_cf_, state_reader_.ReadAt(&pin));
   auto loaded = LoadAccount(view, account);
   if (!loaded.ok()) return loaded.status();
   const timebank::state::Account& a = *loaded;
