@@ -37,8 +37,14 @@ void Check(bool ok, const std::string& what) {
 }
 }  // namespace
 
-District::District(const std::string& dir, std::string code, Policy policy)
-    : dir_(dir), code_(std::move(code)) {
+District::District(const std::string& dir, std::string code, Policy policy,
+                   std::shared_ptr<PeerLogs> peers, std::uint8_t key_seed)
+    : root(KeyFromByte(key_seed)),
+      log_key(std::make_shared<SigningKey>(KeyFromByte(key_seed + 1))),
+      op(KeyFromByte(key_seed + 2)),
+      dir_(dir),
+      code_(std::move(code)),
+      peers_(std::move(peers)) {
   Reopen();
   if (ledger_->Size() > 0) return;
   Genesis g{"锦江区时间银行",         "510100",         root.public_key(), log_key->public_key(),
@@ -55,6 +61,7 @@ void District::Reopen() {
   Options o;
   o.log_key = log_key;
   o.clock = [this] { return now; };
+  o.peers = peers_;
   auto l = Ledger::Open(o, dir_);
   Check(l.ok(), "open: " + l.status().ToString());
   ledger_ = std::move(l).value();

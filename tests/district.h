@@ -41,10 +41,14 @@ class District {
  public:
   // Opens a ledger at `dir` and, when it is empty, appends genesis + one operator with
   // registrar, recorder and redeemer roles.
+  // `peers`: other districts' logs, for sync entries; `key_seed`: the first of the three
+  // key seeds (root, log, operator), so that districts of one test have keys of their own.
   explicit District(const std::string& dir, std::string code = "510104",
-                    Policy policy = DefaultPolicy());
+                    Policy policy = DefaultPolicy(), std::shared_ptr<PeerLogs> peers = nullptr,
+                    std::uint8_t key_seed = 1);
 
   Ledger& ledger() { return *ledger_; }
+  std::shared_ptr<Ledger> shared() { return ledger_; }
   const std::string& code() const { return code_; }
   void Reopen();
   void Close() { ledger_.reset(); }
@@ -64,14 +68,15 @@ class District {
   Minutes BalanceOf(const std::string& account);
 
   std::int64_t now = kNoon;
-  SigningKey root = KeyFromByte(1);
-  std::shared_ptr<const SigningKey> log_key = std::make_shared<SigningKey>(KeyFromByte(2));
-  SigningKey op = KeyFromByte(3);  // registrar + recorder + redeemer
+  SigningKey root;
+  std::shared_ptr<const SigningKey> log_key;
+  SigningKey op;  // registrar + recorder + redeemer
 
  private:
   std::string dir_;
   std::string code_;
-  std::unique_ptr<Ledger> ledger_;
+  std::shared_ptr<PeerLogs> peers_;
+  std::shared_ptr<Ledger> ledger_;
   std::uint64_t serial_ = 0;
 };
 

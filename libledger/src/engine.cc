@@ -8,13 +8,9 @@
 #include <cstring>
 
 #include "codec.h"
-#include "entry.pb.h"
-#include "keyspace.h"
-#include "state.pb.h"
+#include "rules.h"
 
 namespace ledger {
-namespace pb = timebank::v1;
-namespace st = timebank::state;
 
 Result<std::optional<std::string>> Overlay::Read(const std::string& key) {
   if (auto it = writes_.find(key); it != writes_.end())
@@ -29,145 +25,6 @@ Result<std::optional<std::string>> Overlay::Read(const std::string& key) {
 void Overlay::MergeInto(Overlay* parent) {
   for (auto& [k, v] : writes_) parent->writes_[k] = std::move(v);
   writes_.clear();
-}
-
-namespace {
-
-enum AccountKindState : std::uint32_t { kPersonAcct = 0, kGroupAcct = 1, kSystemAcct = 2 };
-enum HoldStatus : std::uint32_t { kOpen = 0, kPosted = 1, kVoided = 2, kExpired = 3 };
-
-std::uint32_t RoleBit(Role r) {
-  return 1u << static_cast<int>(r);
-}
-
-// Days since 1970-01-01 -> civil year (H. Hinnant's algorithm).
-int YearOfDay(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  return static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
-}
-
-std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
-
-template <typename Msg>
-std::string Serialize(const Msg& m) {
-  std::string s;
-  m.SerializeToString(&s);
-  return s;
-}
-
-Status Err(Code code, std::string message) {
-  return Status(code, std::move(message));
-}
-
-}  // namespace
-
-struct RuleCache {
-  std::string info_bytes;
-  st::LogInfo info;
-  std::string policy_bytes;
-  Policy policy;
-};
-
-namespace {
-
-// Validation and state changes of one entry, over a scratch overlay.
-class Rules {
- public:
-  Rules(const DecodedEntry& e, const ApplyContext& ctx, Overlay* scratch, RuleCache* cache)
-      : e_(e), ctx_(ctx), s_(scratch), cache_(cache) {}
-
-  Result<Applied> Run();
-
- private:
-  // State access.
-  template <typename Msg>
-  Result<bool> Load(const std::string& key, Msg* out);
-  template <typename Msg>
-  void Store(const std::string& key, const Msg& m) {
-    s_->Put(key, Serialize(m));
-  }
-
-  Status CheckSigner(Role role, bool log_key_allowed = false);
-  Status CheckOwnerSigned(const st::Account& a, std::string_view account);
-  Result<st::Account> LocalAccount(const std::string& account, std::string_view what);
-  // Moves `delta` on `account` (refusing overdrafts). A zero move is skipped unless
-  // `record_zero`: then the entry still joins the account's history.
-  // `loaded`: the account's record as the caller already read (and maybe changed) it;
-  // saves reading it again (the record is stored once, here).
-  Status Post(const std::string& account, Minutes delta, bool record_zero = false,
-              st::Account* loaded = nullptr);
-  Status CheckMinutes(Minutes m, std::string_view what) const;
-  int LocalYear() const;
-  std::int64_t LocalDay() const;
-  // Credits `amount` to a person/group `account`; above the policy's balance cap the rest
-  // overflows to the pool. Postings only; the caller balances the source.
-  Status CreditWithCap(const std::string& account, Minutes amount, st::Account* loaded = nullptr);
-  Status CheckRedeemer(const st::Account& a, std::string_view account, Minutes minutes);
-  // A redemption's service: empty or in the catalogue; where: empty or a district code.
-  Status CheckService(const std::string& category, const std::string& serving_district) const;
-  Status ValidatePolicy(const Policy& p) const;
-
-  Status Apply(const Genesis& g);
-  Status Apply(const Grant& g);
-  Status Apply(const Revoke& r);
-  Status Apply(const Policy& p);
-  Status Apply(const Open& o);
-  Status Apply(const Deposit& d);
-  Status Apply(const Redeem& r);
-  Status Apply(const Hold& h);
-  Status Apply(const HoldPost& p);
-  Status Apply(const HoldVoid& v);
-  Status Apply(const HoldExpire& x);
-  Status Apply(const Transfer& t);
-  Status Apply(const Reverse& r);
-  Status Apply(const Sync&) {
-    return Err(Code::kUnimplemented, "sync entries arrive with federation");
-  }
-  Status Apply(const Migrate&) {
-    return Err(Code::kUnimplemented, "migrate entries arrive with federation");
-  }
-  Status Apply(const PoolRequest& r);
-  // The pool request queues (one per need level): load, append, take out.
-  Result<st::PoolQueue> LoadQueue();
-  Status Enqueue(const EntryId& id, st::PoolRequest req);
-  Status Dequeue(const EntryId& id, st::PoolRequest* req);
-  // A pool grant's request: open, for this elder, at most what was asked, and — under
-  // pool_in_order — the first in line. Takes it out of its queue.
-  Status AnswerRequest(const Transfer& t);
-  Result<st::Hold> OpenHold(const EntryId& id);
-
-  std::string Sys(SystemAccount which) const { return SystemAccountId(info_->district(), which); }
-
-  Status LoadFacts(bool* has_genesis);
-
-  const DecodedEntry& e_;
-  const ApplyContext& ctx_;
-  Overlay* s_;
-  RuleCache* cache_;
-  const st::LogInfo* info_ = nullptr;  // valid once LoadFacts found the genesis
-  const Policy* policy_ = nullptr;
-  std::vector<Posting> postings_;
-  Minutes served_ = 0;
-  std::string served_by_;
-};
-
-template <typename Msg>
-Result<bool> Rules::Load(const std::string& key, Msg* out) {
-  auto v = s_->Read(key);
-  if (!v.ok()) return v.status();
-  if (!v->has_value()) return false;
-  if (!out->ParseFromString(**v))
-    return Err(Code::kCorruption,
-               fmt::format("state record '{}' does not parse", key.substr(0, 2)));
-  return true;
 }
 
 Result<Applied> Rules::Run() {
@@ -287,9 +144,9 @@ Result<st::Account> Rules::LocalAccount(const std::string& account, std::string_
   if (*district != info_->district())
     return Err(
         Code::kNotHomeDistrict,
-        fmt::format(
-            "{} {} belongs to district {}; this log is {} (cross-district entries need federation)",
-            what, account, *district, info_->district()));
+        fmt::format("{} {} belongs to district {}; this log is {} (only an account's home district "
+                    "debits it)",
+                    what, account, *district, info_->district()));
   st::Account a;
   auto found = Load(keys::Account(account), &a);
   if (!found.ok()) return found.status();
@@ -306,15 +163,19 @@ Status Rules::Post(const std::string& account, Minutes delta, bool record_zero,
   }
   st::Account local;
   st::Account& a = loaded ? *loaded : local;
+  const bool interdistrict = account == Sys(SystemAccount::kInterdistrict);
   if (!loaded) {
     auto found = Load(keys::Account(account), &a);
     if (!found.ok()) return found.status();
-    if (!*found)
+    if (!*found && interdistrict)
+      a.set_kind(kSystemAcct);  // a log begun before federation gains it on first use
+    else if (!*found)
       return Err(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
   }
   const Minutes next = a.balance() + delta;
-  // Only the issuance account goes negative: it is where hours are minted.
-  if (next < 0 && account != Sys(SystemAccount::kIssuance))
+  // Only issuance (where hours are minted) and interdistrict (hours received from other
+  // districts' logs before their own logs' credits are counted) go below zero.
+  if (next < 0 && account != Sys(SystemAccount::kIssuance) && !interdistrict)
     return Err(Code::kInsufficientBalance,
                fmt::format("account {} has {}, needs {}", account, FormatHours(a.balance()),
                            FormatHours(-delta)));
@@ -448,7 +309,7 @@ Status Rules::Apply(const Genesis& g) {
   st::Account sys;
   sys.set_kind(kSystemAcct);
   for (auto which : {SystemAccount::kIssuance, SystemAccount::kPool, SystemAccount::kHeld,
-                     SystemAccount::kRedeemed})
+                     SystemAccount::kRedeemed, SystemAccount::kInterdistrict})
     Store(keys::Account(SystemAccountId(e_.body.district, which)), sys);
   return Status::Ok();
 }
@@ -549,9 +410,9 @@ Status Rules::Apply(const Deposit& d) {
     return Err(Code::kInvalidAmount,
                fmt::format("{} exceeds the largest single service of {}", FormatHours(d.minutes),
                            FormatHours(policy_->max_entry_minutes)));
-  auto a = LocalAccount(d.volunteer, "volunteer");
-  if (!a.ok()) return a.status();
-  if (a->kind() == kSystemAcct)
+  if (auto vd = ParseAccountDistrict(d.volunteer); !vd.ok())
+    return Err(Code::kBadAccountNumber, "volunteer: " + vd.status().message());
+  if (IsSystemAccount(d.volunteer))
     return Err(Code::kAccountKindRestricted,
                fmt::format("system account {} cannot earn hours", d.volunteer));
   constexpr std::int64_t kYear = 366 * 86400;
@@ -559,28 +420,30 @@ Status Rules::Apply(const Deposit& d) {
     return Err(Code::kInvalidArgument,
                fmt::format("served_at {} must be within the year before the entry's time {}",
                            d.served_at, e_.body.time));
-  if (!d.beneficiary.empty()) {
-    auto bd = ParseAccountDistrict(d.beneficiary);
-    if (!bd.ok()) return Err(Code::kBadAccountNumber, "beneficiary: " + bd.status().message());
-    if (d.beneficiary == d.volunteer)
-      return Err(Code::kSameAccount, "a volunteer cannot serve themself");
-    if (IsSystemAccount(d.beneficiary))
-      return Err(Code::kAccountKindRestricted, "a beneficiary is a person, not a system account");
-    // An elder of this district must be registered here; elders of other districts are
-    // known to their own district (federation).
-    if (*bd == info_->district()) {
-      auto b = LocalAccount(d.beneficiary, "beneficiary");
-      if (!b.ok()) return b.status();
-    }
+  if (Status s = CheckBeneficiary(d); !s.ok()) return s;
+  const Minutes credit = d.minutes * static_cast<Minutes>(rate->rate_permille) / 1000;
+  if (credit <= 0) return Err(Code::kInvalidAmount, "the service is too short to earn a minute");
+  if (Away(d.volunteer)) {
+    // A volunteer of another district served here (通存): the hours are minted here, at
+    // this district's rate, and reach the volunteer's home when it syncs this log. The
+    // volunteer's age and daily cap are the home's records; this district checks what it
+    // sees (the service, its catalogue, its recorder).
+    served_ = d.minutes;
+    served_by_ = d.volunteer;
+    if (Status s = Post(Sys(SystemAccount::kIssuance), -credit); !s.ok()) return s;
+    return CreditAway(d.volunteer, credit, d.minutes);
   }
+  auto a = LocalAccount(d.volunteer, "volunteer");
+  if (!a.ok()) return a.status();
+  if (a->kind() == kSystemAcct)
+    return Err(Code::kAccountKindRestricted,
+               fmt::format("system account {} cannot earn hours", d.volunteer));
   const int age = LocalYear() - static_cast<int>(a->birth_year());
   if (a->kind() == kPersonAcct && policy_->min_age_serve > 0 &&
       age < static_cast<int>(policy_->min_age_serve))
     return Err(Code::kTooYoungToServe,
                fmt::format("volunteer {} is {}; policy v{} credits service from age {}",
                            d.volunteer, age, policy_->version, policy_->min_age_serve));
-  const Minutes credit = d.minutes * static_cast<Minutes>(rate->rate_permille) / 1000;
-  if (credit <= 0) return Err(Code::kInvalidAmount, "the service is too short to earn a minute");
   // Entry times may step back a little (clock skew); the earning day never does, or a
   // volunteer could earn two days' cap around midnight.
   const std::int64_t day = std::max(LocalDay(), a->earn_day());
@@ -598,6 +461,23 @@ Status Rules::Apply(const Deposit& d) {
   if (Status s = Post(Sys(SystemAccount::kIssuance), -credit); !s.ok()) return s;
   // The volunteer's record, changed above, is stored once, with the credit.
   return CreditWithCap(d.volunteer, credit, &*a);
+}
+
+Status Rules::CheckBeneficiary(const Deposit& d) {
+  if (d.beneficiary.empty()) return Status::Ok();
+  auto bd = ParseAccountDistrict(d.beneficiary);
+  if (!bd.ok()) return Err(Code::kBadAccountNumber, "beneficiary: " + bd.status().message());
+  if (d.beneficiary == d.volunteer)
+    return Err(Code::kSameAccount, "a volunteer cannot serve themself");
+  if (IsSystemAccount(d.beneficiary))
+    return Err(Code::kAccountKindRestricted, "a beneficiary is a person, not a system account");
+  // An elder of this district must be registered here; elders of other districts are
+  // known to their own district.
+  if (*bd == info_->district()) {
+    auto b = LocalAccount(d.beneficiary, "beneficiary");
+    if (!b.ok()) return b.status();
+  }
+  return Status::Ok();
 }
 
 Status Rules::CheckService(const std::string& category, const std::string& serving_district) const {
@@ -693,7 +573,7 @@ Status Rules::Apply(const HoldExpire& x) {
   return Post(hold->account(), hold->minutes());
 }
 
-bool GiftAllowed(GiftScope scope, Relation rel) {
+static bool GiftAllowed(GiftScope scope, Relation rel) {
   switch (scope) {
     case GiftScope::kAnyone:
       return true;
@@ -750,6 +630,15 @@ Status Rules::Apply(const Transfer& t) {
     return Err(Code::kGiftNotAllowed,
                fmt::format("policy v{} does not allow gifts with relation {}", policy_->version,
                            static_cast<int>(t.relation)));
+  if (auto rd = ParseAccountDistrict(t.to); !rd.ok())
+    return Err(Code::kBadAccountNumber, "receiver: " + rd.status().message());
+  if (IsSystemAccount(t.to))
+    return Err(Code::kAccountKindRestricted,
+               fmt::format("gifts go to people; {} is not a person's account", t.to));
+  if (Away(t.to)) {  // to a relative homed in another district: it crosses at their sync
+    if (Status s = Post(t.from, -t.minutes); !s.ok()) return s;
+    return CreditAway(t.to, t.minutes, 0);
+  }
   auto to = LocalAccount(t.to, "receiver");
   if (!to.ok()) return to.status();
   if (to->kind() != kPersonAcct)
@@ -760,7 +649,7 @@ Status Rules::Apply(const Transfer& t) {
 }
 
 // A queue link as stored (16 bytes, written only by Enqueue/Dequeue) back to an id.
-EntryId IdFromLink(const std::string& link) {
+static EntryId IdFromLink(const std::string& link) {
   EntryId id{};
   std::memcpy(id.data(), link.data(), std::min(link.size(), id.size()));
   return id;
@@ -924,6 +813,13 @@ Status Rules::Apply(const Reverse& r) {
   if (orig.reversed())
     return Err(Code::kAlreadyReversed,
                fmt::format("entry {} was already reversed", ToHex(r.entry_id)));
+  auto transit = WroteTransit(orig.index());
+  if (!transit.ok()) return transit.status();
+  if (*transit)
+    return Err(Code::kNotTransitable,
+               fmt::format("entry {} credited an account of another district, whose home counts it "
+                           "at its sync; correct it there with a transfer",
+                           ToHex(r.entry_id)));
   // Debits first so that an overdraft is found before anything is credited.
   std::vector<st::Posting> ps(orig.postings().begin(), orig.postings().end());
   std::stable_partition(ps.begin(), ps.end(), [](const st::Posting& p) { return p.delta() > 0; });
@@ -941,8 +837,6 @@ Status Rules::Apply(const Reverse& r) {
   Store(keys::Ref(r.entry_id), orig);
   return Status::Ok();
 }
-
-}  // namespace
 
 Engine::Engine() : cache_(std::make_unique<RuleCache>()) {}
 Engine::~Engine() = default;

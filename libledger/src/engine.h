@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ledger/entry.h"
+#include "ledger/federation.h"
 #include "ledger/status.h"
 
 namespace ledger {
@@ -66,6 +67,7 @@ struct ApplyContext {
   bool admission = false;           // true for new submissions: also check the clock
   std::int64_t now = 0;             // the ledger's clock (admission only)
   std::int64_t max_clock_skew = 0;  // seconds; 0 = no check
+  PeerLogs* peers = nullptr;        // other districts' logs, for sync entries (may be null)
 };
 
 struct RuleCache;

@@ -10,6 +10,9 @@
 //     "H:" hold id(16)         -> state.Hold
 //     "P:" request id(16)      -> state.PoolRequest
 //     "m:poolq"                -> state.PoolQueue       (pool request queues by need)
+//     "t:" be64(index)         -> state.Transit         (a credit for another district's
+//                                 account, written by the entry at index)
+//     "s:" district(6)         -> state.SyncState       (how far this log synced that peer)
 //     "i:" entry id(16)        -> state.EntryRef        (idempotency, reversals, and the
 //                                 per-account history chain: Account.last_entry and
 //                                 Posting.prev link an account's entries newest first)
@@ -21,6 +24,8 @@
 //                                 tlog-tiles serves. Level 0 is the leaf hash in "e"; the
 //                                 levels between are hashed from a tile's worth of nodes.
 //     "m:size"                 -> be64(number of entries)
+//   replicas only (default family): "m:note" the district's signed checkpoint as
+//   replicated; "m:evidence" two of its notes that cannot both be true.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +39,10 @@ namespace ledger::keys {
 inline constexpr std::string_view kLogInfo = "m:log";
 inline constexpr std::string_view kPolicy = "m:policy";
 inline constexpr std::string_view kSize = "m:size";
+// Replicas only: the district's signed checkpoint as replicated, and equivocation
+// evidence (two notes, each preceded by its be32 length). Not derived from the log.
+inline constexpr std::string_view kPeerNote = "m:note";
+inline constexpr std::string_view kEvidence = "m:evidence";
 
 inline void PutBE64(std::string* out, std::uint64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
@@ -61,6 +70,14 @@ inline constexpr std::string_view kPoolQueue = "m:poolq";
 inline std::string PoolRequest(const EntryId& id) {
   return std::string("P:").append(View(id));
 }
+inline std::string Transit(std::uint64_t index) {
+  std::string k = "t:";
+  PutBE64(&k, index);
+  return k;
+}
+inline std::string SyncOf(std::string_view district) {
+  return std::string("s:").append(district);
+}
 inline std::string Ref(const EntryId& id) {
   return std::string("i:").append(View(id));
 }
@@ -83,6 +100,6 @@ inline std::string Node(int level, std::uint64_t index) {
 }
 // The prefixes of state keys, for audits that compare all state.
 inline constexpr std::string_view kStatePrefixes[] = {
-    "m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:"};
+    "m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:", "t:", "s:"};
 
 }  // namespace ledger::keys

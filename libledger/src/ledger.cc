@@ -109,8 +109,12 @@ Result<Appended> Ledger::Append(const std::string& entry) {
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const Options& options, const std::string& path) {
   crypto::InitCrypto();
-  if (!options.log_key)
+  if (!options.log_key && options.replica_verifier.empty())
     return Status(Code::kInvalidArgument, "Options.log_key is required: it signs the checkpoints");
+  if (!options.replica_verifier.empty())
+    if (auto v = ParseVerifierKey(options.replica_verifier); !v.ok())
+      return Status(Code::kInvalidArgument,
+                    "Options.replica_verifier: " + std::string(v.status().message()));
   if (!options.create_if_missing && !std::filesystem::exists(path + "/CURRENT"))
     return Status(Code::kNotFound, fmt::format("no ledger at {}", path));
   rocksdb::Options opt = DbOptions(options);
@@ -188,6 +192,7 @@ void DbStateReader::Committed(const std::unordered_map<std::string, std::string>
 LedgerImpl::LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,
                        rocksdb::ColumnFamilyHandle* private_cf, rocksdb::ColumnFamilyHandle* log_cf)
     : options_(options),
+      replica_(!options.replica_verifier.empty()),
       db_(std::move(db)),
       private_cf_(private_cf),
       log_cf_(log_cf),
@@ -195,7 +200,9 @@ LedgerImpl::LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,
       chain_reader_(this),
       verify_pool_(options.verify_threads > 0
                        ? options.verify_threads - 1
-                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency())) - 1) {}
+                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency())) - 1) {
+  if (replica_) replica_verifier_ = ParseVerifierKey(options.replica_verifier).value();
+}
 
 LedgerImpl::~LedgerImpl() {
   {
@@ -258,7 +265,8 @@ Status LedgerImpl::Load() {
   if (!raw.ok()) return raw.status();
   if (raw->has_value()) {
     if (!info.ParseFromString(**raw)) return Status(Code::kCorruption, "log info does not parse");
-    if (info.log_key() != keys::View(options_.log_key->public_key()))
+    const PublicKey& expected = replica_ ? replica_verifier_->key : options_.log_key->public_key();
+    if (info.log_key() != keys::View(expected))
       return Status(
           Code::kInvalidArgument,
           fmt::format("Options.log_key is not the log key of district {} (its genesis names {}…)",
@@ -288,10 +296,11 @@ void LedgerImpl::Prepare(Prepared* p) const {
     p->error = decoded.status();
     return;
   }
-  if (auto* g = std::get_if<Genesis>(&decoded->body.kind);
-      g && g->log_key != options_.log_key->public_key()) {
+  const PublicKey& log_key = replica_ ? replica_verifier_->key : options_.log_key->public_key();
+  if (auto* g = std::get_if<Genesis>(&decoded->body.kind); g && g->log_key != log_key) {
     p->error = Status(Code::kInvalidArgument,
-                      "the genesis names a log_key that is not this ledger's log key");
+                      replica_ ? "the genesis names a log_key other than the replica's verifier key"
+                               : "the genesis names a log_key that is not this ledger's log key");
     return;
   }
   p->decoded = std::move(decoded).value();
@@ -309,6 +318,15 @@ Result<std::optional<std::string>> LedgerImpl::ChainReader::Read(const std::stri
 }
 
 std::vector<Result<Appended>> LedgerImpl::Append(std::span<const std::string> entries) {
+  if (replica_)
+    return std::vector<Result<Appended>>(
+        entries.size(),
+        Status(Code::kReadOnlyReplica,
+               "this is a replica of another district's log: entries come from that log"));
+  return AppendEntries(entries);
+}
+
+std::vector<Result<Appended>> LedgerImpl::AppendEntries(std::span<const std::string> entries) {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // see CommitLoop
   std::vector<Prepared> items(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) items[i].bytes = &entries[i];
@@ -394,19 +412,34 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
   std::vector<merkle::NodeRef> nodes;
   const std::int64_t now = Now();
   for (Writer* w : b->writers) {
+    std::optional<std::uint64_t> refused;  // replicas: the index of the first refused entry
     for (Prepared& p : *w->items) {
-      if (!p.error.ok()) {
-        p.result.emplace(p.error);
+      if (refused) {
+        p.result.emplace(
+            Status(Code::kCorruption,
+                   fmt::format("not replicated: the entry at {} was refused", *refused)));
         continue;
       }
-      ApplyContext ctx{seq_frontier_.size(), p.leaf, true, now, options_.max_clock_skew_seconds};
-      auto applied = engine_.Apply(*p.decoded, ctx, b->state.get());
-      if (!applied.ok()) {
-        p.result.emplace(applied.status());
+      Status error = p.error;
+      std::optional<Result<Applied>> applied;
+      if (error.ok()) {
+        ApplyContext ctx{
+            seq_frontier_.size(), p.leaf, !replica_, now, options_.max_clock_skew_seconds,
+            options_.peers.get()};
+        applied.emplace(engine_.Apply(*p.decoded, ctx, b->state.get()));
+        if (!applied->ok())
+          error = applied->status();
+        else if (replica_ && (*applied)->duplicate)
+          error = Status(Code::kCorruption,
+                         fmt::format("it repeats the id of entry {}", (*applied)->index));
+      }
+      if (!error.ok()) {
+        if (replica_) refused = seq_frontier_.size();
+        p.result.emplace(error);
         continue;
       }
-      p.result.emplace(Appended{applied->index, applied->duplicate});
-      if (applied->duplicate) continue;
+      p.result.emplace(Appended{(*applied)->index, (*applied)->duplicate});
+      if ((*applied)->duplicate) continue;
       const std::uint64_t index = seq_frontier_.size();
       // Entries go straight in, in index order; leaf hash and bytes without a copy.
       const std::string key = keys::Entry(index);

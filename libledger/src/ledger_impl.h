@@ -26,6 +26,7 @@
 
 #include "engine.h"
 #include "keyspace.h"
+#include "ledger/checkpoint.h"
 #include "ledger/ledger.h"
 #include "merkle.h"
 #include "thread_pool.h"
@@ -95,6 +96,11 @@ class LedgerImpl final : public Ledger {
                      const std::string& salt) override;
   Result<RealNameRecord> GetRealName(const std::string& account) override;
   Status DeleteRealName(const std::string& account) override;
+  Result<std::vector<TransitCredit>> TransitCredits(std::uint64_t from, std::uint64_t to) override;
+  Result<std::uint64_t> SyncedSize(const std::string& district) override;
+  Status BeginReplication(std::string_view note, std::span<const Hash> leaf_hashes) override;
+  Result<std::uint64_t> Replicate(std::span<const std::string> entries) override;
+  std::vector<std::string> EquivocationEvidence() override;
   Result<AuditReport> Audit() override;
 
  private:
@@ -133,6 +139,11 @@ class LedgerImpl final : public Ledger {
   static constexpr std::size_t kMaxInflight = 4;
 
   void Prepare(Prepared* p) const;
+  // The append path: verify, sequence, commit. A replica's entries replay the rules as
+  // their district applied them (no clock) and stop at the first refused one.
+  std::vector<Result<Appended>> AppendEntries(std::span<const std::string> entries);
+  // Replicas: writes a state record of the replica's own (the district's note, evidence).
+  Status PutMeta(std::string_view key, const std::string& value);
   // Leader only: applies the rules to `group` in log order and queues it for the committer.
   void Sequence(std::vector<Writer*> group);
   void ApplyGroup(PendingGroup* b);
@@ -149,6 +160,17 @@ class LedgerImpl final : public Ledger {
   std::shared_ptr<const rocksdb::Snapshot> TakeSnapshot();
 
   const Options options_;
+  const bool replica_;                            // Options.replica_verifier was given
+  std::optional<NoteVerifier> replica_verifier_;  // parsed, for replicas
+  // A replica's checkpoint being replicated (BeginReplication .. Replicate reaching it).
+  struct Extension {
+    std::string note;
+    Checkpoint cp;
+    std::uint64_t start = 0;  // the replica's size when it began
+    std::vector<Hash> leaves;
+  };
+  std::mutex replicate_mu_;           // serializes BeginReplication / Replicate
+  std::optional<Extension> pending_;  // GUARDED_BY(replicate_mu_)
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* private_cf_;
   rocksdb::ColumnFamilyHandle* log_cf_;  // entries and tree nodes (keys::InLogFamily)

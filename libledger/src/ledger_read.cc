@@ -232,6 +232,13 @@ Checkpoint LedgerImpl::CurrentCheckpoint() const {
 }
 
 Result<std::string> LedgerImpl::SignedCheckpoint() {
+  if (replica_) {  // the district's own note, as replicated
+    auto note = Get(std::string(keys::kPeerNote));
+    if (!note.ok()) return note.status();
+    if (!note->has_value())
+      return Status(Code::kNotFound, "no checkpoint of the district has been replicated yet");
+    return **note;
+  }
   std::lock_guard lk(tree_mu_);
   if (origin_.empty()) return Status(Code::kNoGenesis, "the log has no genesis yet");
   if (cached_note_size_ != frontier_.size()) {
@@ -243,6 +250,7 @@ Result<std::string> LedgerImpl::SignedCheckpoint() {
 }
 
 Result<std::string> LedgerImpl::VerifierKey() const {
+  if (replica_) return options_.replica_verifier;
   std::lock_guard lk(tree_mu_);
   if (origin_.empty()) return Status(Code::kNoGenesis, "the log has no genesis yet");
   return FormatVerifierKey(origin_, options_.log_key->public_key());
@@ -365,6 +373,35 @@ Status LedgerImpl::DeleteRealName(const std::string& account) {
   rocksdb::Status s = db_->Delete(wo, private_cf_, keys::Account(account));
   if (!s.ok()) return Status(Code::kIoError, s.ToString());
   return Status::Ok();
+}
+
+Result<std::vector<TransitCredit>> LedgerImpl::TransitCredits(std::uint64_t from,
+                                                              std::uint64_t to) {
+  std::vector<TransitCredit> out;
+  to = std::min(to, Size());
+  if (from >= to) return out;
+  std::shared_ptr<const rocksdb::Snapshot> pin;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
+  const std::string end = keys::Transit(to);
+  for (it->Seek(keys::Transit(from)); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    timebank::state::Transit t;
+    if (it->key().size() != 10 ||
+        !t.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
+      return Status(Code::kCorruption, "a transit record does not parse");
+    out.push_back(TransitCredit{keys::GetBE64(it->key().ToStringView().substr(2)), t.account(),
+                                t.minutes(), t.served()});
+  }
+  if (!it->status().ok()) return Status(Code::kIoError, it->status().ToString());
+  return out;
+}
+
+Result<std::uint64_t> LedgerImpl::SyncedSize(const std::string& district) {
+  auto v = Get(keys::SyncOf(district));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return std::uint64_t{0};
+  timebank::state::SyncState s;
+  if (!s.ParseFromString(**v)) return Status(Code::kCorruption, "a sync record does not parse");
+  return s.size();
 }
 
 }  // namespace ledger

@@ -93,6 +93,16 @@ std::string_view CodeName(Code code) {
       return "pool_order";
     case Code::kEquivocation:
       return "equivocation";
+    case Code::kUnknownPeer:
+      return "unknown_peer";
+    case Code::kSyncNotForward:
+      return "sync_not_forward";
+    case Code::kSyncRootMismatch:
+      return "sync_root_mismatch";
+    case Code::kReadOnlyReplica:
+      return "read_only_replica";
+    case Code::kNotTransitable:
+      return "not_transitable";
   }
   return "unknown";  // a value cast from an int this version does not know
 }

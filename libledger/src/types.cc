@@ -26,7 +26,8 @@ int LuhnCheckDigit(std::string_view digits) {
   return (10 - sum % 10) % 10;
 }
 
-constexpr std::string_view kSystemNames[] = {"issuance", "pool", "held", "redeemed"};
+constexpr std::string_view kSystemNames[] = {"issuance", "pool", "held", "redeemed",
+                                             "interdistrict"};
 
 }  // namespace
 
@@ -40,9 +41,11 @@ Result<std::string> ParseAccountDistrict(std::string_view account) {
     if (IsDistrictCode(district))
       for (auto n : kSystemNames)
         if (name == n) return std::string(district);
-    return Status(Code::kBadAccountNumber,
-                  fmt::format("'{}' is not a system account (district.issuance|pool|held|redeemed)",
-                              account));
+    return Status(
+        Code::kBadAccountNumber,
+        fmt::format(
+            "'{}' is not a system account (district.issuance|pool|held|redeemed|interdistrict)",
+            account));
   }
   if (account.size() != 15 || !AllDigits(account))
     return Status(Code::kBadAccountNumber,

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 
+#include "ledger/federation.h"
 #include "ledger/status.h"
 #include "ledger/types.h"
 
@@ -28,6 +29,7 @@ struct AuditReport {
 // and checks that each entry's postings sum to zero, that no account but issuance ever
 // goes below zero, and that all balances sum to zero. Errors: kCorruption naming the
 // first entry that fails and why.
-Result<AuditReport> ReplayEntries(std::span<const std::string> entries);
+// `peers`: the other districts' logs its sync entries refer to (null: a sync is refused).
+Result<AuditReport> ReplayEntries(std::span<const std::string> entries, PeerLogs* peers = nullptr);
 
 }  // namespace ledger

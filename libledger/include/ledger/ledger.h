@@ -19,6 +19,7 @@
 #include "ledger/audit.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"
+#include "ledger/federation.h"
 #include "ledger/keys.h"
 #include "ledger/proof.h"
 #include "ledger/status.h"
@@ -30,9 +31,20 @@ struct Options {
   // --- Behaviour ---
   // Create an empty data directory when none exists at the path.
   bool create_if_missing = true;
-  // The key that signs this log's checkpoints. Required. Once the log has a genesis its
-  // public key must equal the genesis' log_key (else Open fails with kInvalidArgument).
+  // The key that signs this log's checkpoints. Required (except for replicas). Once the
+  // log has a genesis its public key must equal the genesis' log_key (else Open fails
+  // with kInvalidArgument).
   std::shared_ptr<const SigningKey> log_key;
+
+  // --- Federation (docs/federation.md) ---
+  // Other districts' logs, for the rules of sync entries and for Audit. Without it, sync
+  // entries are refused (kUnknownPeer).
+  std::shared_ptr<PeerLogs> peers;
+  // Opens the store as a replica of another district's log, whose checkpoints verify with
+  // this note verifier key ("origin+keyhash+base64"). A replica takes entries only through
+  // BeginReplication/Replicate (Append refuses them: kReadOnlyReplica) and serves that
+  // district's own signed checkpoint. log_key is not used.
+  std::string replica_verifier;
   // New entries whose time is further than this from the clock are refused (kClockSkew).
   // 0 disables the check. Entries already in the log are never re-checked.
   std::int64_t max_clock_skew_seconds = 600;
@@ -172,6 +184,35 @@ class Ledger {
   // the salted commitment, which without the record and salt identifies no one.
   // kNotFound when there is no record.
   virtual Status DeleteRealName(const std::string& account) = 0;
+
+  // --- Federation ---
+  // The credits this log wrote for other districts' accounts at positions [from, to),
+  // in log order (to is clamped to Size()).
+  virtual Result<std::vector<TransitCredit>> TransitCredits(std::uint64_t from,
+                                                            std::uint64_t to) = 0;
+  // How far this log has synced `district`'s log (0: never).
+  virtual Result<std::uint64_t> SyncedSize(const std::string& district) = 0;
+
+  // --- Replicas (Options.replica_verifier) ---
+  // Starts bringing the replica up to a checkpoint of its district: `note` must verify
+  // with the replica's verifier key, and `leaf_hashes` — the leaf hashes of the entries
+  // Size().. checkpoint size, e.g. from level-0 hash tiles — must extend the replica's
+  // tree to the checkpoint's root. Then Replicate takes the entries themselves, each
+  // checked against its leaf hash. A checkpoint no larger than the replica is checked
+  // against the replica's own tree. Errors: kMissingSignature (the note carries no valid
+  // signature of the district) or another code for a damaged note, kEquivocation (a tree
+  // of a size the replica holds, with another root: both notes are kept as evidence),
+  // kCorruption (the hashes do not lead to the root), kInvalidArgument.
+  virtual Status BeginReplication(std::string_view note, std::span<const Hash> leaf_hashes) = 0;
+  // Appends the next entries of the checkpoint being replicated, checked against their
+  // leaf hashes, then replayed through the rules (signatures, roles, balances) as the
+  // district applied them. All or none: an entry the rules refuse is evidence of a faulty
+  // district (kCorruption names it). Once the replica reaches the checkpoint's size, the
+  // checkpoint note becomes the replica's SignedCheckpoint. Returns the new size.
+  virtual Result<std::uint64_t> Replicate(std::span<const std::string> entries) = 0;
+  // Two signed checkpoints of this replica's district that cannot both be true, when
+  // BeginReplication found them (empty otherwise).
+  virtual std::vector<std::string> EquivocationEvidence() = 0;
 
   // Replays the whole log with the rules alone, from nothing, into memory; checks every
   // signature, that every entry is accepted again, that postings balance, that no

@@ -67,7 +67,12 @@ enum class Code : int {
   kCannotRevokeRoot = 46,
   kPoolOrder = 47,  // another pool request comes first (policy pool_in_order)
   // Federation.
-  kEquivocation = 48,  // a district signed two trees that cannot both be true
+  kEquivocation = 48,      // a district signed two trees that cannot both be true
+  kUnknownPeer = 49,       // no verified copy of that district's log here (or not that far)
+  kSyncNotForward = 50,    // a sync must cover more of the peer's log than the last one
+  kSyncRootMismatch = 51,  // the sync's root is not the peer's tree at that size
+  kReadOnlyReplica = 52,   // a replica takes entries only from its district's log
+  kNotTransitable = 53,    // this entry kind cannot cross district lines
 };
 
 // The stable snake_case name of a code, e.g. "insufficient_balance".

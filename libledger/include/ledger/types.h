@@ -55,7 +55,10 @@ EntryId NewEntryId();
 // e.g. "510104000000011". Each district issues its own serials.
 // System accounts of a district are written "<district>.issuance", "<district>.pool",
 // "<district>.held" and "<district>.redeemed".
-enum class SystemAccount { kIssuance, kPool, kHeld, kRedeemed };
+// kInterdistrict holds hours in transit between districts (docs/federation.md §2): credits
+// written here for accounts of other districts, and — negative — credits of other
+// districts' logs that this district's accounts received at a sync.
+enum class SystemAccount { kIssuance, kPool, kHeld, kRedeemed, kInterdistrict };
 
 // Checks an account number (person/group form or system form); returns the district code.
 Result<std::string> ParseAccountDistrict(std::string_view account);

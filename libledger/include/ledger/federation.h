@@ -1,0 +1,63 @@
+// ledger/federation.h — what one district's log needs to know of the others' logs.
+//
+// A credit written in district X's log for an account homed in H crosses to H when H's
+// log records sync(X, size, root) past it (docs/federation.md). To apply that sync, H's
+// rules — and every replica and auditor of H's log — read X's log through PeerLogs: the
+// root of X's tree at `size`, and the credits X wrote for other districts' accounts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ledger/status.h"
+#include "ledger/types.h"
+
+namespace ledger {
+
+// A credit written in one district's log for an account of another district.
+struct TransitCredit {
+  std::uint64_t index = 0;  // the entry that wrote it
+  std::string account;      // the credited account (its number names its home)
+  Minutes minutes = 0;
+  Minutes served = 0;  // minutes of service behind it (deposits), for the home's records
+};
+
+class Ledger;
+
+// Read access to other districts' logs, as verified copies.
+// Threading: called from the appending ledger's sequencer; implementations must be safe
+// to call from any thread.
+class PeerLogs {
+ public:
+  virtual ~PeerLogs() = default;
+  // The root of `district`'s tree at `size`. kUnknownPeer when no copy of that log is here
+  // or the copy is shorter than `size`.
+  virtual Result<Hash> RootAt(const std::string& district, std::uint64_t size) = 0;
+  // The transit credits `district`'s log wrote at positions [from, to), in log order.
+  // kUnknownPeer as for RootAt.
+  virtual Result<std::vector<TransitCredit>> TransitCredits(const std::string& district,
+                                                            std::uint64_t from,
+                                                            std::uint64_t to) = 0;
+};
+
+// PeerLogs over open ledgers (replicas of other districts, and the own log, whose syncs
+// other districts' logs refer to). Ledgers may be added while in use. It keeps weak
+// references: a ledger whose Options.peers is this set can be in it without a cycle.
+class LedgerPeers : public PeerLogs {
+ public:
+  void Add(const std::string& district, std::weak_ptr<Ledger> ledger);
+  std::shared_ptr<Ledger> Get(const std::string& district) const;
+  Result<Hash> RootAt(const std::string& district, std::uint64_t size) override;
+  Result<std::vector<TransitCredit>> TransitCredits(const std::string& district, std::uint64_t from,
+                                                    std::uint64_t to) override;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::weak_ptr<Ledger>> ledgers_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace ledger

@@ -1,0 +1,131 @@
+// Replicas: verified copies of other districts' logs (docs/federation.md §3).
+//
+// A replica follows its district's signed checkpoints. Before any entry is taken, the
+// leaf hashes of the new entries (from the district's level-0 hash tiles, say) must
+// extend the replica's own tree to the checkpoint's root; each entry is then checked
+// against its leaf hash and replayed through the same rules the district applied. So a
+// replica holds exactly a prefix of the tree its district signed, and the state that tree
+// implies — whoever served the bytes.
+#include <fmt/format.h>
+#include <rocksdb/write_batch.h>
+
+#include "keyspace.h"
+#include "ledger_impl.h"
+
+namespace ledger {
+
+namespace {
+
+std::string LengthPrefixed(std::string_view s) {
+  std::string out;
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(s.size() >> (8 * i)));
+  return out.append(s);
+}
+
+}  // namespace
+
+Status LedgerImpl::PutMeta(std::string_view key, const std::string& value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Put(wo, rocksdb::Slice(key.data(), key.size()), value);
+  if (!s.ok()) return Status(Code::kIoError, "writing " + std::string(key) + ": " + s.ToString());
+  state_reader_.Publish(TakeSnapshot());
+  state_reader_.Committed({{std::string(key), value}});
+  return Status::Ok();
+}
+
+Status LedgerImpl::BeginReplication(std::string_view note, std::span<const Hash> leaf_hashes) {
+  if (!replica_)
+    return Status(Code::kInvalidArgument,
+                  "BeginReplication is for replicas (Options.replica_verifier)");
+  auto cp = OpenCheckpoint(note, *replica_verifier_);
+  if (!cp.ok()) return cp.status();
+  std::lock_guard lk(replicate_mu_);
+  const std::uint64_t size = Size();
+  if (cp->size <= size) {
+    // Nothing new: the checkpoint must describe the tree this replica already holds.
+    auto root = RootAt(cp->size);
+    if (!root.ok()) return root.status();
+    if (*root != cp->root) {
+      auto held = SignedCheckpoint();
+      std::string evidence = LengthPrefixed(held.ok() ? *held : std::string());
+      evidence += LengthPrefixed(note);
+      if (Status s = PutMeta(keys::kEvidence, evidence); !s.ok()) return s;
+      return Status(Code::kEquivocation,
+                    fmt::format("{} signed a tree of size {} with root {}, but its log as "
+                                "replicated here has root {} at that size",
+                                cp->origin, cp->size, ToHex(cp->root).substr(0, 16),
+                                ToHex(*root).substr(0, 16)));
+    }
+    if (!leaf_hashes.empty())
+      return Status(Code::kInvalidArgument,
+                    "no leaf hashes are needed for a checkpoint already held");
+    // The district's note for exactly the replica's tree becomes the one it serves.
+    auto held = SignedCheckpoint();
+    const bool newer = !held.ok() || OpenCheckpoint(*held, *replica_verifier_)->size < cp->size;
+    if (cp->size == size && newer) return PutMeta(keys::kPeerNote, std::string(note));
+    return Status::Ok();
+  }
+  if (leaf_hashes.size() != cp->size - size)
+    return Status(Code::kInvalidArgument,
+                  fmt::format("the checkpoint adds {} entries to the replica's {}; {} leaf hashes "
+                              "were given",
+                              cp->size - size, size, leaf_hashes.size()));
+  merkle::Frontier tree;
+  {
+    std::lock_guard tl(tree_mu_);
+    tree = frontier_;
+  }
+  for (const Hash& h : leaf_hashes) tree.Append(h, nullptr);
+  if (tree.Root() != cp->root)
+    return Status(Code::kCorruption,
+                  fmt::format("the leaf hashes given do not extend the replica's tree of size {} "
+                              "to the root of {}'s checkpoint of size {}",
+                              size, cp->origin, cp->size));
+  pending_ = Extension{std::string(note), *cp, size, {leaf_hashes.begin(), leaf_hashes.end()}};
+  return Status::Ok();
+}
+
+Result<std::uint64_t> LedgerImpl::Replicate(std::span<const std::string> entries) {
+  std::lock_guard lk(replicate_mu_);
+  if (!pending_)
+    return Status(Code::kInvalidArgument, "call BeginReplication with a checkpoint first");
+  const std::uint64_t size = Size();
+  const std::uint64_t offset = size - pending_->start;
+  if (entries.size() > pending_->leaves.size() - offset)
+    return Status(Code::kInvalidArgument, fmt::format("{} entries go past the checkpoint's size {}",
+                                                      entries.size(), pending_->cp.size));
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (LeafHash(entries[i]) != pending_->leaves[offset + i])
+      return Status(Code::kCorruption,
+                    fmt::format("entry {} is not the one {}'s tree holds at that position",
+                                size + i, pending_->cp.origin));
+  auto results = AppendEntries(entries);
+  for (std::size_t i = 0; i < results.size(); ++i)
+    if (!results[i].ok())
+      return Status(Code::kCorruption,
+                    fmt::format("{}'s entry {} is refused by the rules here: {}",
+                                pending_->cp.origin, size + i, results[i].status().ToString()));
+  if (Size() == pending_->cp.size) {
+    if (Status s = PutMeta(keys::kPeerNote, pending_->note); !s.ok()) return s;
+    pending_.reset();
+  }
+  return Size();
+}
+
+std::vector<std::string> LedgerImpl::EquivocationEvidence() {
+  auto v = Get(std::string(keys::kEvidence));
+  std::vector<std::string> out;
+  if (!v.ok() || !v->has_value()) return out;
+  std::string_view rest = **v;
+  while (rest.size() >= 4) {
+    std::size_t n = 0;
+    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<std::uint8_t>(rest[i]);
+    if (rest.size() - 4 < n) break;
+    out.emplace_back(rest.substr(4, n));
+    rest.remove_prefix(4 + n);
+  }
+  return out;
+}
+
+}  // namespace ledger

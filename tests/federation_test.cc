@@ -1,0 +1,223 @@
+// Federation in the library: credits written for other districts' accounts, replicas of
+// other districts' logs, and the sync entries that bring credits home
+// (docs/federation.md §2–§4). Districts here are in-process ledgers; node_tests runs
+// real nodes.
+#include <doctest/doctest.h>
+
+#include <memory>
+
+#include "district.h"
+#include "ledger/checkpoint.h"
+#include "ledger/federation.h"
+
+using namespace ledger;
+using namespace ledger::testing;
+
+namespace {
+
+Deposit Serve(const std::string& volunteer, Minutes minutes) {
+  return Deposit{volunteer, "", "meals", minutes, kNoon - 3600, ""};
+}
+
+std::shared_ptr<Ledger> OpenReplica(const std::string& dir, Ledger& of,
+                                    std::shared_ptr<PeerLogs> peers) {
+  Options o;
+  o.replica_verifier = of.VerifierKey().value();
+  o.peers = std::move(peers);
+  auto l = Ledger::Open(o, dir);
+  REQUIRE_MESSAGE(l.ok(), l.status().ToString());
+  return std::shared_ptr<Ledger>(std::move(l).value());
+}
+
+// Brings `replica` up to `source`'s current checkpoint the way a node does: leaf hashes
+// first (checked against the signed root), then the entries in chunks.
+void Follow(Ledger& source, Ledger& replica, std::size_t chunk = 37) {
+  const std::string note = source.SignedCheckpoint().value();
+  const std::uint64_t from = replica.Size(), to = source.CurrentCheckpoint().size;
+  std::vector<std::string> entries;
+  std::vector<Hash> leaves;
+  for (std::uint64_t i = from; i < to; ++i) {
+    entries.push_back(source.GetEntry(i).value());
+    leaves.push_back(LeafHash(entries.back()));
+  }
+  Status begun = replica.BeginReplication(note, leaves);
+  REQUIRE_MESSAGE(begun.ok(), begun.ToString());
+  for (std::size_t i = 0; i < entries.size(); i += chunk) {
+    const std::size_t n = std::min(chunk, entries.size() - i);
+    auto size = replica.Replicate(std::span<const std::string>(entries.data() + i, n));
+    REQUIRE_MESSAGE(size.ok(), size.status().ToString());
+    CHECK(*size == from + i + n);
+  }
+  CHECK(replica.Size() == to);
+  CHECK(replica.SignedCheckpoint().value() == note);
+}
+
+// Appends sync(peer, size, root) to `home`, signed with its log key.
+Result<Appended> SyncTo(District& home, Ledger& replica, const std::string& peer) {
+  const Checkpoint cp = replica.CurrentCheckpoint();
+  return home.Submit(Sync{peer, cp.size, cp.root}, home.log_key.get());
+}
+
+Minutes Interdistrict(District& d) {
+  return d.BalanceOf(SystemAccountId(d.code(), SystemAccount::kInterdistrict));
+}
+
+struct City {
+  TempDir dir_h, dir_x, dir_rx, dir_rh;
+  std::shared_ptr<LedgerPeers> peers_h = std::make_shared<LedgerPeers>();  // at H's node
+  std::shared_ptr<LedgerPeers> peers_x = std::make_shared<LedgerPeers>();  // at X's node
+  District h{dir_h.path(), "510104", DefaultPolicy(), peers_h, 1};
+  District x{dir_x.path(), "510105", DefaultPolicy(), peers_x, 11};
+  std::shared_ptr<Ledger> x_at_h = OpenReplica(dir_rx.path(), x.ledger(), peers_h);
+  std::shared_ptr<Ledger> h_at_x = OpenReplica(dir_rh.path(), h.ledger(), peers_x);
+  City() {
+    peers_h->Add("510104", h.shared());
+    peers_h->Add("510105", x_at_h);
+    peers_x->Add("510105", x.shared());
+    peers_x->Add("510104", h_at_x);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a volunteer homed in H serves in X: the hours reach H at its sync of X") {
+  City c;
+  const std::string v = c.h.OpenPerson(1990);
+  const std::string local = c.x.OpenPerson(1985);
+  REQUIRE(c.x.Submit(Serve(v, 90)).ok());
+  REQUIRE(c.x.Submit(Serve(local, 30)).ok());
+  REQUIRE(c.x.Submit(Serve(v, 60)).ok());
+  // In X's log the hours are minted and wait in X's interdistrict account.
+  CHECK(Interdistrict(c.x) == 150);
+  CHECK(c.x.BalanceOf(local) == 30);
+  auto credits = c.x.ledger().TransitCredits(0, c.x.ledger().Size());
+  REQUIRE(credits.ok());
+  REQUIRE(credits->size() == 2);
+  CHECK((*credits)[0].account == v);
+  CHECK((*credits)[0].minutes == 90);
+  CHECK((*credits)[0].served == 90);
+  CHECK(c.h.BalanceOf(v) == 0);
+
+  // Without a verified copy of X's log, H cannot sync it.
+  CHECK(SyncTo(c.h, *c.x_at_h, "510105").code() == Code::kSyncNotForward);  // size 0
+  CHECK(c.h.Submit(Sync{"510105", 3, Hash{}}, c.h.log_key.get()).code() == Code::kUnknownPeer);
+
+  Follow(c.x.ledger(), *c.x_at_h);
+  CHECK(c.x_at_h->CurrentCheckpoint().root == c.x.ledger().CurrentCheckpoint().root);
+  // X's log credits X's interdistrict, not an account X does not hold.
+  CHECK(c.x_at_h->Balance(v).code() == Code::kUnknownAccount);
+  CHECK(c.x_at_h->Balance("510105.interdistrict").value() == 150);
+  auto replica_audit = c.x_at_h->Audit();
+  CHECK_MESSAGE(replica_audit.ok(), replica_audit.status().ToString());
+
+  const Checkpoint cp = c.x_at_h->CurrentCheckpoint();
+  // Refusals first: each with its own code, and H's log does not move.
+  const std::uint64_t before = c.h.ledger().Size();
+  CHECK(c.h.Submit(Sync{"510105", cp.size, cp.root}, &c.h.op).code() == Code::kUnauthorized);
+  Hash wrong = cp.root;
+  wrong[0] ^= 1;
+  CHECK(c.h.Submit(Sync{"510105", cp.size, wrong}, c.h.log_key.get()).code() ==
+        Code::kSyncRootMismatch);
+  CHECK(c.h.Submit(Sync{"510105", cp.size + 1, cp.root}, c.h.log_key.get()).code() ==
+        Code::kUnknownPeer);
+  CHECK(c.h.Submit(Sync{"510104", cp.size, cp.root}, c.h.log_key.get()).code() ==
+        Code::kMalformedEntry);
+  CHECK(c.h.ledger().Size() == before);
+
+  REQUIRE(SyncTo(c.h, *c.x_at_h, "510105").ok());
+  CHECK(c.h.BalanceOf(v) == 150);
+  CHECK(c.h.ledger().GetAccount(v).value().served == 150);
+  CHECK(Interdistrict(c.h) == -150);
+  CHECK(Interdistrict(c.h) + Interdistrict(c.x) == 0);  // nothing left in transit
+  CHECK(c.h.ledger().SyncedSize("510105").value() == cp.size);
+  CHECK(SyncTo(c.h, *c.x_at_h, "510105").code() == Code::kSyncNotForward);
+  auto audit = c.h.ledger().Audit();
+  CHECK_MESSAGE(audit.ok(), audit.status().ToString());
+
+  // Later credits cross at the next sync, not twice the earlier ones.
+  REQUIRE(c.x.Submit(Serve(v, 30)).ok());
+  Follow(c.x.ledger(), *c.x_at_h);
+  REQUIRE(SyncTo(c.h, *c.x_at_h, "510105").ok());
+  CHECK(c.h.BalanceOf(v) == 180);
+  // And she spends them at home.
+  REQUIRE(c.h.Submit(Redeem{v, 0, "", ""}).code() == Code::kInvalidAmount);
+}
+
+TEST_CASE("a gift to a mother homed in another district, and a sync in a replicated log") {
+  City c;
+  const std::string daughter = c.h.OpenPerson(1990);
+  const std::string mother = c.x.OpenPerson(1950);
+  REQUIRE(c.h.Submit(Serve(daughter, 120)).ok());
+  Transfer gift{TransferKind::kGift, daughter, mother, 45, Relation::kParent};
+  auto given = c.h.Submit(gift);
+  REQUIRE(given.ok());
+  CHECK(c.h.BalanceOf(daughter) == 75);
+  CHECK(Interdistrict(c.h) == 45);
+  // A debit of another district's account is refused: only its home debits it.
+  Transfer back{TransferKind::kGift, mother, daughter, 5, Relation::kChild};
+  CHECK(c.h.Submit(back).code() == Code::kNotHomeDistrict);
+  // A transit credit cannot be reversed by its writer: the home may have counted it.
+  const EntryId gift_id = DecodeEntry(c.h.ledger().GetEntry(given->index).value()).value().body.id;
+  CHECK(c.h.Submit(Reverse{gift_id, "entered twice"}, &c.h.root).code() == Code::kNotTransitable);
+
+  Follow(c.h.ledger(), *c.h_at_x);
+  REQUIRE(SyncTo(c.x, *c.h_at_x, "510104").ok());
+  CHECK(c.x.BalanceOf(mother) == 45);
+  // H's copy of X's log replays X's sync of H: it reads H's own log through the peers.
+  Follow(c.x.ledger(), *c.x_at_h);
+  CHECK(c.x_at_h->Balance(mother).value() == 45);
+  CHECK(c.x_at_h->SyncedSize("510104").value() == c.h_at_x->Size());
+}
+
+TEST_CASE("a replica takes only what its district signed") {
+  City c;
+  const std::string v = c.x.OpenPerson(1990);
+  for (int i = 0; i < 5; ++i) REQUIRE(c.x.Submit(Serve(v, 10)).ok());
+  Ledger& r = *c.x_at_h;
+  const std::string note = c.x.ledger().SignedCheckpoint().value();
+  std::vector<std::string> entries;
+  std::vector<Hash> leaves;
+  for (std::uint64_t i = 0; i < c.x.ledger().Size(); ++i) {
+    entries.push_back(c.x.ledger().GetEntry(i).value());
+    leaves.push_back(LeafHash(entries.back()));
+  }
+  // Entries come only from the district's log.
+  CHECK(r.Append(entries[0]).code() == Code::kReadOnlyReplica);
+  // Notes signed by someone else, or changed: refused.
+  std::string forged = SignNote(FormatCheckpointBody(c.x.ledger().CurrentCheckpoint()),
+                                "timebank.test/510105", c.h.root);
+  CHECK(r.BeginReplication(forged, leaves).code() == Code::kMissingSignature);
+  std::string altered = note;
+  altered[altered.find('\n') + 1] ^= 1;  // the size line
+  CHECK(r.BeginReplication(altered, leaves).code() != Code::kOk);
+  // Leaf hashes that do not lead to the signed root: refused.
+  std::vector<Hash> bad = leaves;
+  bad[3][0] ^= 1;
+  CHECK(r.BeginReplication(note, bad).code() == Code::kCorruption);
+  CHECK(r.BeginReplication(note, std::span<const Hash>(leaves).first(3)).code() ==
+        Code::kInvalidArgument);
+  CHECK(r.Replicate(entries).code() == Code::kInvalidArgument);  // nothing begun
+  REQUIRE(r.BeginReplication(note, leaves).ok());
+  // An entry other than the one the tree holds at its position: refused, nothing taken.
+  std::vector<std::string> swapped = {entries[1], entries[0]};
+  CHECK(r.Replicate(swapped).code() == Code::kCorruption);
+  CHECK(r.Size() == 0);
+  REQUIRE(r.Replicate(entries).ok());
+  CHECK(r.Size() == entries.size());
+
+  // X signs another tree of the same size: a fork. The replica keeps both notes.
+  TempDir fork_dir;
+  District fork(fork_dir.path(), "510105", DefaultPolicy(), nullptr, 11);
+  fork.now += 7;  // other entry ids and times: another tree
+  const std::string w = fork.OpenPerson(1990);
+  while (fork.ledger().Size() < entries.size()) REQUIRE(fork.Submit(Serve(w, 10)).ok());
+  const std::string fork_note = fork.ledger().SignedCheckpoint().value();
+  REQUIRE(fork.ledger().CurrentCheckpoint().root != c.x.ledger().CurrentCheckpoint().root);
+  CHECK(r.BeginReplication(fork_note, {}).code() == Code::kEquivocation);
+  const std::vector<std::string> evidence = r.EquivocationEvidence();
+  REQUIRE(evidence.size() == 2);
+  CHECK(evidence[0] == note);
+  CHECK(evidence[1] == fork_note);
+  // The replica itself is unchanged.
+  CHECK(r.SignedCheckpoint().value() == note);
+}
