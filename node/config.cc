@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 #include <filesystem>
 
+#include "ledger/checkpoint.h"
 #include "ledger/types.h"
 
 namespace timebank::node {
@@ -40,6 +41,42 @@ Status Read(const toml::table& t, std::string_view key, T* out) {
     auto v = n->value<std::int64_t>();
     if (!v || *v < 0) return Bad(key, "must be a whole number >= 0");
     *out = static_cast<T>(*v);
+  }
+  return Status::Ok();
+}
+
+// [[peers]] tables: code, name, verifier_key, urls.
+Status ReadPeers(const toml::table& t, const std::string& own, std::vector<PeerConfig>* out) {
+  const toml::node* n = t.get("peers");
+  if (!n) return Status::Ok();
+  const toml::array* a = n->as_array();
+  if (!a) return Bad("peers", "must be an array of tables ([[peers]])");
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const toml::table* p = a->get(i)->as_table();
+    const std::string where = fmt::format("peers[{}]", i);
+    if (!p) return Bad(where, "must be a table");
+    PeerConfig peer;
+    peer.code = p->get("code") ? p->get("code")->value_or(std::string()) : "";
+    peer.name = p->get("name") ? p->get("name")->value_or(std::string()) : "";
+    peer.verifier_key =
+        p->get("verifier_key") ? p->get("verifier_key")->value_or(std::string()) : "";
+    if (!ledger::IsDistrictCode(peer.code) || peer.code == own)
+      return Bad(where + ".code", "must be another district's 6-digit code");
+    for (const auto& other : *out)
+      if (other.code == peer.code) return Bad(where + ".code", "names a district twice");
+    if (!ledger::ParseVerifierKey(peer.verifier_key).ok())
+      return Bad(where + ".verifier_key", "must be a note verifier key (origin+hash+base64)");
+    const toml::array* urls = p->get("urls") ? p->get("urls")->as_array() : nullptr;
+    if (!urls || urls->empty()) return Bad(where + ".urls", "must list at least one URL");
+    for (const auto& u : *urls) {
+      auto v = u.value<std::string>();
+      if (!v || !(v->starts_with("http://") || v->starts_with("https://")))
+        return Bad(where + ".urls", "each must be an http:// or https:// URL");
+      std::string url = *v;
+      while (url.ends_with("/")) url.pop_back();
+      peer.urls.push_back(url);
+    }
+    out->push_back(std::move(peer));
   }
   return Status::Ok();
 }
@@ -80,6 +117,7 @@ ledger::Result<NodeConfig> LoadConfig(const std::string& path) {
       Read(t, "access.replay_window_seconds", &c.replay_window_seconds),
       Read(t, "log.level", &c.log_level),
       Read(t, "log.format", &c.log_format),
+      Read(t, "federation.pull_every_seconds", &c.pull_every_seconds),
   };
   for (const Status& s : errors)
     if (!s.ok()) return s;
@@ -95,6 +133,8 @@ ledger::Result<NodeConfig> LoadConfig(const std::string& path) {
     }
   }
   if (!ledger::IsDistrictCode(c.district.code)) return Bad("district.code", "must be 6 digits");
+  if (Status s = ReadPeers(t, c.district.code, &c.peers); !s.ok()) return s;
+  if (c.pull_every_seconds < 1) return Bad("federation.pull_every_seconds", "must be >= 1");
   if (c.district.origin.empty()) return Bad("district.origin", "is required");
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) return Bad("http.listen", "must be host:port");
@@ -160,6 +200,19 @@ replay_window_seconds = 60     # a signed request's time must be this close to t
 [log]
 level = "info"                 # trace, debug, info, warn, error
 format = "text"                # text or json (one object per line)
+
+[federation]
+# 通存通兑: this node copies every other district's log (verifying each signature, the
+# tree and its checkpoint), serves the copies under /peers/<code>/, and records sync
+# entries that bring their credits for this district's accounts home.
+pull_every_seconds = 2
+# One table per district of the city. The peers' log keys (from their verifier keys) may
+# read this node's log, as reader keys do.
+# [[peers]]
+# code = "510105"
+# name = "青羊区时间银行"
+# verifier_key = "timebank.chengdu/510105+1a2b3c4d+AbCd..."   # `timebank info` there
+# urls = ["https://510105.example:8420", "https://510106.example:8420/peers/510105"]
 )",
                      d.code, d.name, d.city, d.origin, host, port);
 }

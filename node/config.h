@@ -18,6 +18,17 @@ struct DistrictConfig {
   std::string origin;  // checkpoint origin, "timebank.chengdu/510104"
 };
 
+// Another district of the city (docs/federation.md §3).
+struct PeerConfig {
+  std::string code;          // "510105"
+  std::string name;          // "青羊区时间银行"
+  std::string verifier_key;  // its checkpoints' note verifier key ("origin+hash+base64")
+  // Where its log is served, tried in order: the district's node ("http://host:port") and
+  // nodes holding a copy ("http://host:port/peers/510105"). Each serves C2SP tlog-tiles
+  // (/checkpoint, /tile/...) under it.
+  std::vector<std::string> urls;
+};
+
 struct NodeConfig {
   DistrictConfig district;
   std::string data_dir;      // the ledger and the node's lock; relative paths: from the config
@@ -39,6 +50,8 @@ struct NodeConfig {
   std::string log_format = "text";            // text | json
   std::int64_t max_clock_skew_seconds = 600;  // entries' time vs the node's clock
   int expire_holds_every_seconds = 30;        // release timed-out holds; 0: never
+  std::vector<PeerConfig> peers;              // the city's other districts
+  int pull_every_seconds = 2;                 // how often each peer's checkpoint is fetched
 };
 
 // Reads `path`. Relative file names in it are resolved against its directory. Errors name

@@ -64,10 +64,24 @@ class RateWindow {
   std::vector<std::pair<std::int64_t, std::uint64_t>> buckets_;  // (second, count)
 };
 
+// Another district, as this node follows it (federation.cc).
+struct Peer {
+  PeerConfig config;
+  std::shared_ptr<ledger::Ledger> replica;        // its log as verified here
+  std::atomic<std::uint64_t> errors{0};           // failed pulls
+  std::atomic<std::uint64_t> pulled{0};           // entries taken into the replica
+  std::atomic<std::uint64_t> checkpoint_size{0};  // the latest checkpoint seen
+  std::mutex mu;
+  std::string last_error;     // GUARDED_BY(mu): of the latest pull ("" when it worked)
+  std::string source;         // GUARDED_BY(mu): the URL the latest checkpoint came from
+  std::int64_t last_ok = 0;   // GUARDED_BY(mu): Unix seconds of the latest good pull
+  bool equivocation = false;  // GUARDED_BY(mu): the peer signed two conflicting trees
+};
+
 struct Node::Impl {
   NodeConfig config;
   int lock_fd = -1;
-  std::unique_ptr<ledger::Ledger> ledger;
+  std::shared_ptr<ledger::Ledger> ledger;
   std::unique_ptr<httplib::Server> server;
   int port = 0;
   Metrics metrics;
@@ -92,6 +106,21 @@ struct Node::Impl {
   std::uint64_t keys_size = 0;
   std::map<ledger::PublicKey, ledger::KeyInfo> keys;
 
+  // Federation (federation.cc): a replica of each peer's log, pulled and verified by one
+  // thread, which also records this log's syncs of them.
+  std::shared_ptr<ledger::LedgerPeers> peer_logs = std::make_shared<ledger::LedgerPeers>();
+  std::vector<std::unique_ptr<Peer>> peers;
+  std::thread puller;
+  std::mutex puller_mu;
+  std::condition_variable puller_cv;
+  bool puller_stop = false;
+  ledger::Status OpenPeers();  // after the own ledger is open
+  void PullLoop();
+  void StopPuller();
+  Peer* FindPeer(std::string_view code);
+  std::string PeerMetrics();
+  api::json PeersJson();
+
   ~Impl();
   void RegisterRoutes();
   void Answer(const Route& route, const httplib::Request& req, httplib::Response& res);
@@ -102,6 +131,20 @@ struct Node::Impl {
 };
 
 std::int64_t UnixNow();
+
+std::optional<std::uint64_t> ParseU64(std::string_view s);
+// tlog-tiles index paths (routes.cc): "x001/x234/067" <-> 1234067.
+std::optional<std::uint64_t> TileIndex(std::string_view path);
+std::string TilePath(std::uint64_t index);
+// Answers a tile (or its error); reads a partial tile's width from match `group`.
+void AnswerTile(Call& c, const ledger::Result<std::string>& data);
+bool TileWidth(Call& c, int group, int* width);
+
+// Federation routes (federation.cc).
+void GetPeers(Node::Impl& n, Call& c);
+void GetPeerCheckpoint(Node::Impl& n, Call& c);
+void GetPeerHashTile(Node::Impl& n, Call& c);
+void GetPeerEntryTile(Node::Impl& n, Call& c);
 
 // One request being answered.
 struct Call {

@@ -29,8 +29,6 @@ std::string_view AccessName(Access a) {
   return "public";
 }
 
-namespace {
-
 // --- Arguments -----------------------------------------------------------------------------
 
 std::optional<std::uint64_t> ParseU64(std::string_view s) {
@@ -40,6 +38,8 @@ std::optional<std::uint64_t> ParseU64(std::string_view s) {
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
 }
+
+namespace {
 
 // A query parameter as a number; answers 400 when it is present but not one, or absent
 // and required.
@@ -58,6 +58,8 @@ bool QueryU64(Call& c, const char* name, std::optional<std::uint64_t>* out, bool
   return true;
 }
 
+}  // namespace
+
 // tlog-tiles index path: "x001/x234/067" -> 1234067.
 std::optional<std::uint64_t> TileIndex(std::string_view path) {
   std::uint64_t v = 0;
@@ -75,6 +77,20 @@ std::optional<std::uint64_t> TileIndex(std::string_view path) {
   }
   return std::nullopt;
 }
+
+std::string TilePath(std::uint64_t index) {
+  std::string digits = fmt::format("{}", index);
+  while (digits.size() % 3 != 0) digits.insert(0, "0");
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); i += 3) {
+    if (i + 3 < digits.size()) out += 'x';
+    out += digits.substr(i, 3);
+    if (i + 3 < digits.size()) out += '/';
+  }
+  return out;
+}
+
+namespace {
 
 // --- Access --------------------------------------------------------------------------------
 
@@ -343,7 +359,9 @@ void GetConsistency(Node::Impl& n, Call& c) {
   c.Json(200, api::ToJson(*p));
 }
 
-void Tile(Call& c, const Result<std::string>& data) {
+}  // namespace
+
+void AnswerTile(Call& c, const Result<std::string>& data) {
   if (!data.ok()) return c.Fail(data.status());
   c.res.status = 200;
   c.res.set_header("Cache-Control", "public, max-age=31536000, immutable");
@@ -362,6 +380,8 @@ bool TileWidth(Call& c, int group, int* width) {
   return true;
 }
 
+namespace {
+
 void GetHashTile(Node::Impl& n, Call& c) {
   auto level = ParseU64(c.Param(1));
   auto index = TileIndex(c.Param(2));
@@ -369,7 +389,7 @@ void GetHashTile(Node::Impl& n, Call& c) {
   if (!level || *level > 63 || !index)
     return c.Error(400, codes::kBadRequest, "tile path must be /tile/<L>/<N>[.p/<W>]");
   if (!TileWidth(c, 3, &width)) return;
-  Tile(c, n.ledger->HashTile(static_cast<int>(*level), *index, width));
+  AnswerTile(c, n.ledger->HashTile(static_cast<int>(*level), *index, width));
 }
 
 void GetEntryTile(Node::Impl& n, Call& c) {
@@ -377,7 +397,7 @@ void GetEntryTile(Node::Impl& n, Call& c) {
   int width = 0;
   if (!index) return c.Error(400, codes::kBadRequest, "tile path must be /tile/entries/<N>");
   if (!TileWidth(c, 2, &width)) return;
-  Tile(c, n.ledger->EntryBundle(*index, width));
+  AnswerTile(c, n.ledger->EntryBundle(*index, width));
 }
 
 void GetInfo(Node::Impl& n, Call& c) {
@@ -435,7 +455,7 @@ void Healthz(Node::Impl& n, Call& c) {
 
 void GetMetrics(Node::Impl& n, Call& c) {
   c.res.status = 200;
-  c.res.set_content(n.metrics.Render(n.ledger->Size(), n.rate.PerSecond()),
+  c.res.set_content(n.metrics.Render(n.ledger->Size(), n.rate.PerSecond()) + n.PeerMetrics(),
                     "text/plain; version=0.0.4");
 }
 
@@ -528,6 +548,29 @@ const std::vector<Route>& Routes() {
        R"({"status": "ok", "size": 42})", Healthz},
       {"metrics", "GET", "/metrics", "/metrics", Access::kPublic,
        "Prometheus metrics (text format 0.0.4).", "", "timebank_log_entries 42\n", GetMetrics},
+      // Federation.
+      {"get_peers", "GET", "/v1/peers", "/v1/peers", Access::kPublic,
+       "The city's other districts as this node follows them: replica size, latest checkpoint "
+       "seen, how far this log has synced each, the source, errors, equivocation.",
+       "",
+       R"({"district":"510104","peers":[{"district":"510105","name":"青羊区时间银行","replica_size":1200,"checkpoint_size":1200,"synced_size":1200,"source":"http://10.0.0.5:8420","last_ok":1795400000,"last_error":"","errors":0,"equivocation":false}]})",
+       GetPeers},
+      {"peer_checkpoint", "GET", "/peers/{district}/checkpoint", "/peers/([0-9]{6})/checkpoint",
+       Access::kPublic,
+       "A peer's own signed checkpoint, as verified here, with this node's C2SP "
+       "tlog-cosignature.",
+       "",
+       "timebank.chengdu/510105\n1200\n...=\n\n— timebank.chengdu/510105 Bx7...\n— "
+       "timebank.chengdu/510104 Az3...\n",
+       GetPeerCheckpoint},
+      {"peer_hash_tile", "GET", "/peers/{district}/tile/{L}/{N}",
+       std::string("/peers/([0-9]{6})/tile/([0-9]+)/") + kTileN + "(?:\\.p/([0-9]+))?",
+       Access::kLog, "A peer's hash tile, from its verified copy here (C2SP tlog-tiles).", "",
+       "(32-byte hashes)", GetPeerHashTile},
+      {"peer_entry_bundle", "GET", "/peers/{district}/tile/entries/{N}",
+       std::string("/peers/([0-9]{6})/tile/entries/") + kTileN + "(?:\\.p/([0-9]+))?", Access::kLog,
+       "A peer's entry bundle, from its verified copy here (C2SP tlog-tiles).", "",
+       "(length-prefixed entries)", GetPeerEntryTile},
   };
   return routes;
 }

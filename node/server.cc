@@ -140,8 +140,10 @@ void Node::Impl::StopExpirer() {
 }
 
 Node::Impl::~Impl() {
+  StopPuller();
   StopExpirer();
   server.reset();
+  peers.clear();
   ledger.reset();  // drains commits in flight
   if (lock_fd >= 0) ::close(lock_fd);
 }
@@ -273,9 +275,12 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   impl->log_key = std::make_shared<const SigningKey>(std::move(key).value());
   options.log_key = impl->log_key;
   options.max_clock_skew_seconds = config.max_clock_skew_seconds;
+  options.peers = impl->peer_logs;
   auto opened = Ledger::Open(options, config.data_dir + "/ledger");
   if (!opened.ok()) return opened.status();
   impl->ledger = std::move(opened).value();
+  // 3b. Copies of the other districts' logs.
+  if (Status s = impl->OpenPeers(); !s.ok()) return s;
   auto facts = impl->ledger->GetDistrictInfo();
   if (!facts.ok()) return facts.status();
   if (facts->district != config.district.code)
@@ -299,6 +304,7 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   impl->RegisterRoutes();
   if (config.expire_holds_every_seconds > 0)
     impl->expirer = std::thread([p = impl.get()] { p->ExpireLoop(); });
+  if (!impl->peers.empty()) impl->puller = std::thread([p = impl.get()] { p->PullLoop(); });
   if (config.listen_port == 0) {
     impl->port = impl->server->bind_to_any_port(config.listen_host);
   } else if (impl->server->bind_to_port(config.listen_host, config.listen_port)) {

@@ -1,5 +1,7 @@
 #include "node_process.h"
 
+#include "ledger/checkpoint.h"
+
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -113,6 +115,32 @@ void NodeProcess::SetConfig(const std::string& key, const std::string& value) {
   }
   REQUIRE_MESSAGE(done, "no setting " << key);
   std::ofstream(path, std::ios::trunc) << out;
+}
+
+void NodeProcess::AppendConfig(const std::string& text) {
+  std::ofstream(dir() + "/timebankd.toml", std::ios::app) << "\n" << text << "\n";
+}
+
+std::string NodeProcess::VerifierKey() const {
+  auto key = SigningKey::LoadFile(dir() + "/log.key");
+  REQUIRE(key.ok());
+  std::ifstream in(dir() + "/timebankd.toml");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("origin = \"", 0) == 0) {
+      const std::string origin = line.substr(10, line.find('"', 10) - 10);
+      return FormatVerifierKey(origin, key->public_key());
+    }
+  FAIL("no origin in the config");
+  return "";
+}
+
+void NodeProcess::AddPeer(const NodeProcess& other, std::vector<std::string> urls) {
+  if (urls.empty()) urls.push_back(other.url());
+  std::string list;
+  for (const auto& u : urls) list += (list.empty() ? "\"" : ", \"") + u + "\"";
+  AppendConfig("[[peers]]\ncode = \"" + other.district() +
+               "\"\nname = \"peer\"\nverifier_key = \"" + other.VerifierKey() + "\"\nurls = [" +
+               list + "]");
 }
 
 void NodeProcess::Start(bool tls) {

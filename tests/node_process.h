@@ -41,6 +41,12 @@ class NodeProcess {
 
   // Replaces `key = ...` in the config (the first occurrence) before a (re)start.
   void SetConfig(const std::string& key, const std::string& value);
+  // Appends to the config (tables such as [[peers]]) before a (re)start.
+  void AppendConfig(const std::string& text);
+  // Adds `other` as a peer district, its log served at `urls` (default: its own URL).
+  void AddPeer(const NodeProcess& other, std::vector<std::string> urls = {});
+  // The verifier key of this district's checkpoints (from its log key and origin).
+  std::string VerifierKey() const;
   void Start(bool tls = false);  // waits until /healthz answers
   int Stop(int signal = 15);     // returns the exit status (or 128+signal)
   void Kill() { Stop(9); }

@@ -1,0 +1,367 @@
+// Federation in the node (docs/federation.md §3–§4): one thread pulls each peer's log
+// over C2SP tlog-tiles — from the peer or from any node that holds a copy — verifies it
+// into a replica, serves the replica onward under /peers/<code>/, and appends sync
+// entries so that the peers' credits for this district's accounts count here.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "node_impl.h"
+
+namespace timebank::node {
+
+using ledger::Code;
+using ledger::Hash;
+using ledger::Result;
+using ledger::Status;
+
+namespace {
+
+// "http://host:port/prefix" -> ("http://host:port", "/prefix").
+std::pair<std::string, std::string> SplitUrl(const std::string& url) {
+  const std::size_t scheme = url.find("://");
+  const std::size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (slash == std::string::npos) return {url, ""};
+  return {url.substr(0, slash), url.substr(slash)};
+}
+
+// Fetches the tlog-tiles layout under one base URL, as this node (signed requests: peers'
+// log keys may read the log).
+class TileClient {
+ public:
+  TileClient(const std::string& base, const ledger::SigningKey& key)
+      : split_(SplitUrl(base)), client_(split_.first), key_(key) {
+    client_.set_connection_timeout(2, 0);
+    client_.set_read_timeout(20, 0);
+    client_.set_tcp_nodelay(true);
+    client_.set_keep_alive(true);
+  }
+
+  Result<std::string> Get(const std::string& path) {
+    const std::string target = split_.second + path;
+    const auto sig = api::SignRequest(key_, "GET", target, UnixNow(), "");
+    httplib::Headers h = {{api::kKeyHeader, sig.key},
+                          {api::kTimeHeader, sig.time},
+                          {api::kNonceHeader, sig.nonce},
+                          {api::kSignatureHeader, sig.signature}};
+    auto res = client_.Get(target, h);
+    if (!res)
+      return Status(Code::kIoError,
+                    fmt::format("{}{}: {}", split_.first, target, httplib::to_string(res.error())));
+    if (res->status != 200)
+      return Status(Code::kIoError, fmt::format("{}{}: HTTP {} {}", split_.first, target,
+                                                res->status, res->body.substr(0, 200)));
+    return std::move(res->body);
+  }
+
+ private:
+  std::pair<std::string, std::string> split_;
+  httplib::Client client_;
+  const ledger::SigningKey& key_;
+};
+
+std::string TileSuffix(std::uint64_t tile, std::uint64_t size) {
+  const std::uint64_t width = std::min<std::uint64_t>(256, size - tile * 256);
+  return TilePath(tile) + (width < 256 ? fmt::format(".p/{}", width) : "");
+}
+
+// The leaf hashes of entries [from, to) from level-0 hash tiles of the tree of size `to`.
+Result<std::vector<Hash>> FetchLeafHashes(TileClient& c, std::uint64_t from, std::uint64_t to) {
+  std::vector<Hash> out;
+  out.reserve(to - from);
+  for (std::uint64_t tile = from / 256; tile * 256 < to; ++tile) {
+    auto data = c.Get("/tile/0/" + TileSuffix(tile, to));
+    if (!data.ok()) return data.status();
+    const std::uint64_t width = std::min<std::uint64_t>(256, to - tile * 256);
+    if (data->size() != width * 32)
+      return Status(Code::kCorruption, fmt::format("hash tile {} has {} bytes, not {}", tile,
+                                                   data->size(), width * 32));
+    for (std::uint64_t i = std::max(from, tile * 256) - tile * 256; i < width; ++i) {
+      Hash h;
+      std::memcpy(h.data(), data->data() + i * 32, 32);
+      out.push_back(h);
+    }
+  }
+  return out;
+}
+
+// Entry bundle bytes -> entries (each a big-endian uint16 length and its bytes).
+Result<std::vector<std::string>> ParseBundle(std::string_view data) {
+  std::vector<std::string> out;
+  while (!data.empty()) {
+    if (data.size() < 2) return Status(Code::kCorruption, "an entry bundle is cut short");
+    const std::size_t n =
+        (static_cast<std::uint8_t>(data[0]) << 8) | static_cast<std::uint8_t>(data[1]);
+    if (data.size() - 2 < n) return Status(Code::kCorruption, "an entry bundle is cut short");
+    out.emplace_back(data.substr(2, n));
+    data.remove_prefix(2 + n);
+  }
+  return out;
+}
+
+// One pull of `peer` from one base URL: its checkpoint, then what the replica lacks.
+Status PullFrom(Peer& peer, TileClient& c) {
+  auto note = c.Get("/checkpoint");
+  if (!note.ok()) return note.status();
+  auto verifier = ledger::ParseVerifierKey(peer.config.verifier_key);
+  auto cp = ledger::OpenCheckpoint(*note, *verifier);
+  if (!cp.ok())
+    return Status(cp.code(), "the checkpoint served does not verify: " + cp.status().message());
+  peer.checkpoint_size = std::max<std::uint64_t>(peer.checkpoint_size, cp->size);
+  ledger::Ledger& r = *peer.replica;
+  const std::uint64_t from = r.Size();
+  if (cp->size <= from) return r.BeginReplication(*note, {});
+  auto leaves = FetchLeafHashes(c, from, cp->size);
+  if (!leaves.ok()) return leaves.status();
+  if (Status s = r.BeginReplication(*note, *leaves); !s.ok()) return s;
+  for (std::uint64_t tile = from / 256; tile * 256 < cp->size; ++tile) {
+    auto data = c.Get("/tile/entries/" + TileSuffix(tile, cp->size));
+    if (!data.ok()) return data.status();
+    auto entries = ParseBundle(*data);
+    if (!entries.ok()) return entries.status();
+    const std::size_t skip = std::max(from, tile * 256) - tile * 256;
+    if (entries->size() < skip) return Status(Code::kCorruption, "an entry bundle is too short");
+    auto size = r.Replicate(std::span<const std::string>(*entries).subspan(skip));
+    if (!size.ok()) return size.status();
+    peer.pulled += entries->size() - skip;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Node::Impl::OpenPeers() {
+  peer_logs->Add(config.district.code, ledger);
+  for (const PeerConfig& pc : config.peers) {
+    auto p = std::make_unique<Peer>();
+    p->config = pc;
+    const std::string dir = config.data_dir + "/peers/" + pc.code;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    ledger::Options o;
+    o.replica_verifier = pc.verifier_key;
+    o.peers = peer_logs;
+    auto r = ledger::Ledger::Open(o, dir);
+    if (!r.ok())
+      return Status(r.code(),
+                    fmt::format("replica of {} in {}: {}", pc.code, dir, r.status().message()));
+    p->replica = std::shared_ptr<ledger::Ledger>(std::move(r).value());
+    p->equivocation = !p->replica->EquivocationEvidence().empty();
+    peer_logs->Add(pc.code, p->replica);
+    auto vk = ledger::ParseVerifierKey(pc.verifier_key);
+    reader_keys.insert(vk->key);  // its node may read this log
+    peers.push_back(std::move(p));
+  }
+  return Status::Ok();
+}
+
+Peer* Node::Impl::FindPeer(std::string_view code) {
+  for (auto& p : peers)
+    if (p->config.code == code) return p.get();
+  return nullptr;
+}
+
+namespace {
+
+// Records this log's sync of `peer` up to its replica's size (a step at a time).
+void SyncPeer(Node::Impl& n, Peer& peer) {
+  constexpr std::uint64_t kStep = 1u << 20;  // the rules' largest sync
+  for (;;) {
+    auto synced = n.ledger->SyncedSize(peer.config.code);
+    if (!synced.ok()) {
+      spdlog::error("sync of {}: {}", peer.config.code, synced.status().ToString());
+      return;
+    }
+    const std::uint64_t have = peer.replica->Size();
+    if (have <= *synced) return;
+    const std::uint64_t to = std::min(have, *synced + kStep);
+    auto root = peer.replica->RootAt(to);
+    if (!root.ok()) return;
+    ledger::EntryBody body{ledger::NewEntryId(), n.config.district.code, UnixNow(), "",
+                           ledger::Sync{peer.config.code, to, *root}};
+    auto r = n.ledger->Append(ledger::MakeEntry(body, {n.log_key.get()}));
+    if (!r.ok()) {
+      spdlog::error("sync of {} to {}: {}", peer.config.code, to, r.status().ToString());
+      return;
+    }
+    n.metrics.entries_appended += 1;
+    n.rate.Add(1);
+    spdlog::info("synced district {} to size {} (entry {})", peer.config.code, to, r->index);
+  }
+}
+
+void PullPeer(Node::Impl& n, Peer& peer) {
+  {
+    std::lock_guard lk(peer.mu);
+    if (peer.equivocation) return;  // stopped until an operator clears it
+  }
+  std::string errors;
+  for (const std::string& url : peer.config.urls) {
+    TileClient client(url, *n.log_key);
+    Status s = PullFrom(peer, client);
+    if (s.ok()) {
+      std::lock_guard lk(peer.mu);
+      peer.last_error.clear();
+      peer.source = url;
+      peer.last_ok = UnixNow();
+      errors.clear();
+      break;
+    }
+    if (s.code() == Code::kEquivocation) {
+      spdlog::error(
+          "district {} signed two trees that cannot both be true ({}): {}; its entries "
+          "are no longer taken; the evidence is kept",
+          peer.config.code, url, s.message());
+      std::lock_guard lk(peer.mu);
+      peer.equivocation = true;
+      peer.last_error = s.ToString();
+      ++peer.errors;
+      return;
+    }
+    errors += (errors.empty() ? "" : "; ") + s.ToString();
+  }
+  if (!errors.empty()) {
+    ++peer.errors;
+    std::lock_guard lk(peer.mu);
+    if (peer.last_error != errors)
+      spdlog::warn("pulling district {}: {}", peer.config.code, errors);
+    peer.last_error = errors;
+  }
+  SyncPeer(n, peer);
+}
+
+}  // namespace
+
+void Node::Impl::PullLoop() {
+  const auto every = std::chrono::seconds(config.pull_every_seconds);
+  std::unique_lock lk(puller_mu);
+  do {
+    lk.unlock();
+    for (auto& p : peers) {
+      if (stopping) break;
+      PullPeer(*this, *p);
+    }
+    lk.lock();
+  } while (!puller_cv.wait_for(lk, every, [&] { return puller_stop; }));
+}
+
+void Node::Impl::StopPuller() {
+  {
+    std::lock_guard lk(puller_mu);
+    puller_stop = true;
+  }
+  puller_cv.notify_all();
+  if (puller.joinable()) puller.join();
+}
+
+api::json Node::Impl::PeersJson() {
+  api::json out = api::json::array();
+  for (auto& p : peers) {
+    auto synced = ledger->SyncedSize(p->config.code);
+    std::lock_guard lk(p->mu);
+    out.push_back({{"district", p->config.code},
+                   {"name", p->config.name},
+                   {"replica_size", p->replica->Size()},
+                   {"checkpoint_size", p->checkpoint_size.load()},
+                   {"synced_size", synced.ok() ? *synced : 0},
+                   {"source", p->source},
+                   {"last_ok", p->last_ok},
+                   {"last_error", p->last_error},
+                   {"errors", p->errors.load()},
+                   {"equivocation", p->equivocation}});
+  }
+  return out;
+}
+
+std::string Node::Impl::PeerMetrics() {
+  std::string out;
+  auto series = [&](const char* name, const char* type, const char* help, auto value) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (auto& p : peers)
+      out += fmt::format("{}{{district=\"{}\"}} {}\n", name, p->config.code, value(*p));
+  };
+  series("timebank_peer_replica_size", "gauge", "Entries of the peer's log verified and held here.",
+         [](Peer& p) { return p.replica->Size(); });
+  series("timebank_peer_checkpoint_size", "gauge",
+         "Size of the latest checkpoint seen from the peer.",
+         [](Peer& p) { return p.checkpoint_size.load(); });
+  series("timebank_peer_lag_entries", "gauge",
+         "Entries of the peer's latest checkpoint not yet held.", [](Peer& p) {
+           const std::uint64_t have = p.replica->Size(), seen = p.checkpoint_size.load();
+           return seen > have ? seen - have : 0;
+         });
+  series("timebank_peer_synced_size", "gauge", "How far this log has synced the peer's log.",
+         [this](Peer& p) {
+           auto s = ledger->SyncedSize(p.config.code);
+           return s.ok() ? *s : 0;
+         });
+  series("timebank_peer_pull_errors_total", "counter", "Pulls of the peer that failed.",
+         [](Peer& p) { return p.errors.load(); });
+  series("timebank_peer_last_ok_seconds", "gauge", "Unix time of the latest good pull.",
+         [](Peer& p) {
+           std::lock_guard lk(p.mu);
+           return p.last_ok;
+         });
+  series("timebank_equivocation", "gauge",
+         "1 when the peer signed two trees that cannot both be true.", [](Peer& p) {
+           std::lock_guard lk(p.mu);
+           return p.equivocation ? 1 : 0;
+         });
+  return out;
+}
+
+// --- Routes ----------------------------------------------------------------------------------
+
+void GetPeers(Node::Impl& n, Call& c) {
+  c.Json(200, {{"district", n.config.district.code}, {"peers", n.PeersJson()}});
+}
+
+namespace {
+
+Peer* PeerOrFail(Node::Impl& n, Call& c) {
+  Peer* p = n.FindPeer(c.Param(1));
+  if (!p)
+    c.Error(404, ledger::CodeName(Code::kUnknownPeer),
+            fmt::format("district {} is not a peer of this node", c.Param(1)));
+  return p;
+}
+
+}  // namespace
+
+// The peer's own signed checkpoint, with this node's cosignature (C2SP tlog-cosignature):
+// it vouches that this node verified the tree and holds it.
+void GetPeerCheckpoint(Node::Impl& n, Call& c) {
+  Peer* p = PeerOrFail(n, c);
+  if (!p) return;
+  auto note = p->replica->SignedCheckpoint();
+  if (!note.ok()) return c.Fail(note.status());
+  auto cosigned = ledger::AddCosignature(*note, n.config.district.origin, *n.log_key,
+                                         static_cast<std::uint64_t>(UnixNow()));
+  c.res.status = 200;
+  c.res.set_content(cosigned.ok() ? *cosigned : *note, "text/plain; charset=utf-8");
+}
+
+void GetPeerHashTile(Node::Impl& n, Call& c) {
+  Peer* p = PeerOrFail(n, c);
+  if (!p) return;
+  auto level = ParseU64(c.Param(2));
+  auto index = TileIndex(c.Param(3));
+  int width = 0;
+  if (!level || *level > 63 || !index)
+    return c.Error(400, api::codes::kBadRequest, "tile path must be /tile/<L>/<N>[.p/<W>]");
+  if (!TileWidth(c, 4, &width)) return;
+  AnswerTile(c, p->replica->HashTile(static_cast<int>(*level), *index, width));
+}
+
+void GetPeerEntryTile(Node::Impl& n, Call& c) {
+  Peer* p = PeerOrFail(n, c);
+  if (!p) return;
+  auto index = TileIndex(c.Param(2));
+  int width = 0;
+  if (!index) return c.Error(400, api::codes::kBadRequest, "tile path must be /tile/entries/<N>");
+  if (!TileWidth(c, 3, &width)) return;
+  AnswerTile(c, p->replica->EntryBundle(*index, width));
+}
+
+}  // namespace timebank::node

@@ -1,0 +1,123 @@
+// 通存通兑 between real timebankd processes on loopback (docs/federation.md).
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "ledger/checkpoint.h"
+#include "node_process.h"
+
+using namespace ledger;
+using namespace ledger::testing;
+using timebank::api::json;
+
+namespace {
+
+std::int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Polls `cond` for up to `seconds`.
+template <typename F>
+bool Eventually(F cond, int seconds = 20) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return cond();
+}
+
+Minutes BalanceAt(const NodeProcess& node, const std::string& account) {
+  auto [status, body] = node.SignedGet("/v1/accounts/" + account);
+  if (status != 200) return -1;
+  return body.value("balance_minutes", Minutes{-1});
+}
+
+json Peers(const NodeProcess& node) {
+  auto res = node.Http().Get("/v1/peers");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  return json::parse(res->body);
+}
+
+}  // namespace
+
+TEST_CASE("two districts: hours served away reach home; logs are copied, cosigned, served on") {
+  NodeProcess h("510104"), x("510105"), c("510106");
+  h.Start();
+  x.Start();
+  h.GrantOperator();
+  x.GrantOperator();
+  const std::string v = h.Register(1955);  // homed in H, retired, volunteering
+  h.Stop();
+  x.Stop();
+  h.AddPeer(x);
+  h.AddPeer(c);  // (down until later: H keeps trying)
+  x.AddPeer(h);
+  h.SetConfig("pull_every_seconds", "1");
+  x.SetConfig("pull_every_seconds", "1");
+  h.Start();
+  x.Start();
+
+  // She serves in X: X records it (a credit for another district's account).
+  auto [status, body] = x.SubmitOne(x.Entry(Deposit{v, "", "meals", 90, Now() - 3600, ""}));
+  REQUIRE_MESSAGE(status == 200, body.dump());
+  // X cannot debit her: only her home can.
+  auto [refused, why] = x.SubmitOne(x.Entry(Redeem{v, 30, "meals", ""}));
+  CHECK(refused == 422);
+  CHECK(why["error"]["code"] == "not_home_district");
+
+  // H copies X's log, verifies it, and syncs it: the hours are hers at home.
+  CHECK(Eventually([&] { return BalanceAt(h, v) == 90; }));
+  const json peers = Peers(h);
+  REQUIRE(peers["peers"].size() == 2);
+  const json& p = peers["peers"][0];
+  CHECK(p["district"] == "510105");
+  CHECK(p["equivocation"] == false);
+  CHECK(p["last_error"] == "");
+  CHECK(p["replica_size"].get<std::uint64_t>() >= 4);
+  CHECK(p["synced_size"] == p["replica_size"]);
+  // And she spends them at home.
+  auto [spent, r] = h.SubmitOne(h.Entry(Redeem{v, 30, "meals", ""}));
+  CHECK_MESSAGE(spent == 200, r.dump());
+  CHECK(BalanceAt(h, v) == 60);
+
+  // H serves X's log onward, with X's own signature and H's cosignature.
+  auto note = h.Http().Get("/peers/510105/checkpoint");
+  REQUIRE(note);
+  REQUIRE(note->status == 200);
+  auto xv = ParseVerifierKey(x.VerifierKey());
+  auto cp = OpenCheckpoint(note->body, *xv);
+  REQUIRE_MESSAGE(cp.ok(), cp.status().ToString());
+  CHECK(cp->size == p["replica_size"].get<std::uint64_t>());
+  const auto hv = ParseVerifierKey(h.VerifierKey()).value();
+  CHECK(VerifyCosignature(note->body, hv.name, hv.key).ok());
+  // The copy's tiles go to readers only (peers' log keys); a stranger is refused.
+  const SigningKey stranger = KeyFromByte(77);
+  auto [denied, _] = h.SignedGet("/peers/510105/tile/entries/000.p/1", &stranger);
+  CHECK(denied == 403);
+  auto metrics = h.Http().Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("timebank_peer_replica_size{district=\"510105\"}") != std::string::npos);
+  CHECK(metrics->body.find("timebank_equivocation{district=\"510105\"} 0") != std::string::npos);
+
+  // A third district reads X's log through H while X is down.
+  const std::uint64_t x_size = cp->size;
+  x.Stop();
+  c.AddPeer(x, {x.url(), h.url() + "/peers/510105"});
+  c.AddPeer(h);
+  c.SetConfig("pull_every_seconds", "1");
+  c.Start();
+  CHECK(Eventually([&] {
+    const json cp_ = Peers(c);
+    for (const auto& q : cp_["peers"])
+      if (q["district"] == "510105") return q["replica_size"].get<std::uint64_t>() == x_size;
+    return false;
+  }));
+  const json cpeers = Peers(c);
+  for (const auto& q : cpeers["peers"])
+    if (q["district"] == "510105") CHECK(q["source"] == h.url() + "/peers/510105");
+}
