@@ -67,6 +67,9 @@ inline constexpr char kRequestExpired[] = "request_expired";             // 401:
 inline constexpr char kReplayedRequest[] = "replayed_request";  // 401: signature seen before
 inline constexpr char kForbidden[] = "forbidden";               // 403: signed, not allowed
 inline constexpr char kUnavailable[] = "unavailable";           // 503: shutting down / busy
+inline constexpr char kHomeUnreachable[] = "home_unreachable";  // 503: a forwarded entry's
+                                                                // home district did not answer
+inline constexpr char kBadReceipt[] = "bad_receipt";  // 502: the home's receipt does not verify
 }  // namespace codes
 
 json ErrorBody(std::string_view code, std::string_view message);

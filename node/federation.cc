@@ -255,6 +255,59 @@ void Node::Impl::StopPuller() {
   if (puller.joinable()) puller.join();
 }
 
+Node::Impl::Forwarded Node::Impl::Forward(Peer& peer, const std::string& entry) {
+  const std::string& url = peer.config.urls.front();  // the district's own node takes writes
+  const auto [host, prefix] = SplitUrl(url);
+  httplib::Client client(host);
+  client.set_connection_timeout(2, 0);
+  client.set_read_timeout(10, 0);
+  client.set_tcp_nodelay(true);
+  auto fail = [](int http, std::string code, std::string message) {
+    return Forwarded{http, api::ErrorBody(code, message), code};
+  };
+  const api::json request = {{"entry", ledger::Base64Encode(entry)}};
+  auto res = client.Post(prefix + "/v1/entries", request.dump(), "application/json");
+  if (!res)
+    return fail(503, api::codes::kHomeUnreachable,
+                fmt::format("district {}'s node at {} did not answer ({}); the entry may not be "
+                            "recorded — sending it again is safe (its id makes it idempotent)",
+                            peer.config.code, url, httplib::to_string(res.error())));
+  api::json answer = api::json::parse(res->body, nullptr, false);
+  if (res->status != 200 || !answer.is_object() || !answer.contains("index")) {
+    std::string code = api::codes::kBadReceipt;
+    if (answer.is_object() && answer.contains("error")) code = answer["error"].value("code", code);
+    return Forwarded{res->status == 200 ? 502 : res->status,
+                     answer.is_object() ? answer : api::ErrorBody(code, res->body), code};
+  }
+  ++peer.forwarded;
+  const std::uint64_t index = answer["index"].get<std::uint64_t>();
+  // The receipt: the home's signed checkpoint and the entry's inclusion proof, both
+  // checked here against the home's verifier key before the entry counts as recorded.
+  auto bad = [&](const std::string& why) {
+    return fail(502, api::codes::kBadReceipt,
+                fmt::format("district {} took the entry (index {}) but its receipt does not "
+                            "verify: {}",
+                            peer.config.code, index, why));
+  };
+  auto note = client.Get(prefix + "/v1/checkpoint");
+  if (!note || note->status != 200) return bad("no checkpoint");
+  auto cp = ledger::OpenCheckpoint(note->body,
+                                   ledger::ParseVerifierKey(peer.config.verifier_key).value());
+  if (!cp.ok()) return bad(cp.status().ToString());
+  if (cp->size <= index) return bad("the checkpoint does not contain the entry");
+  auto proof_res = client.Get(
+      fmt::format("{}/v1/proofs/inclusion?index={}&tree_size={}", prefix, index, cp->size));
+  if (!proof_res || proof_res->status != 200) return bad("no inclusion proof");
+  const api::json proof_json = api::json::parse(proof_res->body, nullptr, false);
+  auto proof = api::InclusionFromJson(proof_json);
+  if (!proof.ok()) return bad(proof.status().ToString());
+  if (Status s = ledger::VerifyInclusion(ledger::LeafHash(entry), *proof, cp->root); !s.ok())
+    return bad(s.ToString());
+  answer["district"] = peer.config.code;
+  answer["receipt"] = {{"checkpoint", note->body}, {"inclusion_proof", proof_json}};
+  return Forwarded{200, answer, ""};
+}
+
 api::json Node::Impl::PeersJson() {
   api::json out = api::json::array();
   for (auto& p : peers) {
@@ -303,6 +356,9 @@ std::string Node::Impl::PeerMetrics() {
            std::lock_guard lk(p.mu);
            return p.last_ok;
          });
+  series("timebank_peer_forwarded_total", "counter",
+         "Entries for the peer's accounts forwarded to its node (redeeming away).",
+         [](Peer& p) { return p.forwarded.load(); });
   series("timebank_equivocation", "gauge",
          "1 when the peer signed two trees that cannot both be true.", [](Peer& p) {
            std::lock_guard lk(p.mu);

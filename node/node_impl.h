@@ -71,6 +71,7 @@ struct Peer {
   std::atomic<std::uint64_t> errors{0};           // failed pulls
   std::atomic<std::uint64_t> pulled{0};           // entries taken into the replica
   std::atomic<std::uint64_t> checkpoint_size{0};  // the latest checkpoint seen
+  std::atomic<std::uint64_t> forwarded{0};        // entries forwarded to it (its accounts)
   std::mutex mu;
   std::string last_error;     // GUARDED_BY(mu): of the latest pull ("" when it worked)
   std::string source;         // GUARDED_BY(mu): the URL the latest checkpoint came from
@@ -118,6 +119,15 @@ struct Node::Impl {
   void PullLoop();
   void StopPuller();
   Peer* FindPeer(std::string_view code);
+  // An entry of peer `p`'s log (a hold or its post/void for one of its accounts, served
+  // here) sent to its node; on success the answer carries a verified receipt: the peer's
+  // signed checkpoint and the entry's inclusion proof in it.
+  struct Forwarded {
+    int http = 200;
+    api::json body;
+    std::string error_code;  // empty on success
+  };
+  Forwarded Forward(Peer& p, const std::string& entry);
   std::string PeerMetrics();
   api::json PeersJson();
 

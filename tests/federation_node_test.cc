@@ -85,6 +85,36 @@ TEST_CASE("two districts: hours served away reach home; logs are copied, cosigne
   CHECK_MESSAGE(spent == 200, r.dump());
   CHECK(BalanceAt(h, v) == 60);
 
+  // Redeeming away: she is served in X; X's redeemer signs a hold in H's log and gives it
+  // to X's node, which forwards it to H and checks H's receipt.
+  Hold hold{v, 45, Now() + 3600, "meals", "510105"};
+  const std::string hold_entry = h.Entry(hold, &x.op());
+  const EntryId hold_id = DecodeEntry(hold_entry).value().body.id;
+  auto [held, receipt] = x.SubmitOne(hold_entry);
+  REQUIRE_MESSAGE(held == 200, receipt.dump());
+  CHECK(receipt["district"] == "510104");
+  auto hv0 = ParseVerifierKey(h.VerifierKey()).value();
+  auto rcp = OpenCheckpoint(receipt["receipt"]["checkpoint"].get<std::string>(), hv0);
+  REQUIRE(rcp.ok());
+  auto rproof = timebank::api::InclusionFromJson(receipt["receipt"]["inclusion_proof"]);
+  REQUIRE(rproof.ok());
+  CHECK(VerifyInclusion(LeafHash(hold_entry), *rproof, rcp->root).ok());
+  CHECK(BalanceAt(h, v) == 15);
+  // Home down: the post is refused with a clear error, and nothing changes.
+  h.Stop();
+  const std::string post = h.Entry(HoldPost{hold_id}, &x.op());
+  auto [down, why_down] = x.SubmitOne(post);
+  CHECK(down == 503);
+  CHECK(why_down["error"]["code"] == "home_unreachable");
+  h.Start();
+  CHECK(BalanceAt(h, v) == 15);
+  auto [posted, posted_body] = x.SubmitOne(post);
+  CHECK_MESSAGE(posted == 200, posted_body.dump());
+  auto [again, again_body] = x.SubmitOne(h.Entry(HoldVoid{hold_id}, &x.op()));
+  CHECK(again == 409);
+  CHECK(again_body["error"]["code"] == "hold_closed");
+  CHECK(BalanceAt(h, v) == 15);
+
   // H serves X's log onward, with X's own signature and H's cosignature.
   auto note = h.Http().Get("/peers/510105/checkpoint");
   REQUIRE(note);

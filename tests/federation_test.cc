@@ -221,3 +221,40 @@ TEST_CASE("a replica takes only what its district signed") {
   // The replica itself is unchanged.
   CHECK(r.SignedCheckpoint().value() == note);
 }
+
+TEST_CASE("redeeming away: X's redeemer holds and posts at H, once H has synced X's keys") {
+  City c;
+  const std::string elder = c.h.OpenPerson(1950);
+  REQUIRE(c.h.Submit(Serve(elder, 120)).ok());
+  // X's operator writes a hold in H's log (district H, served in X).
+  Hold hold{elder, 60, c.h.now + 3600, "meals", "510105"};
+  const EntryBody body = c.h.Body(hold);
+  const std::string entry = c.h.Sign(body, &c.x.op);
+  CHECK(c.h.ledger().Append(entry).code() == Code::kUnknownKey);  // H does not know X's keys
+  Follow(c.x.ledger(), *c.x_at_h);
+  REQUIRE(SyncTo(c.h, *c.x_at_h, "510105").ok());
+  auto held = c.h.ledger().Append(entry);
+  REQUIRE_MESSAGE(held.ok(), held.status().ToString());
+  CHECK(c.h.BalanceOf(elder) == 60);
+  // The same key may not hold for service in another district, nor act for H itself.
+  Hold elsewhere{elder, 10, c.h.now + 3600, "meals", "510106"};
+  CHECK(c.h.ledger().Append(c.h.Sign(c.h.Body(elsewhere), &c.x.op)).code() == Code::kUnknownKey);
+  CHECK(c.h.ledger().Append(c.h.Sign(c.h.Body(Redeem{elder, 10, "meals", ""}), &c.x.op)).code() ==
+        Code::kUnknownKey);
+  // Posted by X's redeemer, at most once.
+  const std::string post = c.h.Sign(c.h.Body(HoldPost{body.id}), &c.x.op);
+  REQUIRE(c.h.ledger().Append(post).ok());
+  CHECK(c.h.ledger().Append(c.h.Sign(c.h.Body(HoldVoid{body.id}), &c.x.op)).code() ==
+        Code::kHoldClosed);
+  CHECK(c.h.BalanceOf(elder) == 60);
+  CHECK(c.h.BalanceOf(SystemAccountId("510104", SystemAccount::kRedeemed)) == 60);
+
+  // X revokes that key; after H syncs it, the key can no longer hold at H.
+  REQUIRE(c.x.Submit(Revoke{c.x.op.public_key()}, &c.x.root).ok());
+  Follow(c.x.ledger(), *c.x_at_h);
+  REQUIRE(SyncTo(c.h, *c.x_at_h, "510105").ok());
+  Hold again{elder, 10, c.h.now + 3600, "meals", "510105"};
+  CHECK(c.h.ledger().Append(c.h.Sign(c.h.Body(again), &c.x.op)).code() == Code::kUnknownKey);
+  auto audit = c.h.ledger().Audit();
+  CHECK_MESSAGE(audit.ok(), audit.status().ToString());
+}

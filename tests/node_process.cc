@@ -80,7 +80,9 @@ Ran RunProgram(const std::vector<std::string>& argv, const std::vector<std::stri
   return r;
 }
 
-NodeProcess::NodeProcess(std::string district) : district_(std::move(district)) {
+NodeProcess::NodeProcess(std::string district)
+    : district_(std::move(district)),
+      op_(KeyFromByte(static_cast<std::uint8_t>(33 + std::stoul(district_) % 100))) {
   port_ = FreePort();
   Ran init = RunProgram({TIMEBANKD_PATH, "init", "--dir", dir(), "--district", district_, "--name",
                          "测试区时间银行", "--city", "510100", "--listen",

@@ -84,7 +84,7 @@ class NodeProcess {
   int port_ = 0;
   pid_t pid_ = -1;
   std::unique_ptr<SigningKey> root_;
-  SigningKey op_ = KeyFromByte(33);
+  SigningKey op_;  // a key of each district's own (from its code)
   std::uint64_t serial_ = 0;
 };
 

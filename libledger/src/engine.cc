@@ -311,6 +311,7 @@ Status Rules::Apply(const Genesis& g) {
   for (auto which : {SystemAccount::kIssuance, SystemAccount::kPool, SystemAccount::kHeld,
                      SystemAccount::kRedeemed, SystemAccount::kInterdistrict})
     Store(keys::Account(SystemAccountId(e_.body.district, which)), sys);
+  RecordKeyChange(g.root_key, ~0u, false);
   return Status::Ok();
 }
 
@@ -328,6 +329,7 @@ Status Rules::Apply(const Grant& g) {
   for (Role r : g.roles) op.set_roles(op.roles() | RoleBit(r));
   op.set_label(g.label);
   Store(keys::Operator(g.key), op);
+  RecordKeyChange(g.key, op.roles(), false);
   return Status::Ok();
 }
 
@@ -343,6 +345,7 @@ Status Rules::Apply(const Revoke& r) {
                fmt::format("key {}… is not an active operator", ToHex(r.key).substr(0, 16)));
   op.set_revoked(true);
   Store(keys::Operator(r.key), op);
+  RecordKeyChange(r.key, op.roles(), true);
   return Status::Ok();
 }
 
@@ -503,7 +506,7 @@ Status Rules::Apply(const Redeem& r) {
 }
 
 Status Rules::Apply(const Hold& h) {
-  if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
+  if (Status s = CheckRedeemerOf(h.serving_district); !s.ok()) return s;
   if (Status s = CheckService(h.category, h.serving_district); !s.ok()) return s;
   auto a = LocalAccount(h.account, "account");
   if (!a.ok()) return a.status();
@@ -519,6 +522,7 @@ Status Rules::Apply(const Hold& h) {
   hold.set_expires_at(h.expires_at);
   hold.set_status(kOpen);
   hold.set_index(ctx_.index);
+  if (h.serving_district != info_->district()) hold.set_serving_district(h.serving_district);
   Store(keys::Hold(e_.body.id), hold);
   if (Status s = Post(h.account, -h.minutes); !s.ok()) return s;
   return Post(Sys(SystemAccount::kHeld), h.minutes);
@@ -537,9 +541,9 @@ Result<st::Hold> Rules::OpenHold(const EntryId& id) {
 }
 
 Status Rules::Apply(const HoldPost& p) {
-  if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
   auto hold = OpenHold(p.hold_id);
   if (!hold.ok()) return hold.status();
+  if (Status s = CheckRedeemerOf(hold->serving_district()); !s.ok()) return s;
   if (e_.body.time > hold->expires_at())
     return Err(Code::kHoldExpired,
                fmt::format("hold {} expired at {}", ToHex(p.hold_id), hold->expires_at()));
@@ -550,9 +554,9 @@ Status Rules::Apply(const HoldPost& p) {
 }
 
 Status Rules::Apply(const HoldVoid& v) {
-  if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
   auto hold = OpenHold(v.hold_id);
   if (!hold.ok()) return hold.status();
+  if (Status s = CheckRedeemerOf(hold->serving_district()); !s.ok()) return s;
   hold->set_status(kVoided);
   Store(keys::Hold(v.hold_id), *hold);
   if (Status s = Post(Sys(SystemAccount::kHeld), -hold->minutes()); !s.ok()) return s;

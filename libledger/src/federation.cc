@@ -42,4 +42,11 @@ Result<std::vector<TransitCredit>> LedgerPeers::TransitCredits(const std::string
   return l->TransitCredits(from, to);
 }
 
+Result<std::vector<KeyChange>> LedgerPeers::KeyChanges(const std::string& district,
+                                                       std::uint64_t from, std::uint64_t to) {
+  auto l = Get(district);
+  if (!l || l->Size() < to) return NotHeld(district, to, l ? l->Size() : 0);
+  return l->KeyChanges(from, to);
+}
+
 }  // namespace ledger

@@ -13,6 +13,9 @@
 //     "t:" be64(index)         -> state.Transit         (a credit for another district's
 //                                 account, written by the entry at index)
 //     "s:" district(6)         -> state.SyncState       (how far this log synced that peer)
+//     "k:" be64(index)         -> state.KeyChange       (root key, grant or revoke at index)
+//     "O:" district(6) key(32) -> state.Operator        (a peer's operator, as of this log's
+//                                 latest sync of that peer)
 //     "i:" entry id(16)        -> state.EntryRef        (idempotency, reversals, and the
 //                                 per-account history chain: Account.last_entry and
 //                                 Posting.prev link an account's entries newest first)
@@ -75,6 +78,14 @@ inline std::string Transit(std::uint64_t index) {
   PutBE64(&k, index);
   return k;
 }
+inline std::string KeyChange(std::uint64_t index) {
+  std::string k = "k:";
+  PutBE64(&k, index);
+  return k;
+}
+inline std::string PeerOperator(std::string_view district, const PublicKey& key) {
+  return std::string("O:").append(district).append(View(key));
+}
 inline std::string SyncOf(std::string_view district) {
   return std::string("s:").append(district);
 }
@@ -100,6 +111,6 @@ inline std::string Node(int level, std::uint64_t index) {
 }
 // The prefixes of state keys, for audits that compare all state.
 inline constexpr std::string_view kStatePrefixes[] = {
-    "m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:", "t:", "s:"};
+    "m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:", "t:", "s:", "k:", "O:"};
 
 }  // namespace ledger::keys

@@ -97,6 +97,7 @@ class LedgerImpl final : public Ledger {
   Result<RealNameRecord> GetRealName(const std::string& account) override;
   Status DeleteRealName(const std::string& account) override;
   Result<std::vector<TransitCredit>> TransitCredits(std::uint64_t from, std::uint64_t to) override;
+  Result<std::vector<KeyChange>> KeyChanges(std::uint64_t from, std::uint64_t to) override;
   Result<std::uint64_t> SyncedSize(const std::string& district) override;
   Status BeginReplication(std::string_view note, std::span<const Hash> leaf_hashes) override;
   Result<std::uint64_t> Replicate(std::span<const std::string> entries) override;

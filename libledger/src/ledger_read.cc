@@ -395,6 +395,30 @@ Result<std::vector<TransitCredit>> LedgerImpl::TransitCredits(std::uint64_t from
   return out;
 }
 
+Result<std::vector<KeyChange>> LedgerImpl::KeyChanges(std::uint64_t from, std::uint64_t to) {
+  std::vector<KeyChange> out;
+  to = std::min(to, Size());
+  if (from >= to) return out;
+  std::shared_ptr<const rocksdb::Snapshot> pin;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
+  const std::string end = keys::KeyChange(to);
+  for (it->Seek(keys::KeyChange(from)); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    timebank::state::KeyChange k;
+    if (it->key().size() != 10 ||
+        !k.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+        k.key().size() != 32)
+      return Status(Code::kCorruption, "a key change record does not parse");
+    KeyChange c;
+    c.index = keys::GetBE64(it->key().ToStringView().substr(2));
+    std::memcpy(c.key.data(), k.key().data(), 32);
+    c.roles = k.roles();
+    c.revoked = k.revoked();
+    out.push_back(c);
+  }
+  if (!it->status().ok()) return Status(Code::kIoError, it->status().ToString());
+  return out;
+}
+
 Result<std::uint64_t> LedgerImpl::SyncedSize(const std::string& district) {
   auto v = Get(keys::SyncOf(district));
   if (!v.ok()) return v.status();

@@ -123,6 +123,11 @@ class Rules {
   Status CreditAway(const std::string& account, Minutes minutes, Minutes served);
   // Whether the entry at `index` wrote a transit credit.
   Result<bool> WroteTransit(std::uint64_t index);
+  // Records who may now sign for this district, for peers to read at their syncs.
+  void RecordKeyChange(const PublicKey& key, std::uint32_t roles, bool revoked);
+  // A redeemer of this district — or, for a redemption served by peer `serving`, a
+  // redeemer of that peer as of this log's latest sync of it (redeeming away, §5).
+  Status CheckRedeemerOf(const std::string& serving);
   // The pool request queues (one per need level): load, append, take out.
   Result<st::PoolQueue> LoadQueue();
   Status Enqueue(const EntryId& id, st::PoolRequest req);

@@ -34,6 +34,35 @@ Result<bool> Rules::WroteTransit(std::uint64_t index) {
   return v->has_value();
 }
 
+void Rules::RecordKeyChange(const PublicKey& key, std::uint32_t roles, bool revoked) {
+  st::KeyChange k;
+  k.set_key(std::string(keys::View(key)));
+  k.set_roles(roles);
+  k.set_revoked(revoked);
+  Store(keys::KeyChange(ctx_.index), k);
+}
+
+Status Rules::CheckRedeemerOf(const std::string& serving) {
+  Status local = CheckSigner(Role::kRedeemer);
+  if (local.ok() || serving.empty() || serving == info_->district() ||
+      local.code() != Code::kUnknownKey)
+    return local;
+  const PublicKey& k = e_.signatures.front().key;
+  st::Operator op;
+  auto found = Load(keys::PeerOperator(serving, k), &op);
+  if (!found.ok()) return found.status();
+  auto who = [&] { return ToHex(k).substr(0, 16); };
+  if (!*found || op.revoked())
+    return Err(Code::kUnknownKey,
+               fmt::format("key {}… is neither an operator here nor, as of this log's latest sync "
+                           "of district {}, one of {}'s",
+                           who(), serving, serving));
+  if (!(op.roles() & RoleBit(Role::kRedeemer)))
+    return Err(Code::kUnauthorized,
+               fmt::format("operator {}… of district {} lacks the redeemer role", who(), serving));
+  return Status::Ok();
+}
+
 Status Rules::Apply(const Sync& y) {
   const std::string_view signer = keys::View(e_.signatures.front().key);
   if (signer != info_->log_key() && signer != info_->root_key())
@@ -67,6 +96,16 @@ Status Rules::Apply(const Sync& y) {
                     y.size, ToHex(*root).substr(0, 16), ToHex(y.root).substr(0, 16)));
   auto credits = ctx_.peers->TransitCredits(y.district, state.size(), y.size);
   if (!credits.ok()) return credits.status();
+  // Who may sign for the peer, as of this sync: its redeemers may serve this district's
+  // accounts there (holds forwarded to this log).
+  auto changes = ctx_.peers->KeyChanges(y.district, state.size(), y.size);
+  if (!changes.ok()) return changes.status();
+  for (const KeyChange& c : *changes) {
+    st::Operator op;
+    op.set_roles(c.roles);
+    op.set_revoked(c.revoked);
+    Store(keys::PeerOperator(y.district, c.key), op);
+  }
   // Credits for this district's accounts, summed per account (a sync posts to each once,
   // in account order); credits for other districts' accounts are theirs to sync.
   struct Sum {

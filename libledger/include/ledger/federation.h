@@ -26,6 +26,14 @@ struct TransitCredit {
   Minutes served = 0;  // minutes of service behind it (deposits), for the home's records
 };
 
+// A change of who may sign for a district: its root key, a grant or a revoke.
+struct KeyChange {
+  std::uint64_t index = 0;  // the entry that made it
+  PublicKey key{};
+  std::uint32_t roles = 0;  // bit (1 << Role); the root key has every bit
+  bool revoked = false;
+};
+
 class Ledger;
 
 // Read access to other districts' logs, as verified copies.
@@ -42,6 +50,9 @@ class PeerLogs {
   virtual Result<std::vector<TransitCredit>> TransitCredits(const std::string& district,
                                                             std::uint64_t from,
                                                             std::uint64_t to) = 0;
+  // The key changes `district`'s log made at positions [from, to), in log order.
+  virtual Result<std::vector<KeyChange>> KeyChanges(const std::string& district, std::uint64_t from,
+                                                    std::uint64_t to) = 0;
 };
 
 // PeerLogs over open ledgers (replicas of other districts, and the own log, whose syncs
@@ -54,6 +65,8 @@ class LedgerPeers : public PeerLogs {
   Result<Hash> RootAt(const std::string& district, std::uint64_t size) override;
   Result<std::vector<TransitCredit>> TransitCredits(const std::string& district, std::uint64_t from,
                                                     std::uint64_t to) override;
+  Result<std::vector<KeyChange>> KeyChanges(const std::string& district, std::uint64_t from,
+                                            std::uint64_t to) override;
 
  private:
   mutable std::mutex mu_;

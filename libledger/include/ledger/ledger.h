@@ -190,6 +190,9 @@ class Ledger {
   // in log order (to is clamped to Size()).
   virtual Result<std::vector<TransitCredit>> TransitCredits(std::uint64_t from,
                                                             std::uint64_t to) = 0;
+  // The changes of who may sign for this district (root key, grants, revokes) at
+  // positions [from, to), in log order.
+  virtual Result<std::vector<KeyChange>> KeyChanges(std::uint64_t from, std::uint64_t to) = 0;
   // How far this log has synced `district`'s log (0: never).
   virtual Result<std::uint64_t> SyncedSize(const std::string& district) = 0;
 
