@@ -108,12 +108,14 @@ void Context::PrintJson(const json& j) {
   std::printf("%s\n", j.dump(2).c_str());
 }
 
-int Context::SubmitEntry(EntryKind kind, const std::string& what, EntryId* id_out) {
+int Context::SubmitEntry(EntryKind kind, const std::string& what, EntryId* id_out,
+                         const std::string& home) {
   auto key = Key();
   if (auto* f = std::get_if<Failure>(&key)) return Report(*f);
   auto district = District();
   if (auto* f = std::get_if<Failure>(&district)) return Report(*f);
-  EntryBody body{NewEntryId(), std::get<std::string>(district), Now(), "", std::move(kind)};
+  EntryBody body{NewEntryId(), home.empty() ? std::get<std::string>(district) : home, Now(), "",
+                 std::move(kind)};
   if (id_out) *id_out = body.id;
   const std::string entry = MakeEntry(body, {std::get<const SigningKey*>(key)});
   auto r = client_.Submit(entry);
@@ -128,6 +130,8 @@ int Context::SubmitEntry(EntryKind kind, const std::string& what, EntryId* id_ou
     const bool dup = j.value("duplicate", false);
     Print(fmt::format("{}: {} ({} #{}, {} {})\n", T(lang_, dup ? "duplicate" : "recorded"), what,
                       T(lang_, "entry"), j.value("index", 0ull), T(lang_, "id"), ToHex(body.id)));
+    if (j.contains("receipt"))
+      Print(fmt::format("  {} {}\n", T(lang_, "forwarded home"), j.value("district", "")));
   }
   return kExitOk;
 }
@@ -331,22 +335,37 @@ int HoldCmd(Context& c, const MoveArgs& a) {
   auto m = AmountOf(a);
   if (auto* f = std::get_if<Failure>(&m)) return c.Report(*f);
   if (a.expires_in <= 0) return c.Report(Usage("--expires-in must be positive seconds"));
+  // An account of another district is held in its home's log, for service here.
+  auto here = c.District();
+  if (auto* f = std::get_if<Failure>(&here)) return c.Report(*f);
+  auto home = ParseAccountDistrict(a.account);
+  std::string forward_to, serving = a.serving_district;
+  if (home.ok() && *home != std::get<std::string>(here)) {
+    forward_to = *home;
+    if (serving.empty()) serving = std::get<std::string>(here);
+  }
   return c.SubmitEntry(
-      Hold{a.account, std::get<Minutes>(m), Now() + a.expires_in, a.service, a.serving_district},
+      Hold{a.account, std::get<Minutes>(m), Now() + a.expires_in, a.service, serving},
       fmt::format("{} {} {}", T(c.lang(), "hold"), a.account,
-                  Hours(c.lang(), std::get<Minutes>(m))));
+                  Hours(c.lang(), std::get<Minutes>(m))),
+      nullptr, forward_to);
 }
 
-int PostCmd(Context& c, const std::string& hold_id) {
+int PostCmd(Context& c, const std::string& hold_id, const std::string& home) {
   auto id = ParseId(hold_id, "the hold id");
   if (auto* f = std::get_if<Failure>(&id)) return c.Report(*f);
-  return c.SubmitEntry(HoldPost{std::get<EntryId>(id)}, "post " + hold_id);
+  if (!home.empty() && !IsDistrictCode(home))
+    return c.Report(Usage("--home must be a 6-digit district code"));
+  return c.SubmitEntry(HoldPost{std::get<EntryId>(id)}, "post " + hold_id, nullptr, home);
 }
 
-int VoidCmd(Context& c, const std::string& hold_id, const std::string& reason) {
+int VoidCmd(Context& c, const std::string& hold_id, const std::string& reason,
+            const std::string& home) {
   auto id = ParseId(hold_id, "the hold id");
   if (auto* f = std::get_if<Failure>(&id)) return c.Report(*f);
-  return c.SubmitEntry(HoldVoid{std::get<EntryId>(id), reason}, "void " + hold_id);
+  if (!home.empty() && !IsDistrictCode(home))
+    return c.Report(Usage("--home must be a 6-digit district code"));
+  return c.SubmitEntry(HoldVoid{std::get<EntryId>(id), reason}, "void " + hold_id, nullptr, home);
 }
 
 int GiveCmd(Context& c, const MoveArgs& a) {

@@ -37,7 +37,10 @@ class Context {
 
   // Signs `kind` as a new entry of the node's district with Key() and submits it. On
   // success prints what was recorded (or JSON) and returns kExitOk.
-  int SubmitEntry(ledger::EntryKind kind, const std::string& what, ledger::EntryId* id = nullptr);
+  // Signs `kind` as an entry of the node's district — or of `home`, an account's home
+  // district, which the node forwards it to (redeeming away) — and submits it.
+  int SubmitEntry(ledger::EntryKind kind, const std::string& what, ledger::EntryId* id = nullptr,
+                  const std::string& home = "");
 
   // GETs `target` (signed by `signer` when given). A failure is reported and its exit code
   // returned; with --json the answer is printed and kExitOk returned. Otherwise nullopt,
@@ -72,6 +75,8 @@ struct MoveArgs {
 };
 
 int Keygen(Context& c, const std::string& out);
+// Every district of the city file, copied and checked from nothing (audit.cc).
+int AuditCmd(Context& c, const std::string& city_file, const std::string& keep_dir);
 int Info(Context& c);
 // Health, log size and the district's aggregate figures (public).
 int StatusCmd(Context& c);
@@ -85,8 +90,9 @@ int RealNameCmd(Context& c, const std::string& action, const std::string& accoun
 int DepositCmd(Context& c, const MoveArgs& a);
 int RedeemCmd(Context& c, const MoveArgs& a);
 int HoldCmd(Context& c, const MoveArgs& a);
-int PostCmd(Context& c, const std::string& hold_id);
-int VoidCmd(Context& c, const std::string& hold_id, const std::string& reason);
+int PostCmd(Context& c, const std::string& hold_id, const std::string& home);
+int VoidCmd(Context& c, const std::string& hold_id, const std::string& reason,
+            const std::string& home);
 int GiveCmd(Context& c, const MoveArgs& a);
 int PoolRequestCmd(Context& c, const MoveArgs& a);
 int BalanceCmd(Context& c, const std::string& account);

@@ -137,12 +137,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   AmountOptions(hold, &mv);
 
-  std::string hold_id, reason;
+  std::string hold_id, reason, home;
   auto* post = app.add_subcommand("post", "complete a hold: the care was given (phase 2)");
   post->add_option("hold_id", hold_id, "the hold's entry id")->required();
+  post->add_option("--home", home, "the account's home district, when it is not this node's");
   auto* voidc = app.add_subcommand("void", "cancel a hold: the hours return");
   voidc->add_option("hold_id", hold_id, "the hold's entry id")->required();
   voidc->add_option("--reason", reason, "why");
+  voidc->add_option("--home", home, "the account's home district, when it is not this node's");
 
   auto* give = app.add_subcommand("give", "family gift (转赠), pool donation (捐赠) or pool grant");
   give->add_option("--kind", mv.kind, "gift, donation or grant")
@@ -181,6 +183,14 @@ int main(int argc, char** argv) {
   verify->add_option("index", index, "entry index");
   verify->add_option("--id", id, "or the entry id");
 
+  std::string city_file, keep_dir;
+  auto* audit = app.add_subcommand("audit",
+                                   "fetch every district's log and check the city's books from "
+                                   "nothing");
+  audit->add_option("--city", city_file, "TOML file: [[districts]] code, name, verifier_key, urls")
+      ->required();
+  audit->add_option("--keep", keep_dir, "keep the copies in this directory");
+
   auto* checkpoint = app.add_subcommand("checkpoint",
                                         "the signed checkpoint (verified with "
                                         "--verifier-key)");
@@ -203,8 +213,8 @@ int main(int argc, char** argv) {
   if (*deposit) return DepositCmd(c, mv);
   if (*redeem) return RedeemCmd(c, mv);
   if (*hold) return HoldCmd(c, mv);
-  if (*post) return PostCmd(c, hold_id);
-  if (*voidc) return VoidCmd(c, hold_id, reason);
+  if (*post) return PostCmd(c, hold_id, home);
+  if (*voidc) return VoidCmd(c, hold_id, reason, home);
   if (*give) return GiveCmd(c, mv);
   if (*poolreq) return PoolRequestCmd(c, mv);
   if (*balance) return BalanceCmd(c, account);
@@ -218,5 +228,6 @@ int main(int argc, char** argv) {
     return VerifyCmd(c, index, id);
   }
   if (*checkpoint) return CheckpointCmd(c);
+  if (*audit) return AuditCmd(c, city_file, keep_dir);
   return kExitUsage;
 }

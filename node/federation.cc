@@ -16,120 +16,7 @@ using ledger::Hash;
 using ledger::Result;
 using ledger::Status;
 
-namespace {
-
-// "http://host:port/prefix" -> ("http://host:port", "/prefix").
-std::pair<std::string, std::string> SplitUrl(const std::string& url) {
-  const std::size_t scheme = url.find("://");
-  const std::size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (slash == std::string::npos) return {url, ""};
-  return {url.substr(0, slash), url.substr(slash)};
-}
-
-// Fetches the tlog-tiles layout under one base URL, as this node (signed requests: peers'
-// log keys may read the log).
-class TileClient {
- public:
-  TileClient(const std::string& base, const ledger::SigningKey& key)
-      : split_(SplitUrl(base)), client_(split_.first), key_(key) {
-    client_.set_connection_timeout(2, 0);
-    client_.set_read_timeout(20, 0);
-    client_.set_tcp_nodelay(true);
-    client_.set_keep_alive(true);
-  }
-
-  Result<std::string> Get(const std::string& path) {
-    const std::string target = split_.second + path;
-    const auto sig = api::SignRequest(key_, "GET", target, UnixNow(), "");
-    httplib::Headers h = {{api::kKeyHeader, sig.key},
-                          {api::kTimeHeader, sig.time},
-                          {api::kNonceHeader, sig.nonce},
-                          {api::kSignatureHeader, sig.signature}};
-    auto res = client_.Get(target, h);
-    if (!res)
-      return Status(Code::kIoError,
-                    fmt::format("{}{}: {}", split_.first, target, httplib::to_string(res.error())));
-    if (res->status != 200)
-      return Status(Code::kIoError, fmt::format("{}{}: HTTP {} {}", split_.first, target,
-                                                res->status, res->body.substr(0, 200)));
-    return std::move(res->body);
-  }
-
- private:
-  std::pair<std::string, std::string> split_;
-  httplib::Client client_;
-  const ledger::SigningKey& key_;
-};
-
-std::string TileSuffix(std::uint64_t tile, std::uint64_t size) {
-  const std::uint64_t width = std::min<std::uint64_t>(256, size - tile * 256);
-  return TilePath(tile) + (width < 256 ? fmt::format(".p/{}", width) : "");
-}
-
-// The leaf hashes of entries [from, to) from level-0 hash tiles of the tree of size `to`.
-Result<std::vector<Hash>> FetchLeafHashes(TileClient& c, std::uint64_t from, std::uint64_t to) {
-  std::vector<Hash> out;
-  out.reserve(to - from);
-  for (std::uint64_t tile = from / 256; tile * 256 < to; ++tile) {
-    auto data = c.Get("/tile/0/" + TileSuffix(tile, to));
-    if (!data.ok()) return data.status();
-    const std::uint64_t width = std::min<std::uint64_t>(256, to - tile * 256);
-    if (data->size() != width * 32)
-      return Status(Code::kCorruption, fmt::format("hash tile {} has {} bytes, not {}", tile,
-                                                   data->size(), width * 32));
-    for (std::uint64_t i = std::max(from, tile * 256) - tile * 256; i < width; ++i) {
-      Hash h;
-      std::memcpy(h.data(), data->data() + i * 32, 32);
-      out.push_back(h);
-    }
-  }
-  return out;
-}
-
-// Entry bundle bytes -> entries (each a big-endian uint16 length and its bytes).
-Result<std::vector<std::string>> ParseBundle(std::string_view data) {
-  std::vector<std::string> out;
-  while (!data.empty()) {
-    if (data.size() < 2) return Status(Code::kCorruption, "an entry bundle is cut short");
-    const std::size_t n =
-        (static_cast<std::uint8_t>(data[0]) << 8) | static_cast<std::uint8_t>(data[1]);
-    if (data.size() - 2 < n) return Status(Code::kCorruption, "an entry bundle is cut short");
-    out.emplace_back(data.substr(2, n));
-    data.remove_prefix(2 + n);
-  }
-  return out;
-}
-
-// One pull of `peer` from one base URL: its checkpoint, then what the replica lacks.
-Status PullFrom(Peer& peer, TileClient& c) {
-  auto note = c.Get("/checkpoint");
-  if (!note.ok()) return note.status();
-  auto verifier = ledger::ParseVerifierKey(peer.config.verifier_key);
-  auto cp = ledger::OpenCheckpoint(*note, *verifier);
-  if (!cp.ok())
-    return Status(cp.code(), "the checkpoint served does not verify: " + cp.status().message());
-  peer.checkpoint_size = std::max<std::uint64_t>(peer.checkpoint_size, cp->size);
-  ledger::Ledger& r = *peer.replica;
-  const std::uint64_t from = r.Size();
-  if (cp->size <= from) return r.BeginReplication(*note, {});
-  auto leaves = FetchLeafHashes(c, from, cp->size);
-  if (!leaves.ok()) return leaves.status();
-  if (Status s = r.BeginReplication(*note, *leaves); !s.ok()) return s;
-  for (std::uint64_t tile = from / 256; tile * 256 < cp->size; ++tile) {
-    auto data = c.Get("/tile/entries/" + TileSuffix(tile, cp->size));
-    if (!data.ok()) return data.status();
-    auto entries = ParseBundle(*data);
-    if (!entries.ok()) return entries.status();
-    const std::size_t skip = std::max(from, tile * 256) - tile * 256;
-    if (entries->size() < skip) return Status(Code::kCorruption, "an entry bundle is too short");
-    auto size = r.Replicate(std::span<const std::string>(*entries).subspan(skip));
-    if (!size.ok()) return size.status();
-    peer.pulled += entries->size() - skip;
-  }
-  return Status::Ok();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Status Node::Impl::OpenPeers() {
   peer_logs->Add(config.district.code, ledger);
@@ -164,7 +51,22 @@ Peer* Node::Impl::FindPeer(std::string_view code) {
 
 namespace {
 
-// Records this log's sync of `peer` up to its replica's size (a step at a time).
+// Whether the peer's entries [from, to) matter to this log: a credit for one of its
+// accounts, or a change of who may sign for the peer (its redeemers serve here).
+bool Relevant(Node::Impl& n, Peer& peer, std::uint64_t from, std::uint64_t to) {
+  auto credits = peer.replica->TransitCredits(from, to);
+  if (!credits.ok()) return false;
+  for (const auto& c : *credits) {
+    auto home = ledger::ParseAccountDistrict(c.account);
+    if (home.ok() && *home == n.config.district.code) return true;
+  }
+  auto changes = peer.replica->KeyChanges(from, to);
+  return changes.ok() && !changes->empty();
+}
+
+// Records this log's sync of `peer` up to its replica's size (a step at a time) — when
+// the new part of the peer's log holds something for this district. Syncs of syncs would
+// never end: each sync grows a log that the other districts would sync in turn.
 void SyncPeer(Node::Impl& n, Peer& peer) {
   constexpr std::uint64_t kStep = 1u << 20;  // the rules' largest sync
   for (;;) {
@@ -176,6 +78,7 @@ void SyncPeer(Node::Impl& n, Peer& peer) {
     const std::uint64_t have = peer.replica->Size();
     if (have <= *synced) return;
     const std::uint64_t to = std::min(have, *synced + kStep);
+    if (to == have && !Relevant(n, peer, *synced, to)) return;
     auto root = peer.replica->RootAt(to);
     if (!root.ok()) return;
     ledger::EntryBody body{ledger::NewEntryId(), n.config.district.code, UnixNow(), "",
@@ -191,16 +94,25 @@ void SyncPeer(Node::Impl& n, Peer& peer) {
   }
 }
 
-void PullPeer(Node::Impl& n, Peer& peer) {
+// One pull of `peer` (its URLs in order) and the syncs it allows. Returns whether its
+// replica is waiting for another peer's copy to catch up (a sync in its log).
+bool PullPeer(Node::Impl& n, Peer& peer) {
   {
     std::lock_guard lk(peer.mu);
-    if (peer.equivocation) return;  // stopped until an operator clears it
+    if (peer.equivocation) return false;  // stopped until an operator clears it
   }
   std::string errors;
+  bool waiting = false;
   for (const std::string& url : peer.config.urls) {
-    TileClient client(url, *n.log_key);
-    Status s = PullFrom(peer, client);
-    if (s.ok()) {
+    api::TileClient client(url, n.log_key.get());
+    api::PullProgress progress;
+    Status s = api::PullLog(client, ledger::ParseVerifierKey(peer.config.verifier_key).value(),
+                            *peer.replica, &progress);
+    peer.pulled += progress.pulled;
+    peer.checkpoint_size = std::max<std::uint64_t>(peer.checkpoint_size, progress.checkpoint_size);
+    if (s.ok() || s.code() == Code::kUnknownPeer) {
+      waiting = !s.ok();
+      if (waiting) spdlog::debug("pulling district {}: {}", peer.config.code, s.message());
       std::lock_guard lk(peer.mu);
       peer.last_error.clear();
       peer.source = url;
@@ -217,7 +129,7 @@ void PullPeer(Node::Impl& n, Peer& peer) {
       peer.equivocation = true;
       peer.last_error = s.ToString();
       ++peer.errors;
-      return;
+      return false;
     }
     errors += (errors.empty() ? "" : "; ") + s.ToString();
   }
@@ -229,6 +141,7 @@ void PullPeer(Node::Impl& n, Peer& peer) {
     peer.last_error = errors;
   }
   SyncPeer(n, peer);
+  return waiting;
 }
 
 }  // namespace
@@ -238,9 +151,17 @@ void Node::Impl::PullLoop() {
   std::unique_lock lk(puller_mu);
   do {
     lk.unlock();
-    for (auto& p : peers) {
-      if (stopping) break;
-      PullPeer(*this, *p);
+    // Logs refer to one another (syncs): a copy that waits for another copy to catch up
+    // goes again at once while the copies still grow.
+    for (int round = 0; round < 16 && !stopping; ++round) {
+      bool waiting = false, grew = false;
+      for (auto& p : peers) {
+        if (stopping) break;
+        const std::uint64_t before = p->replica->Size();
+        waiting = PullPeer(*this, *p) || waiting;
+        grew = grew || p->replica->Size() > before;
+      }
+      if (!waiting || !grew) break;
     }
     lk.lock();
   } while (!puller_cv.wait_for(lk, every, [&] { return puller_stop; }));
@@ -257,7 +178,7 @@ void Node::Impl::StopPuller() {
 
 Node::Impl::Forwarded Node::Impl::Forward(Peer& peer, const std::string& entry) {
   const std::string& url = peer.config.urls.front();  // the district's own node takes writes
-  const auto [host, prefix] = SplitUrl(url);
+  const auto [host, prefix] = api::SplitUrl(url);
   httplib::Client client(host);
   client.set_connection_timeout(2, 0);
   client.set_read_timeout(10, 0);

@@ -22,6 +22,7 @@
 #include "ledger/ledger.h"
 #include "metrics.h"
 #include "node.h"
+#include "pull.h"
 
 namespace timebank::node {
 
@@ -145,7 +146,6 @@ std::int64_t UnixNow();
 std::optional<std::uint64_t> ParseU64(std::string_view s);
 // tlog-tiles index paths (routes.cc): "x001/x234/067" <-> 1234067.
 std::optional<std::uint64_t> TileIndex(std::string_view path);
-std::string TilePath(std::uint64_t index);
 // Answers a tile (or its error); reads a partial tile's width from match `group`.
 void AnswerTile(Call& c, const ledger::Result<std::string>& data);
 bool TileWidth(Call& c, int group, int* width);

@@ -78,18 +78,6 @@ std::optional<std::uint64_t> TileIndex(std::string_view path) {
   return std::nullopt;
 }
 
-std::string TilePath(std::uint64_t index) {
-  std::string digits = fmt::format("{}", index);
-  while (digits.size() % 3 != 0) digits.insert(0, "0");
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); i += 3) {
-    if (i + 3 < digits.size()) out += 'x';
-    out += digits.substr(i, 3);
-    if (i + 3 < digits.size()) out += '/';
-  }
-  return out;
-}
-
 namespace {
 
 // --- Access --------------------------------------------------------------------------------

@@ -382,8 +382,12 @@ Status InitDistrict(const std::string& dir, const DistrictConfig& d, const std::
       "  root key  {}/root.key  (民政局 root: grants operators, changes policy — move it "
       "offline)\n"
       "  root public key {}\n"
+      "  verifier key    {}\n"
+      "                  (checks this district's checkpoints: give it to the city's other\n"
+      "                   districts for their [[peers]], and to auditors)\n"
       "start it with: timebankd --config {}\n",
-      d.code, d.name, dir, config_path, dir, dir, ToHex(root.public_key()), config_path);
+      d.code, d.name, dir, config_path, dir, dir, ToHex(root.public_key()),
+      FormatVerifierKey(d.origin, log->public_key()), config_path);
   return Status::Ok();
 }
 

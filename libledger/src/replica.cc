@@ -101,11 +101,17 @@ Result<std::uint64_t> LedgerImpl::Replicate(std::span<const std::string> entries
                     fmt::format("entry {} is not the one {}'s tree holds at that position",
                                 size + i, pending_->cp.origin));
   auto results = AppendEntries(entries);
-  for (std::size_t i = 0; i < results.size(); ++i)
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    // A sync of a log this replica's peers do not hold that far yet: not a fault; the
+    // entries before it are in, and it goes in once the other copy has caught up.
+    if (results[i].code() == Code::kUnknownPeer)
+      return Status(Code::kUnknownPeer, fmt::format("{}'s entry {} waits: {}", pending_->cp.origin,
+                                                    size + i, results[i].status().message()));
     if (!results[i].ok())
       return Status(Code::kCorruption,
                     fmt::format("{}'s entry {} is refused by the rules here: {}",
                                 pending_->cp.origin, size + i, results[i].status().ToString()));
+  }
   if (Size() == pending_->cp.size) {
     if (Status s = PutMeta(keys::kPeerNote, pending_->note); !s.ok()) return s;
     pending_.reset();

@@ -1,0 +1,208 @@
+// timebank audit: a whole city's logs, fetched and checked from nothing (docs/federation.md
+// §9). Every district's log is copied over tlog-tiles into a replica in a scratch
+// directory (each checkpoint verified with the district's key, each entry checked against
+// the signed tree and replayed by the rules, syncs against the other copies); then each
+// copy is replayed again from its genesis and compared record for record, and the city's
+// books are checked: every log balances, no account is overdrawn, and the hours in the
+// interdistrict accounts are exactly the credits still in transit.
+#include <fmt/format.h>
+#include <stdlib.h>
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <map>
+
+#include "commands.h"
+#include "ledger/federation.h"
+#include "pull.h"
+
+namespace timebank::cli {
+
+using ledger::Code;
+using ledger::Minutes;
+using ledger::Status;
+
+namespace {
+
+Failure Usage(std::string message) {
+  return Failure{kExitUsage, "usage", std::move(message)};
+}
+
+struct CityDistrict {
+  std::string code, name, verifier_key;
+  std::vector<std::string> urls;
+  std::shared_ptr<ledger::Ledger> copy;
+  std::string error;
+  bool done = false;
+};
+
+Answer<std::vector<CityDistrict>> LoadCity(const std::string& path) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Usage(
+        fmt::format("city file {} line {}: {}", path, e.source().begin.line, e.description()));
+  } catch (const std::exception& e) {
+    return Usage(fmt::format("city file {}: {}", path, e.what()));
+  }
+  std::vector<CityDistrict> out;
+  const toml::array* a = t["districts"].as_array();
+  if (!a || a->empty()) return Usage("the city file lists no [[districts]]");
+  for (const auto& n : *a) {
+    const toml::table* d = n.as_table();
+    if (!d) return Usage("each [[districts]] entry must be a table");
+    CityDistrict cd;
+    cd.code = (*d)["code"].value_or(std::string());
+    cd.name = (*d)["name"].value_or(std::string());
+    cd.verifier_key = (*d)["verifier_key"].value_or(std::string());
+    if (const toml::array* urls = (*d)["urls"].as_array())
+      for (const auto& u : *urls) cd.urls.push_back(u.value_or(std::string()));
+    if (!ledger::IsDistrictCode(cd.code) || !ledger::ParseVerifierKey(cd.verifier_key).ok() ||
+        cd.urls.empty())
+      return Usage(
+          fmt::format("district '{}' needs a 6-digit code, a verifier_key and urls", cd.code));
+    out.push_back(std::move(cd));
+  }
+  return out;
+}
+
+// Copies every log as far as it goes; a log whose syncs need another log further along
+// waits for the next round.
+void CopyAll(std::vector<CityDistrict>& city, const ledger::SigningKey* key) {
+  for (int round = 0; round < 64; ++round) {
+    bool grew = false, all = true;
+    for (auto& d : city) {
+      if (d.done) continue;
+      const std::uint64_t before = d.copy->Size();
+      std::string errors;
+      for (const auto& url : d.urls) {
+        api::TileClient client(url, key);
+        api::PullProgress progress;
+        Status s = api::PullLog(client, ledger::ParseVerifierKey(d.verifier_key).value(), *d.copy,
+                                &progress);
+        if (s.ok()) {
+          d.done = true;
+          break;
+        }
+        if (s.code() == Code::kUnknownPeer) {  // waits for another copy: next round
+          errors = s.ToString();
+          break;
+        }
+        errors += (errors.empty() ? "" : "; ") + s.ToString();
+        if (s.code() == Code::kEquivocation) break;
+      }
+      d.error = d.done ? "" : errors;
+      grew = grew || d.copy->Size() > before;
+      all = all && d.done;
+    }
+    if (all || !grew) return;
+  }
+}
+
+}  // namespace
+
+int AuditCmd(Context& c, const std::string& city_file, const std::string& keep_dir) {
+  auto city_or = LoadCity(city_file);
+  if (auto* f = std::get_if<Failure>(&city_or)) return c.Report(*f);
+  auto& city = std::get<std::vector<CityDistrict>>(city_or);
+  const ledger::SigningKey* key = nullptr;
+  if (!c.settings().key_file.empty()) {
+    auto k = c.Key();
+    if (auto* f = std::get_if<Failure>(&k)) return c.Report(*f);
+    key = std::get<const ledger::SigningKey*>(k);
+  }
+  std::string dir = keep_dir;
+  if (dir.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "timebank-audit-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) return c.Report({kExitError, "io_error", "no scratch directory"});
+    dir = tmpl;
+  }
+  auto peers = std::make_shared<ledger::LedgerPeers>();
+  for (auto& d : city) {
+    ledger::Options o;
+    o.replica_verifier = d.verifier_key;
+    o.peers = peers;
+    std::filesystem::create_directories(dir + "/" + d.code);
+    auto l = ledger::Ledger::Open(o, dir + "/" + d.code);
+    if (!l.ok())
+      return c.Report({kExitError, std::string(CodeName(l.code())), l.status().message()});
+    d.copy = std::shared_ptr<ledger::Ledger>(std::move(l).value());
+    peers->Add(d.code, d.copy);
+  }
+  CopyAll(city, key);
+
+  api::json report = {{"districts", api::json::array()}};
+  std::vector<std::string> problems;
+  Minutes interdistrict = 0, in_transit = 0, parked = 0;
+  std::map<std::string, CityDistrict*> by_code;
+  for (auto& d : city) by_code[d.code] = &d;
+  for (auto& d : city) {
+    if (!d.done) problems.push_back(fmt::format("district {}: {}", d.code, d.error));
+    auto audit = d.copy->Audit();
+    api::json j = {{"district", d.code}, {"name", d.name}, {"entries", d.copy->Size()}};
+    if (!audit.ok()) {
+      problems.push_back(fmt::format("district {}: {}", d.code, audit.status().ToString()));
+      j["error"] = audit.status().ToString();
+    } else {
+      j["accounts"] = audit->accounts;
+      j["issued_minutes"] = audit->issued;
+      j["root"] = ledger::ToHex(audit->root);
+      const std::string inter =
+          ledger::SystemAccountId(d.code, ledger::SystemAccount::kInterdistrict);
+      if (auto it = audit->balances.find(inter); it != audit->balances.end())
+        interdistrict += it->second;
+    }
+    // Credits written here for other districts' accounts: synced by their home yet?
+    auto credits = d.copy->TransitCredits(0, d.copy->Size());
+    if (credits.ok())
+      for (const auto& cr : *credits) {
+        auto home = ledger::ParseAccountDistrict(cr.account);
+        auto it = home.ok() ? by_code.find(*home) : by_code.end();
+        if (it == by_code.end()) {
+          problems.push_back(
+              fmt::format("district {} entry {} credits {}, whose district is not in "
+                          "the city",
+                          d.code, cr.index, cr.account));
+          continue;
+        }
+        auto synced = it->second->copy->SyncedSize(d.code);
+        if (!synced.ok() || *synced <= cr.index)
+          in_transit += cr.minutes;
+        else if (!it->second->copy->GetAccount(cr.account).ok())
+          parked += cr.minutes;
+      }
+    report["districts"].push_back(j);
+  }
+  if (interdistrict != in_transit + parked)
+    problems.push_back(
+        fmt::format("the interdistrict accounts hold {} min, but {} min are in transit "
+                    "and {} min parked",
+                    interdistrict, in_transit, parked));
+  report["in_transit_minutes"] = in_transit;
+  report["parked_minutes"] = parked;
+  report["problems"] = problems;
+  report["ok"] = problems.empty();
+  if (keep_dir.empty()) {
+    for (auto& d : city) d.copy.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  if (c.json_output()) {
+    c.PrintJson(report);
+  } else {
+    const Lang l = c.lang();
+    for (const auto& j : report["districts"])
+      c.Print(fmt::format("{} {}  {} {}  {} {}  {} {}\n", j.value("district", ""),
+                          j.value("name", ""), j.value("entries", 0ull), T(l, "entries"),
+                          j.value("accounts", 0ull), T(l, "accounts"), T(l, "issued"),
+                          Hours(l, j.value("issued_minutes", Minutes{0}))));
+    c.Print(fmt::format("{} {}, {} {}\n", T(l, "in transit"), Hours(l, in_transit), T(l, "parked"),
+                        Hours(l, parked)));
+    for (const auto& p : problems) c.Print("  ! " + p + "\n");
+    c.Print(std::string(T(l, problems.empty() ? "audit passed" : "audit failed")) + "\n");
+  }
+  return problems.empty() ? kExitOk : kExitVerifyFailed;
+}
+
+}  // namespace timebank::cli

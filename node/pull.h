@@ -1,0 +1,50 @@
+// pull.h — copying a district's log over C2SP tlog-tiles into a replica (shared by
+// timebankd, which follows its peers, and `timebank audit`, which follows a whole city).
+#pragma once
+
+#include <httplib.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "ledger/checkpoint.h"
+#include "ledger/keys.h"
+#include "ledger/ledger.h"
+
+namespace timebank::api {
+
+// "http://host:port/prefix" -> ("http://host:port", "/prefix").
+std::pair<std::string, std::string> SplitUrl(const std::string& url);
+
+// tlog-tiles index path: 1234067 -> "x001/x234/067".
+std::string TilePath(std::uint64_t index);
+
+// GETs under one base URL (a district's node, or "<node>/peers/<code>" for a copy),
+// signed with `key` when one is given (nodes serve their log to known keys).
+class TileClient {
+ public:
+  TileClient(const std::string& base, const ledger::SigningKey* key);
+  ledger::Result<std::string> Get(const std::string& path);
+  const std::string& base() const { return base_; }
+
+ private:
+  std::string base_;
+  std::pair<std::string, std::string> split_;
+  httplib::Client client_;
+  const ledger::SigningKey* key_;
+};
+
+struct PullProgress {
+  std::uint64_t checkpoint_size = 0;  // the checkpoint served
+  std::uint64_t pulled = 0;           // entries taken into the replica
+};
+
+// Brings `replica` up to the checkpoint served under `c`: the checkpoint (verified with
+// `verifier`), the level-0 hash tiles of the new entries (which must lead to its root),
+// then the entry bundles, each entry checked against its hash and replayed by the rules.
+// Errors as Ledger::BeginReplication and Ledger::Replicate, or kIoError for the network.
+ledger::Status PullLog(TileClient& c, const ledger::NoteVerifier& verifier, ledger::Ledger& replica,
+                       PullProgress* progress);
+
+}  // namespace timebank::api
