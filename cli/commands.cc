@@ -184,7 +184,27 @@ int StatusCmd(Context& c) {
                 {std::string(T(l, "held")), Hours(l, st.value("held_minutes", 0ll))},
                 {std::string(T(l, "redeemed")), Hours(l, st.value("redeemed_minutes", 0ll))},
                 {std::string(T(l, "verifier_key")), i.value("verifier_key", "")}}));
-  return kExitOk;
+  // The city's other districts as this node follows them, and alerts.
+  auto peers = c.client().GetJson("/v1/peers");
+  auto alerts = c.client().GetJson("/v1/alerts");
+  if (auto* p = std::get_if<json>(&peers); p && !(*p)["peers"].empty()) {
+    c.Print(fmt::format("\n{}\n", T(l, "peers")));
+    for (const auto& q : (*p)["peers"])
+      c.Print(fmt::format(
+          "  {} {}  {} {}/{}  {} {}  {}\n", q.value("district", ""), q.value("name", ""),
+          T(l, "copied"), q.value("replica_size", 0ull), q.value("checkpoint_size", 0ull),
+          T(l, "synced"), q.value("synced_size", 0ull),
+          q.value("equivocation", false)                 ? std::string(T(l, "EQUIVOCATION"))
+          : q.value("last_error", std::string()).empty() ? std::string("ok")
+                                                         : q.value("last_error", std::string())));
+  }
+  int code = kExitOk;
+  if (auto* a = std::get_if<json>(&alerts))
+    for (const auto& alert : (*a)["alerts"]) {
+      c.Print(fmt::format("! {}\n", alert.value("message", "")));
+      code = kExitVerifyFailed;
+    }
+  return code;
 }
 
 int Grant(Context& c, const std::string& key_hex, const std::string& roles,

@@ -294,6 +294,25 @@ void GetPeers(Node::Impl& n, Call& c) {
   c.Json(200, {{"district", n.config.district.code}, {"peers", n.PeersJson()}});
 }
 
+// Alerts an operator must act on: a peer that signed two trees that cannot both be true,
+// with the two signed checkpoints as evidence (anyone can check them with its key).
+void GetAlerts(Node::Impl& n, Call& c) {
+  api::json alerts = api::json::array();
+  for (auto& p : n.peers) {
+    const std::vector<std::string> evidence = p->replica->EquivocationEvidence();
+    if (evidence.empty()) continue;
+    alerts.push_back(
+        {{"district", p->config.code},
+         {"kind", "equivocation"},
+         {"message",
+          fmt::format("district {} signed two trees that cannot both be true; this node takes "
+                      "no more of its entries until an operator clears it",
+                      p->config.code)},
+         {"evidence", evidence}});
+  }
+  c.Json(200, {{"alerts", alerts}});
+}
+
 namespace {
 
 Peer* PeerOrFail(Node::Impl& n, Call& c) {

@@ -152,6 +152,7 @@ bool TileWidth(Call& c, int group, int* width);
 
 // Federation routes (federation.cc).
 void GetPeers(Node::Impl& n, Call& c);
+void GetAlerts(Node::Impl& n, Call& c);
 void GetPeerCheckpoint(Node::Impl& n, Call& c);
 void GetPeerHashTile(Node::Impl& n, Call& c);
 void GetPeerEntryTile(Node::Impl& n, Call& c);

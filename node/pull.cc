@@ -114,7 +114,14 @@ Status PullLog(TileClient& c, const ledger::NoteVerifier& verifier, ledger::Ledg
   if (cp->size <= from) return r.BeginReplication(*note, {});
   auto leaves = FetchLeafHashes(c, from, cp->size);
   if (!leaves.ok()) return leaves.status();
-  if (Status s = r.BeginReplication(*note, *leaves); !s.ok()) return s;
+  if (Status s = r.BeginReplication(*note, *leaves); !s.ok()) {
+    if (s.code() != Code::kCorruption) return s;
+    // Bad bytes from the source, or a fork signed by the district? All its leaves decide.
+    auto all = FetchLeafHashes(c, 0, cp->size);
+    if (!all.ok()) return s;
+    if (Status f = r.CheckFork(*note, *all); f.code() == Code::kEquivocation) return f;
+    return s;
+  }
   for (std::uint64_t tile = from / 256; tile * 256 < cp->size; ++tile) {
     auto data = c.Get("/tile/entries/" + TileSuffix(tile, cp->size));
     if (!data.ok()) return data.status();

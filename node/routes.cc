@@ -568,6 +568,12 @@ const std::vector<Route>& Routes() {
        "",
        R"({"district":"510104","peers":[{"district":"510105","name":"青羊区时间银行","replica_size":1200,"checkpoint_size":1200,"synced_size":1200,"source":"http://10.0.0.5:8420","last_ok":1795400000,"last_error":"","errors":0,"equivocation":false}]})",
        GetPeers},
+      {"get_alerts", "GET", "/v1/alerts", "/v1/alerts", Access::kPublic,
+       "What an operator must act on: peers that signed two trees that cannot both be true, "
+       "with both signed checkpoints as evidence.",
+       "",
+       R"({"alerts":[{"district":"510105","kind":"equivocation","message":"district 510105 signed two trees that cannot both be true; ...","evidence":["timebank.chengdu/510105\n12\n...","timebank.chengdu/510105\n12\n..."]}]})",
+       GetAlerts},
       {"peer_checkpoint", "GET", "/peers/{district}/checkpoint", "/peers/([0-9]{6})/checkpoint",
        Access::kPublic,
        "A peer's own signed checkpoint, as verified here, with this node's C2SP "

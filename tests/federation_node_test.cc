@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "ledger/checkpoint.h"
@@ -152,4 +153,67 @@ TEST_CASE("two districts: hours served away reach home; logs are copied, cosigne
   const json cpeers = Peers(c);
   for (const auto& q : cpeers["peers"])
     if (q["district"] == "510105") CHECK(q["source"] == h.url() + "/peers/510105");
+}
+
+TEST_CASE("a district that signs a forked tree is caught: evidence kept, alert raised") {
+  NodeProcess h("510104"), x("510105");
+  x.Start();
+  x.GrantOperator();
+  const std::string v = x.Register(1960);
+  x.Stop();
+  h.AddPeer(x);
+  // H's node may read X's log (a reader key at X; X does not follow H, so that its log
+  // holds only what the test writes).
+  const PublicKey h_key = SigningKey::LoadFile(h.dir() + "/log.key").value().public_key();
+  x.SetConfig("reader_keys", "[\"" + ToHex(h_key) + "\"]");
+  h.SetConfig("pull_every_seconds", "1");
+  // The test helper: X's data directory as it is now, to be restored after X goes on, so
+  // that X signs a second, different tree of the same size with the same key.
+  const std::string fork_point = h.dir() + "/x-data-copy";
+  std::filesystem::copy(x.dir() + "/data", fork_point, std::filesystem::copy_options::recursive);
+  x.Start();
+  h.Start();
+  for (int i = 0; i < 2; ++i)
+    REQUIRE(x.SubmitOne(x.Entry(Deposit{v, "", "meals", 30, Now() - 3600, ""})).first == 200);
+  std::uint64_t size = 0;
+  {
+    auto info = x.Http().Get("/v1/info");
+    REQUIRE(info);
+    size = json::parse(info->body)["size"].get<std::uint64_t>();
+  }
+  REQUIRE(Eventually([&] { return Peers(h)["peers"][0]["replica_size"] == size; }));
+  x.Stop();
+  std::filesystem::remove_all(x.dir() + "/data");
+  std::filesystem::copy(fork_point, x.dir() + "/data", std::filesystem::copy_options::recursive);
+  x.Start();
+  // A longer fork: its checkpoint does not extend H's copy, and its first `size` entries
+  // are not the tree X signed before.
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(x.SubmitOne(x.Entry(Deposit{v, "", "cleaning", 45, Now() - 3600, ""})).first == 200);
+
+  REQUIRE(Eventually([&] { return Peers(h)["peers"][0]["equivocation"] == true; }));
+  auto alerts = h.Http().Get("/v1/alerts");
+  REQUIRE(alerts);
+  const json a = json::parse(alerts->body)["alerts"];
+  REQUIRE(a.size() == 1);
+  CHECK(a[0]["district"] == "510105");
+  REQUIRE(a[0]["evidence"].size() == 2);
+  const auto xv = ParseVerifierKey(x.VerifierKey()).value();
+  auto first = OpenCheckpoint(a[0]["evidence"][0].get<std::string>(), xv);
+  auto second = OpenCheckpoint(a[0]["evidence"][1].get<std::string>(), xv);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(first->size == size);
+  CHECK(second->size == size + 1);
+  auto metrics = h.Http().Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("timebank_equivocation{district=\"510105\"} 1") != std::string::npos);
+  // No more of X's entries are taken.
+  REQUIRE(x.SubmitOne(x.Entry(Deposit{v, "", "meals", 15, Now() - 3600, ""})).first == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(Peers(h)["peers"][0]["replica_size"] == size);
+  // The evidence survives a restart, and so does the stop.
+  h.Stop();
+  h.Start();
+  CHECK(Peers(h)["peers"][0]["equivocation"] == true);
 }

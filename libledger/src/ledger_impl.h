@@ -101,6 +101,7 @@ class LedgerImpl final : public Ledger {
   Result<std::uint64_t> SyncedSize(const std::string& district) override;
   Status BeginReplication(std::string_view note, std::span<const Hash> leaf_hashes) override;
   Result<std::uint64_t> Replicate(std::span<const std::string> entries) override;
+  Status CheckFork(std::string_view note, std::span<const Hash> leaf_hashes) override;
   std::vector<std::string> EquivocationEvidence() override;
   Result<AuditReport> Audit() override;
 

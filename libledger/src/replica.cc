@@ -119,6 +119,27 @@ Result<std::uint64_t> LedgerImpl::Replicate(std::span<const std::string> entries
   return Size();
 }
 
+Status LedgerImpl::CheckFork(std::string_view note, std::span<const Hash> leaf_hashes) {
+  if (!replica_) return Status(Code::kInvalidArgument, "CheckFork is for replicas");
+  auto cp = OpenCheckpoint(note, *replica_verifier_);
+  if (!cp.ok()) return cp.status();
+  if (leaf_hashes.size() != cp->size || RootFromLeafHashes(leaf_hashes) != cp->root)
+    return Status(Code::kCorruption, fmt::format("the hashes served are not {}'s tree of size {}",
+                                                 cp->origin, cp->size));
+  std::lock_guard lk(replicate_mu_);
+  auto held = SignedCheckpoint();
+  if (!held.ok()) return Status::Ok();  // nothing signed held yet: nothing to contradict
+  auto held_cp = OpenCheckpoint(*held, *replica_verifier_);
+  if (!held_cp.ok() || held_cp->size > cp->size) return Status::Ok();
+  if (RootFromLeafHashes(leaf_hashes.first(held_cp->size)) == held_cp->root) return Status::Ok();
+  std::string evidence = LengthPrefixed(*held) + LengthPrefixed(note);
+  if (Status s = PutMeta(keys::kEvidence, evidence); !s.ok()) return s;
+  return Status(Code::kEquivocation,
+                fmt::format("{} signed a tree of size {} whose first {} entries differ from the "
+                            "tree of that size it signed before",
+                            cp->origin, cp->size, held_cp->size));
+}
+
 std::vector<std::string> LedgerImpl::EquivocationEvidence() {
   auto v = Get(std::string(keys::kEvidence));
   std::vector<std::string> out;

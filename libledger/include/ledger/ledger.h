@@ -213,6 +213,14 @@ class Ledger {
   // district (kCorruption names it). Once the replica reaches the checkpoint's size, the
   // checkpoint note becomes the replica's SignedCheckpoint. Returns the new size.
   virtual Result<std::uint64_t> Replicate(std::span<const std::string> entries) = 0;
+  // After BeginReplication found that a larger checkpoint does not extend the replica's
+  // tree (kCorruption): is that the bytes served, or did the district sign a fork?
+  // `leaf_hashes` are all of that checkpoint's leaves (from its level-0 tiles). When they
+  // lead to its root but disagree with the checkpoint the replica holds at that
+  // checkpoint's size, the district signed both: the two notes are kept as evidence and
+  // kEquivocation returned. kCorruption when the hashes do not lead to the root (the
+  // source is at fault, not the district); OK when there is no fork.
+  virtual Status CheckFork(std::string_view note, std::span<const Hash> leaf_hashes) = 0;
   // Two signed checkpoints of this replica's district that cannot both be true, when
   // BeginReplication found them (empty otherwise).
   virtual std::vector<std::string> EquivocationEvidence() = 0;
