@@ -30,13 +30,14 @@
 #include <vector>
 
 #include "api.h"
+#include "bench_node.h"
 #include "bench_util.h"
 #include "district.h"
 #include "ledger/entry.h"
 #include "ledger/keys.h"
 
 using namespace ledger;
-using ledger::testing::Rate;
+using namespace ledger::testing;
 using timebank::api::json;
 namespace api = timebank::api;
 using Clock = std::chrono::steady_clock;
@@ -59,18 +60,6 @@ pid_t g_node_pid = -1;
   std::fprintf(stderr, "http_bench: %s\n", what.c_str());
   if (g_node_pid > 0) ::kill(g_node_pid, SIGKILL);
   std::_Exit(1);
-}
-
-int FreePort() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
 }
 
 struct Node {
@@ -110,21 +99,6 @@ void StartNode(const std::string& timebankd, Node* n) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   Die("timebankd did not start");
-}
-
-httplib::Headers Signed(const SigningKey& key, const std::string& method, const std::string& target,
-                        const std::string& body) {
-  auto s = api::SignRequest(key, method, target, Now(), body);
-  return {{api::kKeyHeader, s.key},
-          {api::kTimeHeader, s.time},
-          {api::kNonceHeader, s.nonce},
-          {api::kSignatureHeader, s.signature}};
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()))];
 }
 
 }  // namespace
@@ -284,7 +258,7 @@ int main(int argc, char** argv) {
     }
     const std::string target = "/v1/accounts/" + accounts[(t * 977 + i++) % accounts.size()];
     const auto start = Clock::now();
-    auto r = c->Get(target, Signed(op, "GET", target, ""));
+    auto r = c->Get(target, SignedHeaders(op, "GET", target, ""));
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     if (!r || r->status != 200) Die("balance read failed: " + (r ? r->body : "no answer"));
     std::lock_guard lk(lat_mu);
