@@ -2,8 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
 
 #include "api.h"
 
@@ -67,22 +72,43 @@ std::string TileSuffix(std::uint64_t tile, std::uint64_t size) {
 }
 
 // The leaf hashes of entries [from, to) from level-0 hash tiles of the tree of size `to`.
+// Fetches hash tiles on four connections at once (the serving node reads each from its
+// store; a new node catching up asks for thousands).
 Result<std::vector<Hash>> FetchLeafHashes(TileClient& c, std::uint64_t from, std::uint64_t to) {
-  std::vector<Hash> out;
-  out.reserve(to - from);
-  for (std::uint64_t tile = from / 256; tile * 256 < to; ++tile) {
-    auto data = c.Get("/tile/0/" + TileSuffix(tile, to));
-    if (!data.ok()) return data.status();
-    const std::uint64_t width = std::min<std::uint64_t>(256, to - tile * 256);
-    if (data->size() != width * 32)
-      return Status(Code::kCorruption, fmt::format("hash tile {} has {} bytes, not {}", tile,
-                                                   data->size(), width * 32));
-    for (std::uint64_t i = std::max(from, tile * 256) - tile * 256; i < width; ++i) {
-      Hash h;
-      std::memcpy(h.data(), data->data() + i * 32, 32);
-      out.push_back(h);
+  if (from >= to) return std::vector<Hash>();
+  const std::uint64_t first = from / 256, last = (to - 1) / 256;
+  std::vector<Hash> out(to - from);
+  constexpr int kConnections = 4;
+  std::atomic<std::uint64_t> next{first};
+  std::mutex mu;
+  Status failed;
+  auto work = [&](TileClient& client) {
+    for (std::uint64_t tile; (tile = next.fetch_add(1)) <= last;) {
+      auto data = client.Get("/tile/0/" + TileSuffix(tile, to));
+      const std::uint64_t width = std::min<std::uint64_t>(256, to - tile * 256);
+      if (data.ok() && data->size() != width * 32)
+        data = Status(Code::kCorruption, fmt::format("hash tile {} has {} bytes, not {}", tile,
+                                                     data->size(), width * 32));
+      if (!data.ok()) {
+        std::lock_guard lk(mu);
+        failed = data.status();
+        next = last + 1;
+        return;
+      }
+      for (std::uint64_t i = std::max(from, tile * 256) - tile * 256; i < width; ++i)
+        std::memcpy(out[tile * 256 + i - from].data(), data->data() + i * 32, 32);
     }
+  };
+  std::vector<std::unique_ptr<TileClient>> clients;
+  clients.reserve(kConnections);
+  std::vector<std::thread> threads;
+  for (int k = 1; k < kConnections && first + k <= last; ++k) {
+    clients.push_back(std::make_unique<TileClient>(c.base(), c.key()));
+    threads.emplace_back([&, k] { work(*clients[k - 1]); });
   }
+  work(c);
+  for (auto& t : threads) t.join();
+  if (!failed.ok()) return failed;
   return out;
 }
 
@@ -122,16 +148,46 @@ Status PullLog(TileClient& c, const ledger::NoteVerifier& verifier, ledger::Ledg
     if (Status f = r.CheckFork(*note, *all); f.code() == Code::kEquivocation) return f;
     return s;
   }
-  for (std::uint64_t tile = from / 256; tile * 256 < cp->size; ++tile) {
-    auto data = c.Get("/tile/entries/" + TileSuffix(tile, cp->size));
-    if (!data.ok()) return data.status();
-    auto entries = ParseBundle(*data);
-    if (!entries.ok()) return entries.status();
-    const std::size_t skip = std::max(from, tile * 256) - tile * 256;
-    if (entries->size() < skip) return Status(Code::kCorruption, "an entry bundle is too short");
-    auto size = r.Replicate(std::span<const std::string>(*entries).subspan(skip));
-    if (!size.ok()) return size.status();
-    progress->pulled += entries->size() - skip;
+  // Entry bundles, a batch of tiles at a time; the next batch is fetched (on a connection
+  // of its own) while the rules replay the current one, so the network and the replay
+  // overlap, and each Replicate is one large commit group.
+  constexpr std::uint64_t kTilesPerBatch = 64;
+  auto fetch = [&](TileClient& client,
+                   std::uint64_t first_tile) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    for (std::uint64_t tile = first_tile;
+         tile < first_tile + kTilesPerBatch && tile * 256 < cp->size; ++tile) {
+      auto data = client.Get("/tile/entries/" + TileSuffix(tile, cp->size));
+      if (!data.ok()) return data.status();
+      auto entries = ParseBundle(*data);
+      if (!entries.ok()) return entries.status();
+      const std::size_t skip = std::max(from, tile * 256) - tile * 256;
+      const std::uint64_t want = std::min<std::uint64_t>(256, cp->size - tile * 256);
+      if (entries->size() != want || skip > want)
+        return Status(Code::kCorruption, fmt::format("entry bundle {} holds {} entries, not {}",
+                                                     tile, entries->size(), want));
+      for (std::size_t i = skip; i < entries->size(); ++i) out.push_back(std::move((*entries)[i]));
+    }
+    return out;
+  };
+  TileClient ahead(c.base(), c.key());
+  std::uint64_t tile = from / 256;
+  auto batch = fetch(c, tile);
+  while (true) {
+    if (!batch.ok()) return batch.status();
+    const std::uint64_t next = tile + kTilesPerBatch;
+    std::future<Result<std::vector<std::string>>> pending;
+    if (next * 256 < cp->size)
+      pending = std::async(std::launch::async, [&, next] { return fetch(ahead, next); });
+    auto size = r.Replicate(*batch);
+    if (!size.ok()) {
+      if (pending.valid()) pending.wait();
+      return size.status();
+    }
+    progress->pulled += batch->size();
+    if (!pending.valid()) break;
+    batch = pending.get();
+    tile = next;
   }
   return Status::Ok();
 }

@@ -27,6 +27,7 @@ class TileClient {
   TileClient(const std::string& base, const ledger::SigningKey* key);
   ledger::Result<std::string> Get(const std::string& path);
   const std::string& base() const { return base_; }
+  const ledger::SigningKey* key() const { return key_; }
 
  private:
   std::string base_;

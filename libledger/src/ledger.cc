@@ -326,7 +326,8 @@ std::vector<Result<Appended>> LedgerImpl::Append(std::span<const std::string> en
   return AppendEntries(entries);
 }
 
-std::vector<Result<Appended>> LedgerImpl::AppendEntries(std::span<const std::string> entries) {
+std::vector<Result<Appended>> LedgerImpl::AppendEntries(std::span<const std::string> entries,
+                                                        Turn* turn, std::size_t ticket) {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // see CommitLoop
   std::vector<Prepared> items(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) items[i].bytes = &entries[i];
@@ -337,8 +338,17 @@ std::vector<Result<Appended>> LedgerImpl::AppendEntries(std::span<const std::str
 
   Writer w;
   w.items = &items;
+  if (turn) {  // join the queue in the caller's order
+    std::unique_lock tl(turn->mu);
+    turn->cv.wait(tl, [&] { return turn->next == ticket; });
+  }
   std::unique_lock lk(queue_mu_);
   writers_.push_back(&w);
+  if (turn) {
+    std::lock_guard tl(turn->mu);
+    ++turn->next;
+    turn->cv.notify_all();
+  }
   w.cv.wait(lk, [&] { return w.done || (writers_.front() == &w && !sequencing_); });
   if (!w.done) {
     sequencing_ = true;
@@ -414,6 +424,10 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
   for (Writer* w : b->writers) {
     std::optional<std::uint64_t> refused;  // replicas: the index of the first refused entry
     for (Prepared& p : *w->items) {
+      if (replica_ && replica_refused_) {
+        p.result.emplace(Status(Code::kCorruption, "not replicated: an earlier entry was refused"));
+        continue;
+      }
       if (refused) {
         p.result.emplace(
             Status(Code::kCorruption,
@@ -434,7 +448,10 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
                          fmt::format("it repeats the id of entry {}", (*applied)->index));
       }
       if (!error.ok()) {
-        if (replica_) refused = seq_frontier_.size();
+        if (replica_) {
+          refused = seq_frontier_.size();
+          replica_refused_ = true;  // and every entry after it, in any writer
+        }
         p.result.emplace(error);
         continue;
       }

@@ -14,6 +14,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -143,7 +144,15 @@ class LedgerImpl final : public Ledger {
   void Prepare(Prepared* p) const;
   // The append path: verify, sequence, commit. A replica's entries replay the rules as
   // their district applied them (no clock) and stop at the first refused one.
-  std::vector<Result<Appended>> AppendEntries(std::span<const std::string> entries);
+  // With `turn`, writers verify concurrently but join the commit queue in the order of
+  // their tickets, so the entries of one replication keep their order.
+  struct Turn {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t next = 0;  // GUARDED_BY(mu): the ticket whose writer joins next
+  };
+  std::vector<Result<Appended>> AppendEntries(std::span<const std::string> entries,
+                                              Turn* turn = nullptr, std::size_t ticket = 0);
   // Replicas: writes a state record of the replica's own (the district's note, evidence).
   Status PutMeta(std::string_view key, const std::string& value);
   // Leader only: applies the rules to `group` in log order and queues it for the committer.
@@ -173,6 +182,9 @@ class LedgerImpl final : public Ledger {
   };
   std::mutex replicate_mu_;           // serializes BeginReplication / Replicate
   std::optional<Extension> pending_;  // GUARDED_BY(replicate_mu_)
+  // Set by the sequencer when a replicated entry is refused: nothing after it goes in.
+  // Reset by Replicate (under replicate_mu_) before its entries are queued.
+  std::atomic<bool> replica_refused_{false};
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* private_cf_;
   rocksdb::ColumnFamilyHandle* log_cf_;  // entries and tree nodes (keys::InLogFamily)
