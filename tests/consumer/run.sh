@@ -46,8 +46,11 @@ if [ -z "$found" ] || ! [ "$found" -ef "$LIBDIR/cmake/ledger" ]; then
 fi
 "$CMAKE" --build "$WORK/cmake-build" >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "building the consumer"; }
 if command -v ldd >/dev/null && [ -e "$LIBDIR/libledger.so" ]; then
-  ldd "$WORK/cmake-build/consumer" | grep -q "$LIBDIR/libledger.so" \
-    || { ldd "$WORK/cmake-build/consumer"; fail "the consumer does not use the installed libledger"; }
+  # (ldd's output is taken whole first: `ldd | grep -q` under pipefail fails at random
+  # when grep exits early and ldd gets SIGPIPE.)
+  libs=$(ldd "$WORK/cmake-build/consumer")
+  grep -q "$LIBDIR/libledger.so" <<<"$libs" \
+    || { echo "$libs"; fail "the consumer does not use the installed libledger"; }
 fi
 LD_LIBRARY_PATH="$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$WORK/cmake-build/consumer" >"$WORK/out.txt" \
   || fail "the CMake-built consumer failed"
