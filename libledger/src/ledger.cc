@@ -45,6 +45,15 @@ rocksdb::Options DbOptions(const Options& o) {
   t.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   t.cache_index_and_filter_blocks = true;
+  // Filters and indexes in small partitions: a whole-file filter of a large state file
+  // (megabytes at a million entry ids) is larger than a block-cache shard holds, so it
+  // was read from disk and checksummed again on every id lookup — the append rate fell
+  // as the log grew. Partitions of 4 KiB stay cached; the top level stays pinned.
+  t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  t.partition_filters = true;
+  t.metadata_block_size = 4096;
+  t.pin_top_level_index_and_filter = true;
+  t.cache_index_and_filter_blocks_with_high_priority = true;
   // Every new entry's id is looked up and missed: its check goes through the filters of
   // all level-0 files, which stay pinned rather than looked up in the cache each time.
   t.pin_l0_filter_and_index_blocks_in_cache = true;
