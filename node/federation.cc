@@ -78,7 +78,13 @@ void SyncPeer(Node::Impl& n, Peer& peer) {
     const std::uint64_t have = peer.replica->Size();
     if (have <= *synced) return;
     const std::uint64_t to = std::min(have, *synced + kStep);
-    if (to == have && !Relevant(n, peer, *synced, to)) return;
+    if (to == have) {
+      const std::uint64_t from = std::max(*synced, peer.nothing_new_until);
+      if (from >= to || !Relevant(n, peer, from, to)) {
+        peer.nothing_new_until = to;
+        return;
+      }
+    }
     auto root = peer.replica->RootAt(to);
     if (!root.ok()) return;
     ledger::EntryBody body{ledger::NewEntryId(), n.config.district.code, UnixNow(), "",

@@ -73,6 +73,9 @@ struct Peer {
   std::atomic<std::uint64_t> pulled{0};           // entries taken into the replica
   std::atomic<std::uint64_t> checkpoint_size{0};  // the latest checkpoint seen
   std::atomic<std::uint64_t> forwarded{0};        // entries forwarded to it (its accounts)
+  // Its log up to here holds nothing for this district beyond the last sync (puller only):
+  // each pull looks at the new part alone.
+  std::uint64_t nothing_new_until = 0;
   std::mutex mu;
   std::string last_error;     // GUARDED_BY(mu): of the latest pull ("" when it worked)
   std::string source;         // GUARDED_BY(mu): the URL the latest checkpoint came from
