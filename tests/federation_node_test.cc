@@ -1,6 +1,7 @@
 // 通存通兑 between real timebankd processes on loopback (docs/federation.md).
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -216,4 +217,51 @@ TEST_CASE("a district that signs a forked tree is caught: evidence kept, alert r
   h.Stop();
   h.Start();
   CHECK(Peers(h)["peers"][0]["equivocation"] == true);
+}
+
+TEST_CASE("the same hours redeemed at two districts at once: never overdrawn, clear refusals") {
+  NodeProcess h("510104"), x("510105"), y("510106");
+  h.Start();
+  h.GrantOperator();
+  const std::string elder = h.Register(1945);
+  REQUIRE(h.SubmitOne(h.Entry(Deposit{elder, "", "meals", 100, Now() - 3600, ""})).first == 200);
+  h.Stop();
+  for (NodeProcess* n : {&h, &x, &y}) n->SetConfig("pull_every_seconds", "1");
+  h.AddPeer(x);
+  h.AddPeer(y);
+  x.AddPeer(h);
+  y.AddPeer(h);
+  h.Start();
+  x.Start();
+  y.Start();
+  x.GrantOperator();
+  y.GrantOperator();
+  // H has synced both peers' keys: their redeemers may hold for service there.
+  REQUIRE(Eventually([&] {
+    const json p = Peers(h)["peers"];
+    return p.size() == 2 && p[0]["synced_size"].get<std::uint64_t>() >= 2 &&
+           p[1]["synced_size"].get<std::uint64_t>() >= 2;
+  }));
+  // 2 x 10 holds of 10 minutes against 100: half must be refused, whatever the timing.
+  std::atomic<int> held{0}, refused{0}, other{0};
+  auto serve = [&](NodeProcess& at, const std::string& district) {
+    for (int i = 0; i < 10; ++i) {
+      const std::string e = h.Entry(Hold{elder, 10, Now() + 3600, "meals", district}, &at.op());
+      auto [status, body] = at.SubmitOne(e);
+      if (status == 200)
+        ++held;
+      else if (status == 422 && body["error"]["code"] == "insufficient_balance")
+        ++refused;
+      else
+        ++other;
+    }
+  };
+  std::thread tx([&] { serve(x, "510105"); });
+  std::thread ty([&] { serve(y, "510106"); });
+  tx.join();
+  ty.join();
+  CHECK(held == 10);
+  CHECK(refused == 10);
+  CHECK(other == 0);
+  CHECK(BalanceAt(h, elder) == 0);
 }
