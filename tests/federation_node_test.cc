@@ -265,3 +265,44 @@ TEST_CASE("the same hours redeemed at two districts at once: never overdrawn, cl
   CHECK(other == 0);
   CHECK(BalanceAt(h, elder) == 0);
 }
+
+TEST_CASE("partition: a district stopped while the other works catches up; nothing is lost") {
+  NodeProcess h("510104"), x("510105");
+  h.Start();
+  x.Start();
+  h.GrantOperator();
+  x.GrantOperator();
+  const std::string hv = h.Register(1960), xv = x.Register(1962);
+  h.Stop();
+  x.Stop();
+  for (NodeProcess* n : {&h, &x}) n->SetConfig("pull_every_seconds", "1");
+  h.AddPeer(x);
+  x.AddPeer(h);
+  x.Start();
+  // H is down: X keeps working, for its own people and for H's.
+  std::vector<std::string> acknowledged_at_x;
+  for (int i = 0; i < 12; ++i) {
+    const std::string e = x.Entry(Deposit{i % 2 ? hv : xv, "", "meals", 10 + i, Now() - 3600, ""});
+    auto [status, body] = x.SubmitOne(e);
+    REQUIRE_MESSAGE(status == 200, body.dump());
+    acknowledged_at_x.push_back(ToHex(DecodeEntry(e).value().body.id));
+  }
+  Minutes for_hv = 0, for_xv = 0;
+  for (int i = 0; i < 12; ++i) (i % 2 ? for_hv : for_xv) += 10 + i;
+  // Now X goes down and H comes back: H serves its people and X's, then catches up.
+  x.Kill();
+  h.Start();
+  REQUIRE(h.SubmitOne(h.Entry(Deposit{xv, "", "cleaning", 30, Now() - 3600, ""})).first == 200);
+  x.Start();
+  CHECK(Eventually([&] { return BalanceAt(h, hv) == for_hv; }));
+  CHECK(Eventually([&] { return BalanceAt(x, xv) == for_xv + 30; }));
+  // Every entry X acknowledged is there, on X and in H's copy of X.
+  for (const auto& id : acknowledged_at_x) {
+    CHECK(x.SignedGet("/v1/entries/by-id/" + id).first == 200);
+  }
+  // And H's copy of X converges on X's log.
+  CHECK(Eventually([&] {
+    auto info = x.Http().Get("/v1/info");
+    return info && Peers(h)["peers"][0]["replica_size"] == json::parse(info->body)["size"];
+  }));
+}
