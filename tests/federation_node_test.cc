@@ -4,6 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
 #include <thread>
 
 #include "ledger/checkpoint.h"
@@ -305,4 +308,71 @@ TEST_CASE("partition: a district stopped while the other works catches up; nothi
     auto info = x.Http().Get("/v1/info");
     return info && Peers(h)["peers"][0]["replica_size"] == json::parse(info->body)["size"];
   }));
+}
+
+TEST_CASE("convergence: random traffic across three districts; the city's audit passes") {
+  NodeProcess a("510104"), b("510105"), c("510106");
+  std::vector<NodeProcess*> city = {&a, &b, &c};
+  const SigningKey auditor = KeyFromByte(99);
+  std::map<std::string, std::vector<std::string>> people;  // district -> accounts
+  for (NodeProcess* n : city) {
+    n->Start();
+    n->GrantOperator();
+    for (int i = 0; i < 4; ++i) people[n->district()].push_back(n->Register(1950 + i));
+    n->Stop();
+    n->SetConfig("pull_every_seconds", "1");
+    n->SetConfig("reader_keys", "[\"" + ToHex(auditor.public_key()) + "\"]");
+    for (NodeProcess* p : city)
+      if (p != n) n->AddPeer(*p);
+  }
+  for (NodeProcess* n : city) n->Start();
+  std::vector<std::string> everyone;
+  for (auto& [d, list] : people) everyone.insert(everyone.end(), list.begin(), list.end());
+  // Random services anywhere for anyone, and gifts from home to anyone.
+  std::mt19937 rng(7);
+  std::map<std::string, Minutes> expected;
+  for (int i = 0; i < 60; ++i) {
+    NodeProcess& at = *city[rng() % city.size()];
+    const std::string who = everyone[rng() % everyone.size()];
+    const Minutes m = 5 + static_cast<Minutes>(rng() % 30);
+    auto [status, body] = at.SubmitOne(at.Entry(Deposit{who, "", "meals", m, Now() - 3600, ""}));
+    REQUIRE_MESSAGE(status == 200, body.dump());
+    expected[who] += m;
+  }
+  for (int i = 0; i < 20; ++i) {
+    NodeProcess& home = *city[rng() % city.size()];
+    const std::string from = people[home.district()][rng() % 4];
+    const std::string to = everyone[rng() % everyone.size()];
+    if (to == from) continue;
+    // Only what has reached home can be given: wait for it first.
+    REQUIRE(Eventually([&] { return BalanceAt(home, from) == expected[from]; }));
+    const Minutes m = std::min<Minutes>(expected[from], 1 + rng() % 10);
+    if (m == 0) continue;
+    auto [status, body] =
+        home.SubmitOne(home.Entry(Transfer{TransferKind::kGift, from, to, m, Relation::kFriend}));
+    REQUIRE_MESSAGE(status == 200, body.dump());
+    expected[from] -= m;
+    expected[to] += m;
+  }
+  // Every account's home converges on what it was given, and the city's books check out.
+  for (NodeProcess* n : city)
+    for (const auto& acct : people[n->district()])
+      CHECK_MESSAGE(Eventually([&] { return BalanceAt(*n, acct) == expected[acct]; }), acct);
+  std::string toml;
+  for (NodeProcess* n : city)
+    toml += "[[districts]]\ncode = \"" + n->district() + "\"\nname = \"d\"\nverifier_key = \"" +
+            n->VerifierKey() + "\"\nurls = [\"" + n->url() + "\"]\n\n";
+  const std::string city_file = a.dir() + "/city.toml";
+  std::ofstream(city_file) << toml;
+  const std::string key_file = a.dir() + "/auditor.key";
+  REQUIRE(auditor.SaveFile(key_file).ok());
+  Ran audit = RunProgram({TIMEBANK_CLI_PATH, "--lang", "en", "--key", key_file, "--json", "audit",
+                          "--city", city_file},
+                         {"HOME=/nonexistent"});
+  CHECK_MESSAGE(audit.exit_code == 0, audit.out << audit.err);
+  const json report = json::parse(audit.out, nullptr, false);
+  REQUIRE(report.is_object());
+  CHECK(report["ok"] == true);
+  CHECK(report["in_transit_minutes"] == 0);
+  CHECK(report["districts"].size() == 3);
 }
