@@ -195,39 +195,30 @@ void Submit(Node::Impl& n, Call& c) {
   const bool binary = c.req.get_header_value("Content-Type").starts_with(api::kEntriesMediaType);
   if (!(binary ? EntriesFromBundle(n, c, &entries) : EntriesFromJson(n, c, &entries, &batch)))
     return;
-  // Entries of a peer's log (redeeming away: holds for its accounts served here, their
-  // posts and voids) go to that peer's node; the rest are this log's.
-  std::vector<std::optional<Node::Impl::Forwarded>> forwarded(entries.size());
-  std::vector<std::string> own;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    auto d = DecodeEntry(entries[i]);
-    Peer* home = d.ok() && d->body.district != n.config.district.code ? n.FindPeer(d->body.district)
-                                                                      : nullptr;
-    if (home)
-      forwarded[i] = n.Forward(*home, entries[i]);
-    else
-      own.push_back(std::move(entries[i]));
-  }
-  if (!batch && forwarded[0]) {
-    c.error_code = forwarded[0]->error_code;
-    return c.Json(forwarded[0]->http, forwarded[0]->body);
-  }
   const auto start = std::chrono::steady_clock::now();
-  auto own_results = n.ledger->Append(own);
+  auto results = n.ledger->Append(entries);
   n.metrics.commit_latency.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   std::uint64_t added = 0;
   json out = json::array();
-  std::vector<Result<Appended>> results;
-  for (std::size_t i = 0, j = 0; i < forwarded.size(); ++i) {
-    if (forwarded[i]) {
-      if (!forwarded[i]->error_code.empty()) n.metrics.CountError(forwarded[i]->error_code);
-      out.push_back(forwarded[i]->body);
-      results.push_back(Appended{});
-      continue;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    // An entry of a peer's log (redeeming away: a hold for an account of that district
+    // served here, its post or void), refused here as another district's, goes to that
+    // peer's node. Only refused entries are decoded again: the append path is untouched.
+    if (r.code() == Code::kWrongDistrict && !n.peers.empty()) {
+      auto d = DecodeEntry(entries[i]);
+      if (Peer* home = d.ok() ? n.FindPeer(d->body.district) : nullptr) {
+        const Node::Impl::Forwarded f = n.Forward(*home, entries[i]);
+        if (!batch) {
+          c.error_code = f.error_code;
+          return c.Json(f.http, f.body);
+        }
+        if (!f.error_code.empty()) n.metrics.CountError(f.error_code);
+        out.push_back(f.body);
+        continue;
+      }
     }
-    results.push_back(std::move(own_results[j++]));
-    const auto& r = results.back();
     if (r.ok()) {
       (r->duplicate ? n.metrics.entries_duplicate : n.metrics.entries_appended) += 1;
       added += r->duplicate ? 0 : 1;

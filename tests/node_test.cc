@@ -532,6 +532,26 @@ TEST_CASE("one node per data directory; SIGTERM stops cleanly; restart needs no 
   Ran bad = RunProgram({TIMEBANKD_PATH, "--config", node.dir() + "/timebankd.toml"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("log.format") != std::string::npos);
+  node.SetConfig("format", "\"text\"");
+  // Peers: each mistake named by the setting at fault.
+  const std::string config = node.dir() + "/timebankd.toml";
+  std::ifstream in(config);
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string peer_ok = "verifier_key = \"" + node.VerifierKey() + "\"\n";
+  const std::pair<std::string, std::string> peer_mistakes[] = {
+      {"[[peers]]\ncode = \"" + node.district() + "\"\n" + peer_ok + "urls = [\"http://x\"]",
+       "peers[0].code"},
+      {"[[peers]]\ncode = \"510199\"\nverifier_key = \"nonsense\"\nurls = [\"http://x\"]",
+       "peers[0].verifier_key"},
+      {"[[peers]]\ncode = \"510199\"\n" + peer_ok + "urls = []", "peers[0].urls"},
+      {"[[peers]]\ncode = \"510199\"\n" + peer_ok + "urls = [\"ftp://x\"]", "peers[0].urls"},
+  };
+  for (const auto& [text, setting] : peer_mistakes) {
+    std::ofstream(config, std::ios::trunc) << good << "\n" << text << "\n";
+    Ran r = RunProgram({TIMEBANKD_PATH, "--config", config});
+    CHECK_MESSAGE(r.exit_code == 2, text);
+    CHECK_MESSAGE(r.err.find(setting) != std::string::npos, r.err);
+  }
 }
 
 TEST_CASE("HTTPS through OpenSSL: the node serves TLS and the CLI checks its certificate") {
