@@ -34,10 +34,7 @@ Answer<json> Client::Request(const std::string& method, const std::string& targe
   for (;;) {
     httplib::Headers headers;
     if (signer) {
-      const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count();
-      auto sig = api::SignRequest(*signer, method, target, now, body);
+      auto sig = api::SignRequest(*signer, method, target, api::UnixNow(), body);
       headers = {{api::kKeyHeader, sig.key},
                  {api::kTimeHeader, sig.time},
                  {api::kNonceHeader, sig.nonce},

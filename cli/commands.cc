@@ -15,12 +15,6 @@ using api::json;
 
 namespace {
 
-std::int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Failure Usage(std::string message) {
   return Failure{kExitUsage, "usage", std::move(message)};
 }
@@ -114,8 +108,8 @@ int Context::SubmitEntry(EntryKind kind, const std::string& what, EntryId* id_ou
   if (auto* f = std::get_if<Failure>(&key)) return Report(*f);
   auto district = District();
   if (auto* f = std::get_if<Failure>(&district)) return Report(*f);
-  EntryBody body{NewEntryId(), home.empty() ? std::get<std::string>(district) : home, Now(), "",
-                 std::move(kind)};
+  EntryBody body{NewEntryId(), home.empty() ? std::get<std::string>(district) : home,
+                 api::UnixNow(), "", std::move(kind)};
   if (id_out) *id_out = body.id;
   const std::string entry = MakeEntry(body, {std::get<const SigningKey*>(key)});
   auto r = client_.Submit(entry);
@@ -270,7 +264,8 @@ int Register(Context& c, const RegisterArgs& a) {
               RealNameCommitment(record, salt),
               a.hardship,
               a.need};
-    EntryBody body{NewEntryId(), std::get<std::string>(district), Now(), a.community, open};
+    EntryBody body{NewEntryId(), std::get<std::string>(district), api::UnixNow(), a.community,
+                   open};
     auto sent = c.client().Submit(MakeEntry(body, {std::get<const SigningKey*>(key)}));
     if (auto* f = std::get_if<Failure>(&sent)) {
       if (f->code == "account_exists" && attempt < 5) continue;
@@ -339,7 +334,7 @@ int DepositCmd(Context& c, const MoveArgs& a) {
   if (auto* f = std::get_if<Failure>(&m)) return c.Report(*f);
   const Minutes minutes = std::get<Minutes>(m);
   const std::int64_t served_at =
-      Now() - 60 * (a.served_ago_minutes > 0 ? a.served_ago_minutes : minutes);
+      api::UnixNow() - 60 * (a.served_ago_minutes > 0 ? a.served_ago_minutes : minutes);
   return c.SubmitEntry(Deposit{a.account, a.to, a.service, minutes, served_at, ""},
                        fmt::format("{} {} {}", a.account, a.service, Hours(c.lang(), minutes)));
 }
@@ -365,7 +360,7 @@ int HoldCmd(Context& c, const MoveArgs& a) {
     if (serving.empty()) serving = std::get<std::string>(here);
   }
   return c.SubmitEntry(
-      Hold{a.account, std::get<Minutes>(m), Now() + a.expires_in, a.service, serving},
+      Hold{a.account, std::get<Minutes>(m), api::UnixNow() + a.expires_in, a.service, serving},
       fmt::format("{} {} {}", T(c.lang(), "hold"), a.account,
                   Hours(c.lang(), std::get<Minutes>(m))),
       nullptr, forward_to);

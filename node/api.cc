@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/sha.h>
+#include <chrono>
 
 #include <array>
 #include <charconv>
@@ -46,6 +47,12 @@ Result<std::vector<Hash>> PathFromJson(const json& j) {
 }
 
 }  // namespace
+
+std::int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string RequestSigningMessage(std::string_view method, std::string_view target,
                                   std::int64_t time, std::string_view nonce,

@@ -36,6 +36,9 @@ inline constexpr char kTimeHeader[] = "X-Timebank-Time";
 inline constexpr char kNonceHeader[] = "X-Timebank-Nonce";
 inline constexpr char kSignatureHeader[] = "X-Timebank-Signature";
 
+// Unix seconds now (the clock of signed requests and of entries clients write).
+std::int64_t UnixNow();
+
 std::string RequestSigningMessage(std::string_view method, std::string_view target,
                                   std::int64_t time, std::string_view nonce, std::string_view body);
 

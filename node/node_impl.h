@@ -144,7 +144,7 @@ struct Node::Impl {
   bool Authorize(Call& call);
 };
 
-std::int64_t UnixNow();
+using api::UnixNow;
 
 std::optional<std::uint64_t> ParseU64(std::string_view s);
 // tlog-tiles index paths (routes.cc): "x001/x234/067" <-> 1234067.

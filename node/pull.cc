@@ -19,16 +19,6 @@ using ledger::Hash;
 using ledger::Result;
 using ledger::Status;
 
-namespace {
-
-std::int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 std::pair<std::string, std::string> SplitUrl(const std::string& url) {
   const std::size_t scheme = url.find("://");
   const std::size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
@@ -48,7 +38,7 @@ Result<std::string> TileClient::Get(const std::string& path) {
   const std::string target = split_.second + path;
   httplib::Headers h;
   if (key_) {
-    const auto sig = SignRequest(*key_, "GET", target, Now(), "");
+    const auto sig = SignRequest(*key_, "GET", target, UnixNow(), "");
     h = {{kKeyHeader, sig.key},
          {kTimeHeader, sig.time},
          {kNonceHeader, sig.nonce},

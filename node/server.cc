@@ -18,12 +18,6 @@ using api::json;
 namespace codes = api::codes;
 namespace fs = std::filesystem;
 
-std::int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 void RateWindow::Add(std::uint64_t n) {
   const std::int64_t now = UnixNow();
   std::lock_guard lk(mu_);

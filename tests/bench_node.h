@@ -23,9 +23,7 @@
 namespace ledger::testing {
 
 inline std::int64_t UnixSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return timebank::api::UnixNow();
 }
 
 inline int FreePort() {

@@ -18,12 +18,6 @@ using timebank::api::json;
 
 namespace {
 
-std::int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Polls `cond` for up to `seconds`.
 template <typename F>
 bool Eventually(F cond, int seconds = 20) {

@@ -48,12 +48,6 @@ int Cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 pid_t g_node_pid = -1;
 
 [[noreturn]] void Die(const std::string& what) {
@@ -123,7 +117,9 @@ int main(int argc, char** argv) {
     for (const auto& result : answer["results"])
       if (!result.contains("index")) Die("setup entry refused: " + result.dump());
   };
-  auto body = [&](EntryKind kind) { return EntryBody{NewEntryId(), "510104", Now(), "", kind}; };
+  auto body = [&](EntryKind kind) {
+    return EntryBody{NewEntryId(), "510104", UnixSeconds(), "", kind};
+  };
   submit({MakeEntry(
       body(Grant{op.public_key(), {Role::kRegistrar, Role::kRecorder, Role::kRedeemer}, "bench"}),
       {&*root})});
@@ -158,7 +154,7 @@ int main(int argc, char** argv) {
           for (std::size_t i = 0; i < batch; ++i) {
             const std::string e =
                 MakeEntry(body(Deposit{accounts[(t * 131 + b * 7 + i) % accounts.size()], "",
-                                       "meals", 1, Now() - 60, ""}),
+                                       "meals", 1, UnixSeconds() - 60, ""}),
                           {&op});
             if (b == 0) {
               std::lock_guard lk(mu);
@@ -237,7 +233,8 @@ int main(int argc, char** argv) {
     }
     const std::uint64_t i = single_seq++;
     const std::string e = MakeEntry(
-        body(Deposit{accounts[i % accounts.size()], "", "meals", 1, Now() - 60, ""}), {&op});
+        body(Deposit{accounts[i % accounts.size()], "", "meals", 1, UnixSeconds() - 60, ""}),
+        {&op});
     auto r = c->Post("/v1/entries", json{{"entry", Base64Encode(e)}}.dump(), "application/json");
     if (!r || r->status != 200)
       Die("single submit failed: " + (r ? r->body : httplib::to_string(r.error())));

@@ -41,12 +41,6 @@ std::string ReadAll(int fd) {
   return out;
 }
 
-std::int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Ran RunProgram(const std::vector<std::string>& argv, const std::vector<std::string>& env) {

@@ -22,6 +22,9 @@ namespace ledger::testing {
 namespace api = timebank::api;
 
 int FreePort();
+inline std::int64_t Now() {
+  return api::UnixNow();
+}
 
 // Result of running a program: exit code and what it printed.
 struct Ran {

@@ -22,12 +22,6 @@ using timebank::api::json;
 
 namespace {
 
-std::int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string ErrorCode(const json& j) {
   if (!j.is_object() || !j.contains("error")) return "<no error envelope: " + j.dump() + ">";
   return j["error"].value("code", "<no code>");

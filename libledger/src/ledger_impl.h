@@ -17,6 +17,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -167,6 +168,10 @@ class LedgerImpl final : public Ledger {
   // Any perfect subtree's hash: stored at tile levels, hashed up from them in between.
   Result<Hash> ReadNode(int level, std::uint64_t index);
   Result<std::optional<std::string>> Get(const std::string& key);
+  // State records keyed by a log index ("t:", "k:" + be64): each one at [from, to) in
+  // order, from the durable view; `each` returns false for a record that does not parse.
+  Status ScanByIndex(std::string (*key)(std::uint64_t), std::uint64_t from, std::uint64_t to,
+                     const std::function<bool(std::uint64_t, std::string_view)>& each);
   // A snapshot of the store now, released with the shared_ptr.
   std::shared_ptr<const rocksdb::Snapshot> TakeSnapshot();
 

@@ -375,47 +375,52 @@ Status LedgerImpl::DeleteRealName(const std::string& account) {
   return Status::Ok();
 }
 
+Status LedgerImpl::ScanByIndex(std::string (*key)(std::uint64_t), std::uint64_t from,
+                               std::uint64_t to,
+                               const std::function<bool(std::uint64_t, std::string_view)>& each) {
+  to = std::min(to, Size());
+  if (from >= to) return Status::Ok();
+  std::shared_ptr<const rocksdb::Snapshot> pin;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
+  const std::string end = key(to);
+  for (it->Seek(key(from)); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    if (it->key().size() != end.size() ||
+        !each(keys::GetBE64(it->key().ToStringView().substr(2)), it->value().ToStringView()))
+      return Status(Code::kCorruption, fmt::format("a {} record does not parse",
+                                                   it->key().ToStringView().substr(0, 2)));
+  }
+  if (!it->status().ok()) return Status(Code::kIoError, it->status().ToString());
+  return Status::Ok();
+}
+
 Result<std::vector<TransitCredit>> LedgerImpl::TransitCredits(std::uint64_t from,
                                                               std::uint64_t to) {
   std::vector<TransitCredit> out;
-  to = std::min(to, Size());
-  if (from >= to) return out;
-  std::shared_ptr<const rocksdb::Snapshot> pin;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
-  const std::string end = keys::Transit(to);
-  for (it->Seek(keys::Transit(from)); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+  Status s = ScanByIndex(&keys::Transit, from, to, [&](std::uint64_t index, std::string_view v) {
     timebank::state::Transit t;
-    if (it->key().size() != 10 ||
-        !t.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
-      return Status(Code::kCorruption, "a transit record does not parse");
-    out.push_back(TransitCredit{keys::GetBE64(it->key().ToStringView().substr(2)), t.account(),
-                                t.minutes(), t.served()});
-  }
-  if (!it->status().ok()) return Status(Code::kIoError, it->status().ToString());
+    if (!t.ParseFromArray(v.data(), static_cast<int>(v.size()))) return false;
+    out.push_back(TransitCredit{index, t.account(), t.minutes(), t.served()});
+    return true;
+  });
+  if (!s.ok()) return s;
   return out;
 }
 
 Result<std::vector<KeyChange>> LedgerImpl::KeyChanges(std::uint64_t from, std::uint64_t to) {
   std::vector<KeyChange> out;
-  to = std::min(to, Size());
-  if (from >= to) return out;
-  std::shared_ptr<const rocksdb::Snapshot> pin;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
-  const std::string end = keys::KeyChange(to);
-  for (it->Seek(keys::KeyChange(from)); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+  Status s = ScanByIndex(&keys::KeyChange, from, to, [&](std::uint64_t index, std::string_view v) {
     timebank::state::KeyChange k;
-    if (it->key().size() != 10 ||
-        !k.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
-        k.key().size() != 32)
-      return Status(Code::kCorruption, "a key change record does not parse");
+    if (!k.ParseFromArray(v.data(), static_cast<int>(v.size())) || k.key().size() != 32)
+      return false;
     KeyChange c;
-    c.index = keys::GetBE64(it->key().ToStringView().substr(2));
+    c.index = index;
     std::memcpy(c.key.data(), k.key().data(), 32);
     c.roles = k.roles();
     c.revoked = k.revoked();
     out.push_back(c);
-  }
-  if (!it->status().ok()) return Status(Code::kIoError, it->status().ToString());
+    return true;
+  });
+  if (!s.ok()) return s;
   return out;
 }
 
