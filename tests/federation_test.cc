@@ -167,6 +167,36 @@ TEST_CASE("a gift to a mother homed in another district, and a sync in a replica
   Follow(c.x.ledger(), *c.x_at_h);
   CHECK(c.x_at_h->Balance(mother).value() == 45);
   CHECK(c.x_at_h->SyncedSize("510104").value() == c.h_at_x->Size());
+
+  // A third copy of X's log, made where H's log is not (yet) held: it takes X's entries up
+  // to the sync of H and stops there, waiting (unknown_peer) with nothing after it taken;
+  // once H's log is held too, the rest goes in.
+  TempDir third_dir, third_h_dir;
+  auto third_peers = std::make_shared<LedgerPeers>();
+  auto third = OpenReplica(third_dir.path(), c.x.ledger(), third_peers);
+  third_peers->Add("510105", third);
+  const std::string note = c.x.ledger().SignedCheckpoint().value();
+  std::vector<std::string> entries;
+  std::vector<Hash> leaves;
+  std::uint64_t sync_at = 0;
+  for (std::uint64_t i = 0; i < c.x.ledger().Size(); ++i) {
+    entries.push_back(c.x.ledger().GetEntry(i).value());
+    leaves.push_back(LeafHash(entries.back()));
+    if (std::holds_alternative<Sync>(DecodeEntry(entries.back()).value().body.kind)) sync_at = i;
+  }
+  REQUIRE(sync_at > 0);
+  REQUIRE(third->BeginReplication(note, leaves).ok());
+  CHECK(third->Replicate(entries).code() == Code::kUnknownPeer);
+  CHECK(third->Size() == sync_at);
+  CHECK_FALSE(third->SignedCheckpoint().ok());  // the note is not served before its size
+  auto h_copy = OpenReplica(third_h_dir.path(), c.h.ledger(), third_peers);
+  third_peers->Add("510104", h_copy);
+  Follow(c.h.ledger(), *h_copy);
+  auto size = third->Replicate(std::span<const std::string>(entries).subspan(sync_at));
+  REQUIRE_MESSAGE(size.ok(), size.status().ToString());
+  CHECK(*size == entries.size());
+  CHECK(third->SignedCheckpoint().value() == note);
+  CHECK(third->Balance(mother).value() == 45);
 }
 
 TEST_CASE("a replica takes only what its district signed") {
