@@ -157,13 +157,12 @@ int AuditCmd(Context& c, const std::string& city_file, const std::string& keep_d
     auto credits = d.copy->TransitCredits(0, d.copy->Size());
     if (credits.ok())
       for (const auto& cr : *credits) {
-        auto home = ledger::ParseAccountDistrict(cr.account);
-        auto it = home.ok() ? by_code.find(*home) : by_code.end();
+        auto it = by_code.find(cr.to_district);
         if (it == by_code.end()) {
           problems.push_back(
-              fmt::format("district {} entry {} credits {}, whose district is not in "
-                          "the city",
-                          d.code, cr.index, cr.account));
+              fmt::format("district {} entry {} credits {} in district '{}', which is not "
+                          "in the city",
+                          d.code, cr.index, cr.account, cr.to_district));
           continue;
         }
         auto synced = it->second->copy->SyncedSize(d.code);

@@ -56,10 +56,8 @@ namespace {
 bool Relevant(Node::Impl& n, Peer& peer, std::uint64_t from, std::uint64_t to) {
   auto credits = peer.replica->TransitCredits(from, to);
   if (!credits.ok()) return false;
-  for (const auto& c : *credits) {
-    auto home = ledger::ParseAccountDistrict(c.account);
-    if (home.ok() && *home == n.config.district.code) return true;
-  }
+  for (const auto& c : *credits)
+    if (c.to_district == n.config.district.code) return true;
   auto changes = peer.replica->KeyChanges(from, to);
   return changes.ok() && !changes->empty();
 }

@@ -453,7 +453,7 @@ TEST_CASE("more rules: largest service, hardship exemptions, starter grant, fede
   CHECK(d.BalanceOf(hardship62) == 240);
 
   ExpectRefused(d, Code::kUnknownPeer, Sync{"510105", 10, Hash{}}, &d.root);
-  ExpectRefused(d, Code::kUnimplemented, Migrate{v, "510105"}, &d.root, {v});
+  ExpectRefused(d, Code::kUnknownPeer, Migrate{v, "510105"}, &d.root, {v});
   ExpectRefused(d, Code::kBadAccountNumber, Open{d.Pool()}, nullptr);
   Open wrong_district{MakeAccountNumber("510105", 7).value(), AccountKind::kPerson, 1990};
   wrong_district.commitment = RealNameCommitment({"a", "b", "c"}, "s");

@@ -141,18 +141,21 @@ Result<st::Account> Rules::LocalAccount(const std::string& account, std::string_
   auto district = ParseAccountDistrict(account);
   if (!district.ok())
     return Err(Code::kBadAccountNumber, fmt::format("{}: {}", what, district.status().message()));
+  st::Account a;
+  auto found = Load(keys::Account(account), &a);
+  if (!found.ok()) return found.status();
+  if (*found && !a.moved_to().empty())
+    return Err(Code::kNotHomeDistrict,
+               fmt::format("{} {} moved its home to district {} (entry {}); only {} debits it now",
+                           what, account, a.moved_to(), a.moved_at(), a.moved_to()));
+  if (*found) return a;  // registered here: its number's district, or moved here (§7)
   if (*district != info_->district())
     return Err(
         Code::kNotHomeDistrict,
         fmt::format("{} {} belongs to district {}; this log is {} (only an account's home district "
                     "debits it)",
                     what, account, *district, info_->district()));
-  st::Account a;
-  auto found = Load(keys::Account(account), &a);
-  if (!found.ok()) return found.status();
-  if (!*found)
-    return Err(Code::kUnknownAccount, fmt::format("{} {} is not registered", what, account));
-  return a;
+  return Err(Code::kUnknownAccount, fmt::format("{} {} is not registered", what, account));
 }
 
 Status Rules::Post(const std::string& account, Minutes delta, bool record_zero,
@@ -171,6 +174,16 @@ Status Rules::Post(const std::string& account, Minutes delta, bool record_zero,
       a.set_kind(kSystemAcct);  // a log begun before federation gains it on first use
     else if (!*found)
       return Err(Code::kUnknownAccount, fmt::format("account {} is not registered", account));
+  }
+  if (!a.moved_to().empty()) {
+    // An account that moved home: no debit here; a credit (a released hold, a reversed
+    // redemption) goes on to its new home.
+    if (delta < 0)
+      return Err(Code::kNotHomeDistrict,
+                 fmt::format("account {} moved its home to district {}; only {} debits it now",
+                             account, a.moved_to(), a.moved_to()));
+    if (loaded) Store(keys::Account(account), a);
+    if (delta > 0) return CreditAway(account, delta, 0, a.moved_to());
   }
   const Minutes next = a.balance() + delta;
   // Only issuance (where hours are minted) and interdistrict (hours received from other
@@ -426,7 +439,9 @@ Status Rules::Apply(const Deposit& d) {
   if (Status s = CheckBeneficiary(d); !s.ok()) return s;
   const Minutes credit = d.minutes * static_cast<Minutes>(rate->rate_permille) / 1000;
   if (credit <= 0) return Err(Code::kInvalidAmount, "the service is too short to earn a minute");
-  if (Away(d.volunteer)) {
+  auto home = HomeOf(d.volunteer);
+  if (!home.ok()) return home.status();
+  if (*home != info_->district()) {
     // A volunteer of another district served here (通存): the hours are minted here, at
     // this district's rate, and reach the volunteer's home when it syncs this log. The
     // volunteer's age and daily cap are the home's records; this district checks what it
@@ -434,7 +449,7 @@ Status Rules::Apply(const Deposit& d) {
     served_ = d.minutes;
     served_by_ = d.volunteer;
     if (Status s = Post(Sys(SystemAccount::kIssuance), -credit); !s.ok()) return s;
-    return CreditAway(d.volunteer, credit, d.minutes);
+    return CreditAway(d.volunteer, credit, d.minutes, *home);
   }
   auto a = LocalAccount(d.volunteer, "volunteer");
   if (!a.ok()) return a.status();
@@ -639,9 +654,11 @@ Status Rules::Apply(const Transfer& t) {
   if (IsSystemAccount(t.to))
     return Err(Code::kAccountKindRestricted,
                fmt::format("gifts go to people; {} is not a person's account", t.to));
-  if (Away(t.to)) {  // to a relative homed in another district: it crosses at their sync
-    if (Status s = Post(t.from, -t.minutes); !s.ok()) return s;
-    return CreditAway(t.to, t.minutes, 0);
+  auto home = HomeOf(t.to);
+  if (!home.ok()) return home.status();
+  if (*home != info_->district()) {  // to a relative homed in another district: it crosses
+    if (Status s = Post(t.from, -t.minutes); !s.ok()) return s;  // at their sync
+    return CreditAway(t.to, t.minutes, 0, *home);
   }
   auto to = LocalAccount(t.to, "receiver");
   if (!to.ok()) return to.status();

@@ -11,7 +11,8 @@
 //     "P:" request id(16)      -> state.PoolRequest
 //     "m:poolq"                -> state.PoolQueue       (pool request queues by need)
 //     "t:" be64(index)         -> state.Transit         (a credit for another district's
-//                                 account, written by the entry at index)
+//                                 account, written by the entry at index; an entry's
+//                                 further credits add be32(n), n = 1, 2, ...)
 //     "s:" district(6)         -> state.SyncState       (how far this log synced that peer)
 //     "k:" be64(index)         -> state.KeyChange       (root key, grant or revoke at index)
 //     "O:" district(6) key(32) -> state.Operator        (a peer's operator, as of this log's
@@ -76,6 +77,13 @@ inline std::string PoolRequest(const EntryId& id) {
 inline std::string Transit(std::uint64_t index) {
   std::string k = "t:";
   PutBE64(&k, index);
+  return k;
+}
+// An entry's further transit credits (a sync forwarding credits for accounts that moved).
+inline std::string Transit(std::uint64_t index, std::uint32_t n) {
+  std::string k = Transit(index);
+  if (n > 0)
+    for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>(n >> shift));
   return k;
 }
 inline std::string KeyChange(std::uint64_t index) {

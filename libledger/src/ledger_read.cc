@@ -98,6 +98,8 @@ Result<AccountInfo> LedgerImpl::GetAccount(const std::string& account) {
   out.has_owner_key = a.owner_key().size() == out.owner_key.size();
   if (out.has_owner_key) std::memcpy(out.owner_key.data(), a.owner_key().data(), 32);
   out.opened_at = a.opened_at();
+  out.moved_to = a.moved_to();
+  out.moved_at = a.moved_at();
   return out;
 }
 
@@ -384,7 +386,7 @@ Status LedgerImpl::ScanByIndex(std::string (*key)(std::uint64_t), std::uint64_t 
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
   const std::string end = key(to);
   for (it->Seek(key(from)); it->Valid() && it->key().compare(end) < 0; it->Next()) {
-    if (it->key().size() != end.size() ||
+    if (it->key().size() < end.size() ||
         !each(keys::GetBE64(it->key().ToStringView().substr(2)), it->value().ToStringView()))
       return Status(Code::kCorruption, fmt::format("a {} record does not parse",
                                                    it->key().ToStringView().substr(0, 2)));
@@ -399,7 +401,13 @@ Result<std::vector<TransitCredit>> LedgerImpl::TransitCredits(std::uint64_t from
   Status s = ScanByIndex(&keys::Transit, from, to, [&](std::uint64_t index, std::string_view v) {
     timebank::state::Transit t;
     if (!t.ParseFromArray(v.data(), static_cast<int>(v.size()))) return false;
-    out.push_back(TransitCredit{index, t.account(), t.minutes(), t.served()});
+    TransitCredit c{index, t.account(), t.minutes(), t.served(), t.to_district(), {}};
+    if (c.to_district.empty()) {
+      auto home = ParseAccountDistrict(c.account);
+      if (home.ok()) c.to_district = *home;
+    }
+    if (t.has_migrated()) t.migrated().SerializeToString(&c.migrated);
+    out.push_back(std::move(c));
     return true;
   });
   if (!s.ok()) return s;

@@ -111,16 +111,23 @@ class Rules {
   Status Apply(const Transfer& t);
   Status Apply(const Reverse& r);
   Status Apply(const Sync& y);
-  Status Apply(const Migrate&) {
-    return Err(Code::kUnimplemented, "migrate entries arrive with federation");
-  }
+  Status Apply(const Migrate& m);
   Status Apply(const PoolRequest& r);
   // Federation (rules_federation.cc).
-  // Whether `account` (a well-formed number) is homed in another district.
-  bool Away(const std::string& account) const;
-  // A credit for another district's account: `minutes` leave for `account`'s home
-  // through this district's interdistrict account (the caller posts the source).
-  Status CreditAway(const std::string& account, Minutes minutes, Minutes served);
+  // The district that holds `account` (a well-formed number) now: this one when it is
+  // registered here and has not moved; the one it moved to; else the one its number names.
+  Result<std::string> HomeOf(const std::string& account);
+  // A credit for an account homed in district `to`: `minutes` leave for it through this
+  // district's interdistrict account (the caller posts the source). `migrated`: the
+  // account's record, when the credit is a migrate's balance.
+  Status CreditAway(const std::string& account, Minutes minutes, Minutes served,
+                    const std::string& to, const st::Account* migrated = nullptr);
+  // A sync's credits for `account` from a peer (its new home's share of a migrate first
+  // registers it here). Adds to *received what this log takes from the peer.
+  Status TakeCredit(const std::string& account, Minutes minutes, Minutes served, Minutes* received,
+                    Minutes* parked);
+  // Registers an account that moved here, from its old home `from`'s migrate credit.
+  Status ArriveFrom(const std::string& from, const TransitCredit& c);
   // Whether the entry at `index` wrote a transit credit.
   Result<bool> WroteTransit(std::uint64_t index);
   // Records who may now sign for this district, for peers to read at their syncs.
@@ -150,6 +157,7 @@ class Rules {
   std::vector<Posting> postings_;
   Minutes served_ = 0;
   std::string served_by_;
+  std::uint32_t transits_ = 0;  // transit credits this entry wrote so far
 };
 
 template <typename Msg>

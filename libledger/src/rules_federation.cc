@@ -14,17 +14,25 @@ constexpr std::uint64_t kMaxSyncSpan = 1u << 20;
 
 }  // namespace
 
-bool Rules::Away(const std::string& account) const {
+Result<std::string> Rules::HomeOf(const std::string& account) {
   auto d = ParseAccountDistrict(account);
-  return d.ok() && *d != info_->district();
+  if (!d.ok()) return Err(Code::kBadAccountNumber, d.status().message());
+  st::Account a;
+  auto found = Load(keys::Account(account), &a);
+  if (!found.ok()) return found.status();
+  if (*found) return a.moved_to().empty() ? info_->district() : a.moved_to();
+  return *d;
 }
 
-Status Rules::CreditAway(const std::string& account, Minutes minutes, Minutes served) {
+Status Rules::CreditAway(const std::string& account, Minutes minutes, Minutes served,
+                         const std::string& to, const st::Account* migrated) {
   st::Transit t;
   t.set_account(account);
   t.set_minutes(minutes);
   t.set_served(served);
-  Store(keys::Transit(ctx_.index), t);
+  if (auto d = ParseAccountDistrict(account); !d.ok() || *d != to) t.set_to_district(to);
+  if (migrated) *t.mutable_migrated() = *migrated;
+  Store(keys::Transit(ctx_.index, transits_++), t);
   return Post(Sys(SystemAccount::kInterdistrict), minutes);
 }
 
@@ -107,31 +115,24 @@ Status Rules::Apply(const Sync& y) {
     Store(keys::PeerOperator(y.district, c.key), op);
   }
   // Credits for this district's accounts, summed per account (a sync posts to each once,
-  // in account order); credits for other districts' accounts are theirs to sync.
+  // in account order); credits for other districts' accounts are theirs to sync. An
+  // account that moved here is registered first, from its old home's record (§7).
   struct Sum {
     Minutes minutes = 0, served = 0;
   };
   std::map<std::string, Sum> mine;
   for (const TransitCredit& c : *credits) {
-    auto d = ParseAccountDistrict(c.account);
-    if (!d.ok() || *d != info_->district() || IsSystemAccount(c.account)) continue;
+    if (c.to_district != info_->district() || IsSystemAccount(c.account)) continue;
+    if (!c.migrated.empty())
+      if (Status s = ArriveFrom(y.district, c); !s.ok()) return s;
     Sum& s = mine[c.account];
     s.minutes += c.minutes;
     s.served += c.served;
   }
   Minutes received = 0, parked = 0;
-  for (auto& [account, sum] : mine) {
-    st::Account a;
-    auto has = Load(keys::Account(account), &a);
-    if (!has.ok()) return has.status();
-    if (!*has) {  // not registered here: stays in the peer's interdistrict, reported
-      parked += sum.minutes;
-      continue;
-    }
-    a.set_served(a.served() + sum.served);
-    received += sum.minutes;
-    if (Status s = CreditWithCap(account, sum.minutes, &a); !s.ok()) return s;
-  }
+  for (auto& [account, sum] : mine)
+    if (Status s = TakeCredit(account, sum.minutes, sum.served, &received, &parked); !s.ok())
+      return s;
   if (received > 0)
     if (Status s = Post(Sys(SystemAccount::kInterdistrict), -received); !s.ok()) return s;
   state.set_size(y.size);
@@ -139,6 +140,74 @@ Status Rules::Apply(const Sync& y) {
   state.set_parked(state.parked() + parked);
   Store(keys::SyncOf(y.district), state);
   return Status::Ok();
+}
+
+Status Rules::TakeCredit(const std::string& account, Minutes minutes, Minutes served,
+                         Minutes* received, Minutes* parked) {
+  st::Account a;
+  auto has = Load(keys::Account(account), &a);
+  if (!has.ok()) return has.status();
+  if (!*has) {  // not registered here: stays in the peer's interdistrict, reported
+    *parked += minutes;
+    return Status::Ok();
+  }
+  *received += minutes;
+  if (!a.moved_to().empty())  // moved on: this log sends it after the account
+    return CreditAway(account, minutes, served, a.moved_to());
+  a.set_served(a.served() + served);
+  return CreditWithCap(account, minutes, &a);
+}
+
+Status Rules::ArriveFrom(const std::string& from, const TransitCredit& c) {
+  st::Account moved;
+  if (!moved.ParseFromString(c.migrated))
+    return Err(Code::kCorruption,
+               fmt::format("district {}'s migrate at {} carries no account record", from, c.index));
+  st::Account a;
+  auto has = Load(keys::Account(c.account), &a);
+  if (!has.ok()) return has.status();
+  // Here before (it moved away and now back): its history here goes on.
+  const std::uint64_t last = *has ? a.last_entry() : 0;
+  const std::uint64_t opened = *has ? a.opened_at() : ctx_.index;
+  const Minutes balance = *has ? a.balance() : 0;
+  a = std::move(moved);
+  a.set_balance(balance);  // the balance arrives as the credit
+  a.set_last_entry(last);
+  a.set_opened_at(opened);
+  a.clear_moved_to();
+  a.clear_moved_at();
+  Store(keys::Account(c.account), a);
+  return Status::Ok();
+}
+
+Status Rules::Apply(const Migrate& m) {
+  if (Status s = CheckSigner(Role::kRegistrar); !s.ok()) return s;
+  auto a = LocalAccount(m.account, "account");
+  if (!a.ok()) return a.status();
+  if (a->kind() == kSystemAcct)
+    return Err(Code::kAccountKindRestricted,
+               fmt::format("system account {} cannot move", m.account));
+  if (Status s = CheckOwnerSigned(*a, m.account); !s.ok()) return s;
+  if (!IsDistrictCode(m.to_district) || m.to_district == info_->district())
+    return Err(Code::kMalformedEntry,
+               fmt::format("a migrate names another district by its 6-digit code, not '{}'",
+                           m.to_district));
+  // Only to a district of the city whose log is known here: a balance sent anywhere else
+  // would wait in transit for ever.
+  if (!ctx_.peers)
+    return Err(Code::kUnknownPeer,
+               fmt::format("no copy of district {}'s log is available here", m.to_district));
+  if (auto root = ctx_.peers->RootAt(m.to_district, 1); !root.ok()) return root.status();
+  // The balance leaves with the record; open holds stay and, when voided or expired,
+  // release to the new home (Post sends credits after a moved account).
+  st::Account record = *a;
+  const Minutes balance = a->balance();
+  if (Status s = Post(m.account, -balance, /*record_zero=*/true, &*a); !s.ok()) return s;
+  a->set_moved_to(m.to_district);
+  a->set_moved_at(ctx_.index);
+  Store(keys::Account(m.account), *a);
+  record.clear_last_entry();
+  return CreditAway(m.account, balance, 0, m.to_district, &record);
 }
 
 }  // namespace ledger

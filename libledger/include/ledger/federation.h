@@ -24,6 +24,12 @@ struct TransitCredit {
   std::string account;      // the credited account (its number names its home)
   Minutes minutes = 0;
   Minutes served = 0;  // minutes of service behind it (deposits), for the home's records
+  // The district it goes to: the one in the account's number, or — for an account that
+  // moved home (docs/federation.md §7) — the district its old home sends it on to.
+  std::string to_district;
+  // A migrate: the account's record as its old home kept it, for the new home (the
+  // library's internal encoding); empty for every other credit.
+  std::string migrated;
 };
 
 // A change of who may sign for a district: its root key, a grant or a revoke.

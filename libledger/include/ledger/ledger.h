@@ -81,7 +81,10 @@ struct AccountInfo {
   std::string community;
   bool has_owner_key = false;
   PublicKey owner_key{};        // the account owner's own key, when has_owner_key
-  std::uint64_t opened_at = 0;  // index of its open entry
+  std::uint64_t opened_at = 0;  // index of its open entry (here: at a new home, of the sync
+                                // that brought it)
+  std::string moved_to;         // set when the account moved its home to that district
+  std::uint64_t moved_at = 0;   // ... by the migrate entry at this index
 };
 
 // A key's standing in this district: the root key (民政局), a granted operator, or neither.
