@@ -353,7 +353,9 @@ int HoldCmd(Context& c, const MoveArgs& a) {
   // An account of another district is held in its home's log, for service here.
   auto here = c.District();
   if (auto* f = std::get_if<Failure>(&here)) return c.Report(*f);
-  auto home = ParseAccountDistrict(a.account);
+  if (!a.home.empty() && !IsDistrictCode(a.home))
+    return c.Report(Usage("--home must be a 6-digit district code"));
+  auto home = a.home.empty() ? ParseAccountDistrict(a.account) : Result<std::string>(a.home);
   std::string forward_to, serving = a.serving_district;
   if (home.ok() && *home != std::get<std::string>(here)) {
     forward_to = *home;
@@ -364,6 +366,12 @@ int HoldCmd(Context& c, const MoveArgs& a) {
       fmt::format("{} {} {}", T(c.lang(), "hold"), a.account,
                   Hours(c.lang(), std::get<Minutes>(m))),
       nullptr, forward_to);
+}
+
+int MigrateCmd(Context& c, const MoveArgs& a) {
+  if (!IsDistrictCode(a.to)) return c.Report(Usage("--to must be a 6-digit district code"));
+  return c.SubmitEntry(Migrate{a.account, a.to},
+                       fmt::format("{} {} -> {}", T(c.lang(), "migrate"), a.account, a.to));
 }
 
 int PostCmd(Context& c, const std::string& hold_id, const std::string& home) {
@@ -433,6 +441,9 @@ int BalanceCmd(Context& c, const std::string& account) {
       {std::string(T(l, "type")), std::string(T(l, j.value("type", "person")))}};
   if (const std::string community = j.value("community", ""); !community.empty())
     rows.emplace_back(std::string(T(l, "community")), community);
+  if (const std::string moved = j.value("moved_to", ""); !moved.empty())
+    rows.emplace_back(std::string(T(l, "moved to")),
+                      fmt::format("{} (#{})", moved, j.value("moved_at", 0ull)));
   c.Print(Rows(rows));
   return kExitOk;
 }

@@ -67,7 +67,7 @@ struct RegisterArgs {
   bool hardship = false, group = false;
 };
 struct MoveArgs {
-  std::string account, from, to, service, serving_district, reason, relation, kind, request;
+  std::string account, from, to, service, serving_district, reason, relation, kind, request, home;
   double hours = 0;
   std::int64_t minutes = 0;
   std::int64_t served_ago_minutes = 0;
@@ -90,6 +90,8 @@ int RealNameCmd(Context& c, const std::string& action, const std::string& accoun
 int DepositCmd(Context& c, const MoveArgs& a);
 int RedeemCmd(Context& c, const MoveArgs& a);
 int HoldCmd(Context& c, const MoveArgs& a);
+// Moves an account's home (docs/federation.md §7): written at its present home.
+int MigrateCmd(Context& c, const MoveArgs& a);
 int PostCmd(Context& c, const std::string& hold_id, const std::string& home);
 int VoidCmd(Context& c, const std::string& hold_id, const std::string& reason,
             const std::string& home);

@@ -135,7 +135,13 @@ int main(int argc, char** argv) {
   hold->add_option("--serving-district", mv.serving_district, "district giving the care");
   hold->add_option("--expires-in", mv.expires_in, "seconds until the hold expires")
       ->capture_default_str();
+  hold->add_option("--home", mv.home,
+                   "the account's home district, when it moved from the one in its number");
   AmountOptions(hold, &mv);
+
+  auto* migrate = app.add_subcommand("migrate", "move an account's home to another district");
+  migrate->add_option("--account", mv.account, "account")->required();
+  migrate->add_option("--to", mv.to, "the new home district (6-digit code)")->required();
 
   std::string hold_id, reason, home;
   auto* post = app.add_subcommand("post", "complete a hold: the care was given (phase 2)");
@@ -215,6 +221,7 @@ int main(int argc, char** argv) {
   if (*hold) return HoldCmd(c, mv);
   if (*post) return PostCmd(c, hold_id, home);
   if (*voidc) return VoidCmd(c, hold_id, reason, home);
+  if (*migrate) return MigrateCmd(c, mv);
   if (*give) return GiveCmd(c, mv);
   if (*poolreq) return PoolRequestCmd(c, mv);
   if (*balance) return BalanceCmd(c, account);

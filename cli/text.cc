@@ -54,6 +54,8 @@ const std::map<std::string_view, Phrase>& Phrases() {
       {"refused", {"refused", "被拒绝"}},
       {"registered", {"registered", "已登记"}},
       {"hold", {"hold", "冻结"}},
+      {"migrate", {"move home", "迁移"}},
+      {"moved to", {"moved home to", "已迁往"}},
       {"expires", {"expires", "到期"}},
       {"verified", {"verified", "验证通过"}},
       {"not_verified", {"NOT verified", "验证失败"}},

@@ -122,6 +122,10 @@ json ToJson(const AccountInfo& a) {
             {"street", a.street},           {"community", a.community},
             {"opened_at", a.opened_at}};
   j["owner_key"] = a.has_owner_key ? json(ToHex(a.owner_key)) : json(nullptr);
+  if (!a.moved_to.empty()) {  // moved home: this district no longer debits it
+    j["moved_to"] = a.moved_to;
+    j["moved_at"] = a.moved_at;
+  }
   return j;
 }
 

@@ -370,3 +370,81 @@ TEST_CASE("convergence: random traffic across three districts; the city's audit 
   CHECK(report["in_transit_minutes"] == 0);
   CHECK(report["districts"].size() == 3);
 }
+
+TEST_CASE("migration under traffic: an account moves home while its deposits arrive everywhere") {
+  NodeProcess o("510104"), t("510105"), x("510106");
+  std::vector<NodeProcess*> city = {&o, &t, &x};
+  const SigningKey auditor = KeyFromByte(99);
+  o.Start();
+  o.GrantOperator();
+  const std::string v = o.Register(1950);
+  o.Stop();
+  for (NodeProcess* n : city) {
+    n->SetConfig("pull_every_seconds", "1");
+    n->SetConfig("reader_keys", "[\"" + ToHex(auditor.public_key()) + "\"]");
+    for (NodeProcess* p : city)
+      if (p != n) n->AddPeer(*p);
+  }
+  for (NodeProcess* n : city) n->Start();
+  t.GrantOperator();
+  x.GrantOperator();
+  // O holds a copy of T (a home moves only to a district whose log it knows).
+  REQUIRE(Eventually([&] {
+    const json peers = Peers(o);
+    for (const json& p : peers["peers"])
+      if (p["district"] == "510105" && p["replica_size"].get<std::uint64_t>() > 0) return true;
+    return false;
+  }));
+  // Deposits for her at all three districts, while O moves her home to T.
+  std::atomic<Minutes> acked{0};
+  std::atomic<int> deposits_done{0}, failed{0};
+  auto serve = [&](NodeProcess& at, int seed) {
+    for (int i = 0; i < 25; ++i) {
+      const Minutes m = 1 + (seed + i) % 5;
+      auto [status, body] = at.SubmitOne(at.Entry(Deposit{v, "", "meals", m, Now() - 3600, ""}));
+      if (status == 200)
+        acked += m;
+      else
+        ++failed;
+      ++deposits_done;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+  std::vector<std::thread> traffic;
+  for (int i = 0; i < 3; ++i) traffic.emplace_back(serve, std::ref(*city[i]), i);
+  while (deposits_done < 20) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto [moved, body] = o.SubmitOne(o.Entry(Migrate{v, "510105"}));
+  for (auto& th : traffic) th.join();
+  REQUIRE_MESSAGE(moved == 200, body.dump());
+  CHECK(failed == 0);
+  // Every acknowledged minute reaches her new home, once; her old home keeps none.
+  CHECK_MESSAGE(Eventually([&] { return BalanceAt(t, v) == acked; }, 40),
+                BalanceAt(t, v) << " != " << acked.load());
+  auto [st, at_o] = o.SignedGet("/v1/accounts/" + v);
+  REQUIRE(st == 200);
+  CHECK(at_o["balance_minutes"] == 0);
+  CHECK(at_o["moved_to"] == "510105");
+  // T debits her now — a hold served in X goes to T; one addressed to O is refused there.
+  auto [held, hb] = x.SubmitOne(t.Entry(Hold{v, 10, Now() + 3600, "meals", "510106"}, &x.op()));
+  CHECK_MESSAGE(held == 200, hb.dump());
+  auto [old_home, ob] = x.SubmitOne(o.Entry(Hold{v, 10, Now() + 3600, "meals", "510106"}, &x.op()));
+  CHECK(old_home == 422);
+  CHECK(ob["error"]["code"] == "not_home_district");
+  CHECK(BalanceAt(t, v) == acked - 10);
+  // And the city's books: nothing in transit once every district has synced.
+  std::string toml;
+  for (NodeProcess* n : city)
+    toml += "[[districts]]\ncode = \"" + n->district() + "\"\nname = \"d\"\nverifier_key = \"" +
+            n->VerifierKey() + "\"\nurls = [\"" + n->url() + "\"]\n\n";
+  const std::string city_file = o.dir() + "/city.toml";
+  std::ofstream(city_file) << toml;
+  const std::string key_file = o.dir() + "/auditor.key";
+  REQUIRE(auditor.SaveFile(key_file).ok());
+  Ran audit = RunProgram({TIMEBANK_CLI_PATH, "--lang", "en", "--key", key_file, "--json", "audit",
+                          "--city", city_file},
+                         {"HOME=/nonexistent"});
+  CHECK_MESSAGE(audit.exit_code == 0, audit.out << audit.err);
+  const json report = json::parse(audit.out, nullptr, false);
+  REQUIRE(report.is_object());
+  CHECK(report["in_transit_minutes"] == 0);
+}
