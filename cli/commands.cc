@@ -539,4 +539,46 @@ int CheckpointCmd(Context& c) {
   return kExitOk;
 }
 
+int ClearingCmd(Context& c, const std::string& from, const std::string& to) {
+  std::string target = "/v1/clearing";
+  for (const auto& [name, value] : {std::pair{"from", from}, std::pair{"to", to}})
+    if (!value.empty()) {
+      if (value.size() != 10 || value.find_first_not_of("0123456789-") != std::string::npos)
+        return c.Report(Usage(fmt::format("--{} must be a date YYYY-MM-DD", name)));
+      target +=
+          (target.find('?') == std::string::npos ? "?" : "&") + std::string(name) + "=" + value;
+    }
+  auto r = c.client().GetJson(target);
+  if (auto* f = std::get_if<Failure>(&r)) return c.Report(*f);
+  const json& j = std::get<json>(r);
+  if (c.json_output()) {
+    c.PrintJson(j);
+    return kExitOk;
+  }
+  const Lang l = c.lang();
+  c.Print(fmt::format("{} {} … {} ({})\n", T(l, "clearing"), j.value("from", ""), j.value("to", ""),
+                      T(l, "to_excluded")));
+  // One line per district, then the matrix: rows are homes, columns where care was given.
+  std::vector<std::string> codes;
+  for (const auto& d : j["districts"]) codes.push_back(d.value("district", ""));
+  std::string head =
+      fmt::format("{:<8}{:>12}{:>12}", T(l, "district"), T(l, "issued"), T(l, "liability"));
+  for (const auto& code : codes) head += fmt::format("{:>12}", code);
+  c.Print(head + "\n");
+  for (const auto& d : j["districts"]) {
+    if (d.contains("error")) {
+      c.Print(fmt::format("{:<8}{}\n", d.value("district", ""), d.value("error", "")));
+      continue;
+    }
+    std::string line = fmt::format("{:<8}{:>12}{:>12}", d.value("district", ""),
+                                   Hours(l, d.value("issued_minutes", 0ll)),
+                                   Hours(l, d.value("liability_minutes", 0ll)));
+    for (const auto& code : codes)
+      line += fmt::format("{:>12}", Hours(l, d["redeemed_minutes"].value(code, 0ll)));
+    c.Print(line + "\n");
+  }
+  c.Print(fmt::format("{}\n", T(l, "clearing_legend")));
+  return kExitOk;
+}
+
 }  // namespace timebank::cli

@@ -90,6 +90,8 @@ int RealNameCmd(Context& c, const std::string& action, const std::string& accoun
 int DepositCmd(Context& c, const MoveArgs& a);
 int RedeemCmd(Context& c, const MoveArgs& a);
 int HoldCmd(Context& c, const MoveArgs& a);
+// The city's clearing report for local days [from, to) (docs/federation.md §8).
+int ClearingCmd(Context& c, const std::string& from, const std::string& to);
 // Moves an account's home (docs/federation.md §7): written at its present home.
 int MigrateCmd(Context& c, const MoveArgs& a);
 int PostCmd(Context& c, const std::string& hold_id, const std::string& home);

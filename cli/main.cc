@@ -139,6 +139,10 @@ int main(int argc, char** argv) {
                    "the account's home district, when it moved from the one in its number");
   AmountOptions(hold, &mv);
 
+  std::string clear_from, clear_to;
+  auto* clearing = app.add_subcommand("clearing", "the city's clearing report for a period");
+  clearing->add_option("--from", clear_from, "first local day, YYYY-MM-DD (default: 1st of month)");
+  clearing->add_option("--to", clear_to, "day after the last, YYYY-MM-DD (default: tomorrow)");
   auto* migrate = app.add_subcommand("migrate", "move an account's home to another district");
   migrate->add_option("--account", mv.account, "account")->required();
   migrate->add_option("--to", mv.to, "the new home district (6-digit code)")->required();
@@ -222,6 +226,7 @@ int main(int argc, char** argv) {
   if (*post) return PostCmd(c, hold_id, home);
   if (*voidc) return VoidCmd(c, hold_id, reason, home);
   if (*migrate) return MigrateCmd(c, mv);
+  if (*clearing) return ClearingCmd(c, clear_from, clear_to);
   if (*give) return GiveCmd(c, mv);
   if (*poolreq) return PoolRequestCmd(c, mv);
   if (*balance) return BalanceCmd(c, account);

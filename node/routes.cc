@@ -565,6 +565,14 @@ const std::vector<Route>& Routes() {
        "",
        R"({"alerts":[{"district":"510105","kind":"equivocation","message":"district 510105 signed two trees that cannot both be true; ...","evidence":["timebank.chengdu/510105\n12\n...","timebank.chengdu/510105\n12\n..."]}]})",
        GetAlerts},
+      {"get_clearing", "GET", "/v1/clearing", "/v1/clearing", Access::kPublic,
+       "The city's clearing report for local days ?from=YYYY-MM-DD up to (not including) "
+       "?to=YYYY-MM-DD (default: this month so far), from this node's log and its copies of "
+       "the others: per district, minutes issued in its log, its accounts' redemptions by the "
+       "district that gave the care, and what it owes at the end (accounts, pool, holds).",
+       "",
+       R"({"from":"2026-11-01","to":"2026-12-01","districts":[{"district":"510104","name":"锦江区时间银行","entries":1200,"issued_minutes":9000,"redeemed_minutes":{"510104":600,"510105":120},"liability_minutes":8100}],"issued_minutes":9000,"liability_minutes":8100})",
+       GetClearing},
       {"peer_checkpoint", "GET", "/peers/{district}/checkpoint", "/peers/([0-9]{6})/checkpoint",
        Access::kPublic,
        "A peer's own signed checkpoint, as verified here, with this node's C2SP "

@@ -352,6 +352,30 @@ TEST_CASE("convergence: random traffic across three districts; the city's audit 
   for (NodeProcess* n : city)
     for (const auto& acct : people[n->district()])
       CHECK_MESSAGE(Eventually([&] { return BalanceAt(*n, acct) == expected[acct]; }), acct);
+  // The clearing report is the same at every node (each reads its copies of the others),
+  // and adds up: every minute issued is owed by some district.
+  auto clearing = [](NodeProcess& n) {
+    auto res = n.Http().Get("/v1/clearing");
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    json j = json::parse(res->body);
+    std::map<std::string, json> by_district;
+    for (auto& d : j["districts"]) {
+      d.erase("entries");  // copies may be a pull behind in entries that change no figure
+      d.erase("name");
+      by_district[d["district"]] = d;
+    }
+    return std::pair{j, by_district};
+  };
+  Minutes served = 0;
+  for (const auto& [acct, m] : expected) served += m;
+  REQUIRE(Eventually([&] {
+    auto [ja, da] = clearing(a);
+    auto [jb, db] = clearing(b);
+    auto [jc, dc] = clearing(c);
+    return da == db && db == dc && ja["issued_minutes"] == served &&
+           ja["liability_minutes"] == served;
+  }));
   std::string toml;
   for (NodeProcess* n : city)
     toml += "[[districts]]\ncode = \"" + n->district() + "\"\nname = \"d\"\nverifier_key = \"" +

@@ -246,3 +246,48 @@ TEST_CASE("redeeming away: X's redeemer holds and posts at H, once H has synced 
   auto audit = c.h.ledger().Audit();
   CHECK_MESSAGE(audit.ok(), audit.status().ToString());
 }
+
+TEST_CASE("clearing figures: issued per log, redeemed by where the care was given, liability") {
+  City c;
+  const std::int64_t today = (kNoon + 8 * 3600) / 86400;  // local days (UTC+8)
+  const std::string v = c.h.OpenPerson(1990);
+  const std::string elder = c.h.OpenPerson(1950);
+  REQUIRE(c.x.Submit(Serve(v, 90)).ok());  // minted in X, for H's volunteer
+  REQUIRE(c.h.Submit(Serve(v, 60)).ok());
+  REQUIRE(c.h.Submit(Serve(elder, 120)).ok());
+  REQUIRE(c.h.Submit(Redeem{elder, 30, "meals", ""}).ok());
+  Follow(c.x.ledger(), *c.x_at_h);
+  REQUIRE(SyncTo(c.h, *c.x_at_h, "510105").ok());
+  // The next day: care given in X, held and posted at H; a donation to the pool.
+  c.h.now += 86400;
+  const EntryBody hold = c.h.Body(Hold{elder, 45, c.h.now + 3600, "meals", "510105"});
+  REQUIRE(c.h.ledger().Append(c.h.Sign(hold, &c.x.op)).ok());
+  REQUIRE(c.h.ledger().Append(c.h.Sign(c.h.Body(HoldPost{hold.id}), &c.x.op)).ok());
+  REQUIRE(c.h.Submit(Transfer{TransferKind::kDonation, v, "", 20}).ok());
+  const EntryBody open_hold = c.h.Body(Hold{elder, 10, c.h.now + 3600, "meals", ""});
+  REQUIRE(c.h.ledger().Append(c.h.Sign(open_hold)).ok());
+
+  auto day1 = c.h.ledger().Clearing(today, today + 1).value();
+  CHECK(day1.issued == 180);
+  CHECK(day1.redeemed == std::map<std::string, Minutes>{{"510104", 30}});
+  CHECK(day1.liability == 180 + 90 - 30);  // the sync brought X's 90 home that day
+  auto both = c.h.ledger().Clearing(today, today + 2).value();
+  CHECK(both.issued == 180);
+  CHECK(both.redeemed == std::map<std::string, Minutes>{{"510104", 30}, {"510105", 45}});
+  // What H owes at the end: its people's balances, its pool and its open hold.
+  const Minutes owed = c.h.BalanceOf(v) + c.h.BalanceOf(elder) + c.h.BalanceOf(c.h.Pool()) +
+                       c.h.BalanceOf(SystemAccountId("510104", SystemAccount::kHeld));
+  CHECK(both.liability == owed);
+  CHECK(owed == 180 + 90 - 30 - 45);
+  // X minted 90 it does not owe: they are H's liability now.
+  auto x = c.x.ledger().Clearing(today, today + 2).value();
+  CHECK(x.issued == 90);
+  CHECK(x.redeemed.empty());
+  CHECK(x.liability == 0);
+  // Its copy at H says the same; an empty or reversed period is no error or an error.
+  auto copy = c.x_at_h->Clearing(today, today + 2).value();
+  CHECK(copy.issued == 90);
+  CHECK(c.h.ledger().Clearing(today + 5, today + 5).value().issued == 0);
+  CHECK(c.h.ledger().Clearing(today + 1, today).code() == Code::kInvalidArgument);
+  CHECK(c.h.ledger().Audit().ok());
+}

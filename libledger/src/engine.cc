@@ -63,6 +63,7 @@ Result<Applied> Rules::Run() {
 
   Status st = std::visit([this](const auto& k) { return Apply(k); }, b.kind);
   if (!st.ok()) return st;
+  if (st = CountForClearing(); !st.ok()) return st;
 
   ref.set_index(ctx_.index);
   ref.set_leaf_hash(std::string(keys::View(ctx_.leaf_hash)));
@@ -517,6 +518,7 @@ Status Rules::Apply(const Redeem& r) {
   if (!a.ok()) return a.status();
   if (Status s = CheckRedeemer(*a, r.account, r.minutes); !s.ok()) return s;
   if (Status s = Post(r.account, -r.minutes); !s.ok()) return s;
+  if (r.serving_district != info_->district()) redeemed_in_ = r.serving_district;
   return Post(Sys(SystemAccount::kRedeemed), r.minutes);
 }
 
@@ -564,6 +566,7 @@ Status Rules::Apply(const HoldPost& p) {
                fmt::format("hold {} expired at {}", ToHex(p.hold_id), hold->expires_at()));
   hold->set_status(kPosted);
   Store(keys::Hold(p.hold_id), *hold);
+  redeemed_in_ = hold->serving_district();
   if (Status s = Post(Sys(SystemAccount::kHeld), -hold->minutes()); !s.ok()) return s;
   return Post(Sys(SystemAccount::kRedeemed), hold->minutes());
 }

@@ -15,6 +15,7 @@
 //                                 further credits add be32(n), n = 1, 2, ...)
 //     "s:" district(6)         -> state.SyncState       (how far this log synced that peer)
 //     "k:" be64(index)         -> state.KeyChange       (root key, grant or revoke at index)
+//     "c:" be64(day)           -> state.ClearingDay     (the day's figures for clearing)
 //     "O:" district(6) key(32) -> state.Operator        (a peer's operator, as of this log's
 //                                 latest sync of that peer)
 //     "i:" entry id(16)        -> state.EntryRef        (idempotency, reversals, and the
@@ -86,6 +87,11 @@ inline std::string Transit(std::uint64_t index, std::uint32_t n) {
     for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>(n >> shift));
   return k;
 }
+inline std::string ClearingDay(std::int64_t day) {
+  std::string k = "c:";
+  PutBE64(&k, static_cast<std::uint64_t>(day));
+  return k;
+}
 inline std::string KeyChange(std::uint64_t index) {
   std::string k = "k:";
   PutBE64(&k, index);
@@ -119,6 +125,6 @@ inline std::string Node(int level, std::uint64_t index) {
 }
 // The prefixes of state keys, for audits that compare all state.
 inline constexpr std::string_view kStatePrefixes[] = {
-    "m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:", "t:", "s:", "k:", "O:"};
+    "m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:", "t:", "s:", "k:", "O:", "c:"};
 
 }  // namespace ledger::keys

@@ -101,6 +101,7 @@ class LedgerImpl final : public Ledger {
   Result<std::vector<TransitCredit>> TransitCredits(std::uint64_t from, std::uint64_t to) override;
   Result<std::vector<KeyChange>> KeyChanges(std::uint64_t from, std::uint64_t to) override;
   Result<std::uint64_t> SyncedSize(const std::string& district) override;
+  Result<ClearingFigures> Clearing(std::int64_t from_day, std::int64_t to_day) override;
   Status BeginReplication(std::string_view note, std::span<const Hash> leaf_hashes) override;
   Result<std::uint64_t> Replicate(std::span<const std::string> entries) override;
   Status CheckFork(std::string_view note, std::span<const Hash> leaf_hashes) override;

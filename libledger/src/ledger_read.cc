@@ -441,4 +441,32 @@ Result<std::uint64_t> LedgerImpl::SyncedSize(const std::string& district) {
   return s.size();
 }
 
+Result<ClearingFigures> LedgerImpl::Clearing(std::int64_t from_day, std::int64_t to_day) {
+  if (from_day > to_day || from_day < 0)
+    return Status(Code::kInvalidArgument,
+                  fmt::format("a clearing period runs from a day to a later one, not {} to {}",
+                              from_day, to_day));
+  auto info = GetDistrictInfo();
+  if (!info.ok()) return info.status();
+  ClearingFigures out;
+  std::shared_ptr<const rocksdb::Snapshot> pin;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
+  const std::string start = keys::ClearingDay(0), end = keys::ClearingDay(to_day);
+  // Liability sums every day before the period's end; the flows only the period's days.
+  for (it->Seek(start); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    timebank::state::ClearingDay d;
+    if (it->key().size() != end.size() ||
+        !d.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
+      return Status(Code::kCorruption, "a clearing record does not parse");
+    out.liability += d.liability_change();
+    if (static_cast<std::int64_t>(keys::GetBE64(it->key().ToStringView().substr(2))) < from_day)
+      continue;
+    out.issued += d.issued();
+    for (const auto& r : d.redeemed())
+      out.redeemed[r.district().empty() ? info->district : r.district()] += r.minutes();
+  }
+  if (!it->status().ok()) return Status(Code::kIoError, it->status().ToString());
+  return out;
+}
+
 }  // namespace ledger

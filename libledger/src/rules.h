@@ -147,6 +147,8 @@ class Rules {
   std::string Sys(SystemAccount which) const { return SystemAccountId(info_->district(), which); }
 
   Status LoadFacts(bool* has_genesis);
+  // Adds the entry's postings to its day's clearing figures.
+  Status CountForClearing();
 
   const DecodedEntry& e_;
   const ApplyContext& ctx_;
@@ -158,6 +160,7 @@ class Rules {
   Minutes served_ = 0;
   std::string served_by_;
   std::uint32_t transits_ = 0;  // transit credits this entry wrote so far
+  std::string redeemed_in_;     // a redemption's serving district ("" = here)
 };
 
 template <typename Msg>

@@ -1,6 +1,7 @@
 // The rules that cross district lines (docs/federation.md §2, §4): credits written here
 // for other districts' accounts, and the sync entries that bring other districts'
 // credits for this district's accounts into this log.
+#include <algorithm>
 #include <map>
 
 #include "rules.h"
@@ -208,6 +209,45 @@ Status Rules::Apply(const Migrate& m) {
   Store(keys::Account(m.account), *a);
   record.clear_last_entry();
   return CreditAway(m.account, balance, 0, m.to_district, &record);
+}
+
+// The clearing figures (§8) are kept per local day as the entries are applied, so that a
+// report for any period reads a few hundred small records instead of the log.
+Status Rules::CountForClearing() {
+  if (postings_.empty() || !policy_) return Status::Ok();
+  const std::string issuance = Sys(SystemAccount::kIssuance);
+  const std::string redeemed = Sys(SystemAccount::kRedeemed);
+  const std::string inter = Sys(SystemAccount::kInterdistrict);
+  Minutes issued = 0, spent = 0, liability = 0;
+  for (const Posting& p : postings_) {
+    if (p.account == issuance)
+      issued -= p.delta;
+    else if (p.account == redeemed)
+      spent += p.delta;
+    else if (p.account != inter)
+      liability += p.delta;  // people, groups, pool, held: what this district owes
+  }
+  if (issued == 0 && spent == 0 && liability == 0) return Status::Ok();
+  const std::string key = keys::ClearingDay(LocalDay());
+  st::ClearingDay day;
+  if (auto found = Load(key, &day); !found.ok()) return found.status();
+  day.set_issued(day.issued() + issued);
+  day.set_liability_change(day.liability_change() + liability);
+  if (spent != 0) {
+    auto* r = day.mutable_redeemed();
+    auto at = std::lower_bound(
+        r->begin(), r->end(), redeemed_in_,
+        [](const st::Served& s, const std::string& d) { return s.district() < d; });
+    if (at == r->end() || at->district() != redeemed_in_) {
+      const int pos = static_cast<int>(at - r->begin());
+      r->Add()->set_district(redeemed_in_);
+      for (int i = r->size() - 1; i > pos; --i) r->SwapElements(i, i - 1);
+      at = r->begin() + pos;
+    }
+    at->set_minutes(at->minutes() + spent);
+  }
+  Store(key, day);
+  return Status::Ok();
 }
 
 }  // namespace ledger

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -85,6 +86,21 @@ struct AccountInfo {
                                 // that brought it)
   std::string moved_to;         // set when the account moved its home to that district
   std::uint64_t moved_at = 0;   // ... by the migrate entry at this index
+};
+
+// One district's part of the clearing report (docs/federation.md §8), from its own log,
+// over a period of local days: days since 1970-01-01 in the policy's time zone, by the
+// entries' times.
+struct ClearingFigures {
+  // Minutes minted in this log: services recorded here (for this district's volunteers
+  // and for other districts'), starter grants; net of reversals.
+  Minutes issued = 0;
+  // Redemptions of accounts homed here (posted holds, redeems), by the district that gave
+  // the care (this district's own code for care given here).
+  std::map<std::string, Minutes> redeemed;
+  // At the end of the period: the minutes this district owes — in accounts homed here,
+  // its pool and its open holds.
+  Minutes liability = 0;
 };
 
 // A key's standing in this district: the root key (民政局), a granted operator, or neither.
@@ -198,6 +214,9 @@ class Ledger {
   virtual Result<std::vector<KeyChange>> KeyChanges(std::uint64_t from, std::uint64_t to) = 0;
   // How far this log has synced `district`'s log (0: never).
   virtual Result<std::uint64_t> SyncedSize(const std::string& district) = 0;
+  // The district's clearing figures over local days [from_day, to_day) (see
+  // ClearingFigures). kInvalidArgument when from_day > to_day.
+  virtual Result<ClearingFigures> Clearing(std::int64_t from_day, std::int64_t to_day) = 0;
 
   // --- Replicas (Options.replica_verifier) ---
   // Starts bringing the replica up to a checkpoint of its district: `note` must verify
