@@ -204,4 +204,25 @@ int AuditCmd(Context& c, const std::string& city_file, const std::string& keep_d
   return problems.empty() ? kExitOk : kExitVerifyFailed;
 }
 
+int ExportLogCmd(Context& c, const std::string& out_dir) {
+  if (out_dir.empty()) return c.Report(Usage("--out names the directory to write"));
+  const ledger::SigningKey* key = nullptr;
+  if (!c.settings().key_file.empty()) {
+    auto k = c.Key();
+    if (auto* f = std::get_if<Failure>(&k)) return c.Report(*f);
+    key = std::get<const ledger::SigningKey*>(k);
+  }
+  api::TileClient client(c.settings().node, key);
+  auto size = api::ExportLog(client, out_dir);
+  if (!size.ok())
+    return c.Report(
+        {kExitError, std::string(ledger::CodeName(size.code())), size.status().message()});
+  if (c.json_output())
+    c.PrintJson({{"dir", out_dir}, {"size", *size}});
+  else
+    c.Print(fmt::format("{} {} {} → {}\n", T(c.lang(), "exported"), *size, T(c.lang(), "entries"),
+                        out_dir));
+  return kExitOk;
+}
+
 }  // namespace timebank::cli

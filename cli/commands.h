@@ -77,6 +77,9 @@ struct MoveArgs {
 int Keygen(Context& c, const std::string& out);
 // Every district of the city file, copied and checked from nothing (audit.cc).
 int AuditCmd(Context& c, const std::string& city_file, const std::string& keep_dir);
+// The node's log as static C2SP tlog-tiles files (audit.cc), for `audit` to read offline
+// (a district's urls may name such a directory) or for a plain web server to publish.
+int ExportLogCmd(Context& c, const std::string& out_dir);
 int Info(Context& c);
 // Health, log size and the district's aggregate figures (public).
 int StatusCmd(Context& c);

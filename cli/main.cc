@@ -183,6 +183,10 @@ int main(int argc, char** argv) {
   history->add_option("--limit", limit, "entries per page (1..1000)")->capture_default_str();
 
   std::string csv_out;
+  std::string export_dir;
+  auto* export_log =
+      app.add_subcommand("export-log", "the node's log as static tlog-tiles files (for audits)");
+  export_log->add_option("--out", export_dir, "directory to write")->required();
   auto* exp = app.add_subcommand("export", "an account's history as CSV");
   exp->add_option("account", account, "account number")->required();
   exp->add_option("--out", csv_out, "CSV file (default: stdout)");
@@ -241,5 +245,6 @@ int main(int argc, char** argv) {
   }
   if (*checkpoint) return CheckpointCmd(c);
   if (*audit) return AuditCmd(c, city_file, keep_dir);
+  if (*export_log) return ExportLogCmd(c, export_dir);
   return kExitUsage;
 }

@@ -84,7 +84,6 @@ const std::map<std::string_view, Phrase>& Phrases() {
       {"roles", {"roles", "角色"}},
       {"person", {"person", "个人"}},
       {"health", {"health", "运行状态"}},
-      {"issued", {"hours issued", "累计发放"}},
       {"outstanding", {"in accounts", "账户结余"}},
       {"pool", {"public pool", "公益池"}},
       {"held", {"held", "冻结中"}},

@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -27,14 +31,29 @@ std::pair<std::string, std::string> SplitUrl(const std::string& url) {
 }
 
 TileClient::TileClient(const std::string& base, const ledger::SigningKey* key)
-    : base_(base), split_(SplitUrl(base)), client_(split_.first), key_(key) {
-  client_.set_connection_timeout(2, 0);
-  client_.set_read_timeout(20, 0);
-  client_.set_tcp_nodelay(true);
-  client_.set_keep_alive(true);
+    : base_(base), split_(SplitUrl(base)), key_(key) {
+  if (base.rfind("file://", 0) == 0) {
+    dir_ = base.substr(7);
+  } else if (!base.empty() && base[0] == '/') {
+    dir_ = base;
+  } else {
+    client_ = std::make_unique<httplib::Client>(split_.first);
+    client_->set_connection_timeout(2, 0);
+    client_->set_read_timeout(20, 0);
+    client_->set_tcp_nodelay(true);
+    client_->set_keep_alive(true);
+  }
 }
 
 Result<std::string> TileClient::Get(const std::string& path) {
+  if (!client_) {
+    const std::string file = dir_ + path;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Status(Code::kIoError, fmt::format("{}: cannot be read", file));
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return Status(Code::kIoError, fmt::format("{}: read error", file));
+    return data;
+  }
   const std::string target = split_.second + path;
   httplib::Headers h;
   if (key_) {
@@ -44,7 +63,7 @@ Result<std::string> TileClient::Get(const std::string& path) {
          {kNonceHeader, sig.nonce},
          {kSignatureHeader, sig.signature}};
   }
-  auto res = client_.Get(target, h);
+  auto res = client_->Get(target, h);
   if (!res)
     return Status(Code::kIoError,
                   fmt::format("{}{}: {}", split_.first, target, httplib::to_string(res.error())));
@@ -192,6 +211,47 @@ std::string TilePath(std::uint64_t index) {
     if (i + 3 < digits.size()) out += '/';
   }
   return out;
+}
+
+Result<std::uint64_t> ExportLog(TileClient& c, const std::string& dir) {
+  auto note = c.Get("/checkpoint");
+  if (!note.ok()) return note.status();
+  // The size is the note's second line (the note is not checked here: whoever reads the
+  // export verifies it with the district's key).
+  const std::size_t a = note->find('\n'), b = a == std::string::npos ? a : note->find('\n', a + 1);
+  std::uint64_t size = 0;
+  const char* first = b == std::string::npos ? nullptr : note->data() + a + 1;
+  if (!first || first == note->data() + b ||
+      std::from_chars(first, note->data() + b, size).ptr != note->data() + b)
+    return Status(Code::kCorruption, "the checkpoint served is not a checkpoint note");
+  auto write = [&](const std::string& path, const std::string& data) -> Status {
+    const std::filesystem::path file = std::filesystem::path(dir) / path.substr(1);
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.close();
+    if (ec || !out)
+      return Status(Code::kIoError, fmt::format("{}: cannot be written", file.string()));
+    return Status::Ok();
+  };
+  // Tiles first, the checkpoint last: a reader never finds a checkpoint whose tiles are
+  // not there yet.
+  std::vector<std::string> paths;
+  for (std::uint64_t tile = 0; tile * 256 < size; ++tile)
+    paths.push_back("/tile/entries/" + TileSuffix(tile, size));
+  // Level L tile N covers entries [N * 256^(L+1), ...); its width counts level-L nodes.
+  std::uint64_t nodes = size;  // complete nodes at this level
+  for (int level = 0; nodes > 0; ++level, nodes /= 256)
+    for (std::uint64_t tile = 0; tile * 256 < nodes; ++tile)
+      paths.push_back(fmt::format("/tile/{}/", level) + TileSuffix(tile, nodes));
+  for (const auto& path : paths) {
+    auto data = c.Get(path);
+    if (!data.ok()) return data.status();
+    if (Status s = write(path, *data); !s.ok()) return s;
+  }
+  if (Status s = write("/checkpoint", *note); !s.ok()) return s;
+  return size;
 }
 
 }  // namespace timebank::api

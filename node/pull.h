@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -21,7 +22,9 @@ std::pair<std::string, std::string> SplitUrl(const std::string& url);
 std::string TilePath(std::uint64_t index);
 
 // GETs under one base URL (a district's node, or "<node>/peers/<code>" for a copy),
-// signed with `key` when one is given (nodes serve their log to known keys).
+// signed with `key` when one is given (nodes serve their log to known keys) — or reads
+// under a directory holding an exported log in the same layout (`file:///path` or an
+// absolute path; see ExportLog).
 class TileClient {
  public:
   TileClient(const std::string& base, const ledger::SigningKey* key);
@@ -32,9 +35,16 @@ class TileClient {
  private:
   std::string base_;
   std::pair<std::string, std::string> split_;
-  httplib::Client client_;
+  std::string dir_;                          // set for an exported log
+  std::unique_ptr<httplib::Client> client_;  // set for a node
   const ledger::SigningKey* key_;
 };
+
+// Writes the log served under `c` as static C2SP tlog-tiles files under `dir`: the
+// checkpoint, every hash tile of every level and every entry bundle of its tree (partial
+// tiles as .p/W), so that any tlog-tiles client — and `timebank audit` — can read it from
+// the files or from a plain web server. Returns the tree size written.
+ledger::Result<std::uint64_t> ExportLog(TileClient& c, const std::string& dir);
 
 struct PullProgress {
   std::uint64_t checkpoint_size = 0;  // the checkpoint served
