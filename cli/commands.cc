@@ -368,6 +368,17 @@ int HoldCmd(Context& c, const MoveArgs& a) {
       nullptr, forward_to);
 }
 
+int ClaimCmd(Context& c, const std::string& hold_id, const std::string& home, const MoveArgs& a) {
+  auto id = ParseId(hold_id, "the hold id");
+  if (auto* f = std::get_if<Failure>(&id)) return c.Report(*f);
+  if (!IsDistrictCode(home)) return c.Report(Usage("--home must be a 6-digit district code"));
+  auto m = AmountOf(a);
+  if (auto* f = std::get_if<Failure>(&m)) return c.Report(*f);
+  return c.SubmitEntry(Claim{home, std::get<EntryId>(id), std::get<Minutes>(m)},
+                       fmt::format("{} {} {}", T(c.lang(), "claim"), hold_id,
+                                   Hours(c.lang(), std::get<Minutes>(m))));
+}
+
 int MigrateCmd(Context& c, const MoveArgs& a) {
   if (!IsDistrictCode(a.to)) return c.Report(Usage("--to must be a 6-digit district code"));
   return c.SubmitEntry(Migrate{a.account, a.to},

@@ -95,6 +95,8 @@ int RedeemCmd(Context& c, const MoveArgs& a);
 int HoldCmd(Context& c, const MoveArgs& a);
 // The city's clearing report for local days [from, to) (docs/federation.md §8).
 int ClearingCmd(Context& c, const std::string& from, const std::string& to);
+// Care given offline against a hold the account's home set aside for this district.
+int ClaimCmd(Context& c, const std::string& hold_id, const std::string& home, const MoveArgs& a);
 // Moves an account's home (docs/federation.md §7): written at its present home.
 int MigrateCmd(Context& c, const MoveArgs& a);
 int PostCmd(Context& c, const std::string& hold_id, const std::string& home);

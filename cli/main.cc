@@ -156,6 +156,12 @@ int main(int argc, char** argv) {
   voidc->add_option("--reason", reason, "why");
   voidc->add_option("--home", home, "the account's home district, when it is not this node's");
 
+  auto* claim = app.add_subcommand(
+      "claim", "care given while the home was unreachable, against hours it set aside here");
+  claim->add_option("hold_id", hold_id, "the set-aside hold's entry id")->required();
+  claim->add_option("--home", home, "the account's home district")->required();
+  AmountOptions(claim, &mv);
+
   auto* give = app.add_subcommand("give", "family gift (转赠), pool donation (捐赠) or pool grant");
   give->add_option("--kind", mv.kind, "gift, donation or grant")
       ->check(CLI::IsMember({"gift", "donation", "grant"}));
@@ -230,6 +236,7 @@ int main(int argc, char** argv) {
   if (*post) return PostCmd(c, hold_id, home);
   if (*voidc) return VoidCmd(c, hold_id, reason, home);
   if (*migrate) return MigrateCmd(c, mv);
+  if (*claim) return ClaimCmd(c, hold_id, home, mv);
   if (*clearing) return ClearingCmd(c, clear_from, clear_to);
   if (*give) return GiveCmd(c, mv);
   if (*poolreq) return PoolRequestCmd(c, mv);

@@ -55,6 +55,7 @@ const std::map<std::string_view, Phrase>& Phrases() {
       {"registered", {"registered", "已登记"}},
       {"hold", {"hold", "冻结"}},
       {"migrate", {"move home", "迁移"}},
+      {"claim", {"claim", "离线结算"}},
       {"moved to", {"moved home to", "已迁往"}},
       {"clearing", {"clearing report", "清算报表"}},
       {"liability", {"owes", "负债"}},

@@ -239,6 +239,8 @@ json BodyJson(const EntryBody& body) {
           return {{"district", v.district}, {"size", v.size}, {"root", ToHex(v.root)}};
         else if constexpr (std::is_same_v<T, Migrate>)
           return {{"account", v.account}, {"to_district", v.to_district}};
+        else if constexpr (std::is_same_v<T, Claim>)
+          return {{"home", v.home}, {"hold_id", ToHex(v.hold_id)}, {"minutes", v.minutes}};
         else
           return {{"account", v.account}, {"minutes", v.minutes}, {"reason", v.reason}};
       },

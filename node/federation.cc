@@ -52,12 +52,22 @@ Peer* Node::Impl::FindPeer(std::string_view code) {
 namespace {
 
 // Whether the peer's entries [from, to) matter to this log: a credit for one of its
-// accounts, or a change of who may sign for the peer (its redeemers serve here).
+// accounts, a hold the peer set aside for care here (or its end), a claim against one of
+// this log's holds, or a change of who may sign for the peer (its redeemers serve here).
 bool Relevant(Node::Impl& n, Peer& peer, std::uint64_t from, std::uint64_t to) {
+  const std::string& here = n.config.district.code;
   auto credits = peer.replica->TransitCredits(from, to);
   if (!credits.ok()) return false;
   for (const auto& c : *credits)
-    if (c.to_district == n.config.district.code) return true;
+    if (c.to_district == here) return true;
+  auto holds = peer.replica->HoldEvents(from, to);
+  if (holds.ok())
+    for (const auto& h : *holds)
+      if (h.serving_district == here) return true;
+  auto claims = peer.replica->Claims(from, to);
+  if (claims.ok())
+    for (const auto& c : *claims)
+      if (c.home == here) return true;
   auto changes = peer.replica->KeyChanges(from, to);
   return changes.ok() && !changes->empty();
 }

@@ -151,6 +151,11 @@ struct KindWriter {
     w.UInt("sync.size", s.size);
     w.Bytes("sync.root", s.root);
   }
+  void operator()(const Claim& c) const {
+    w.Str("claim.home", c.home);
+    w.Bytes("claim.hold_id", c.hold_id);
+    w.Int("claim.minutes", c.minutes);
+  }
   void operator()(const PoolRequest& q) const {
     w.Str("pool_request.account", q.account);
     w.Int("pool_request.minutes", q.minutes);
@@ -367,6 +372,9 @@ Result<EntryKind> ReadKind(Reader& r, const std::string& kind) {
     s.root = r.Fixed<32>("sync.root");
     return EntryKind(std::move(s));
   }
+  if (kind == "claim")
+    return EntryKind(Claim{r.Str("claim.home"), r.Fixed<16>("claim.hold_id"),
+                           r.Int<std::int64_t>("claim.minutes")});
   if (kind == "pool_request")
     return EntryKind(PoolRequest{r.Str("pool_request.account"),
                                  r.Int<std::int64_t>("pool_request.minutes"),

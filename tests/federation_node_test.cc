@@ -517,3 +517,48 @@ TEST_CASE("migration under traffic: an account moves home while its deposits arr
   REQUIRE(report.is_object());
   CHECK(report["in_transit_minutes"] == 0);
 }
+
+TEST_CASE("offline: hours set aside for a district are spent there while the home is down") {
+  NodeProcess h("510104"), x("510105");
+  h.Start();
+  h.GrantOperator();
+  const std::string elder = h.Register(1945);
+  REQUIRE(h.SubmitOne(h.Entry(Deposit{elder, "", "meals", 100, Now() - 3600, ""})).first == 200);
+  h.Stop();
+  for (NodeProcess* n : {&h, &x}) n->SetConfig("pull_every_seconds", "1");
+  h.AddPeer(x);
+  x.AddPeer(h);
+  h.Start();
+  x.Start();
+  x.GrantOperator();
+  // Her home sets 60 minutes aside for care in X for two days; X's node learns of it.
+  const std::string aside = h.Entry(Hold{elder, 60, Now() + 2 * 86400, "meals", "510105"});
+  auto [set, sb] = h.SubmitOne(aside);
+  REQUIRE(set == 200);
+  const std::uint64_t aside_index = sb["index"].get<std::uint64_t>();
+  const std::string hold_id = ToHex(DecodeEntry(aside).value().body.id);
+  REQUIRE(Eventually([&] {
+    const json p = Peers(x)["peers"];
+    return p.size() == 1 && p[0]["synced_size"].get<std::uint64_t>() > aside_index;
+  }));
+  // The home goes down. A redemption through it is refused; the set-aside is claimed.
+  h.Stop();
+  auto [refused, rb] =
+      x.SubmitOne(h.Entry(Hold{elder, 10, Now() + 3600, "meals", "510105"}, &x.op()));
+  CHECK(refused == 503);
+  Ran claim = RunProgram({TIMEBANK_CLI_PATH, "--node", x.url(), "--key", x.op_key_file(), "--json",
+                          "claim", hold_id, "--home", "510104", "--minutes", "40"},
+                         {"HOME=/nonexistent"});
+  CHECK_MESSAGE(claim.exit_code == 0, claim.out << claim.err);
+  Ran again = RunProgram({TIMEBANK_CLI_PATH, "--node", x.url(), "--key", x.op_key_file(), "--json",
+                          "claim", hold_id, "--home", "510104", "--minutes", "40"},
+                         {"HOME=/nonexistent"});
+  CHECK(again.exit_code != 0);
+  CHECK(again.out.find("hold_closed") != std::string::npos);
+  // Back up, the home syncs X and posts the hold once: 100 - 40.
+  h.Start();
+  CHECK(Eventually([&] { return BalanceAt(h, elder) == 60; }, 30));
+  auto res = h.Http().Get("/v1/stats");
+  REQUIRE(res);
+  CHECK(json::parse(res->body)["redeemed_minutes"] == 40);
+}

@@ -291,3 +291,74 @@ TEST_CASE("clearing figures: issued per log, redeemed by where the care was give
   CHECK(c.h.ledger().Clearing(today + 1, today).code() == Code::kInvalidArgument);
   CHECK(c.h.ledger().Audit().ok());
 }
+
+TEST_CASE("hours set aside for a district are claimed there offline and posted at home once") {
+  City c;
+  const std::string elder = c.h.OpenPerson(1950);
+  REQUIRE(c.h.Submit(Serve(elder, 120)).ok());
+  // H sets 60 minutes aside for care in X, for three days.
+  const EntryBody aside = c.h.Body(Hold{elder, 60, c.h.now + 3 * 86400, "meals", "510105"});
+  REQUIRE(c.h.ledger().Append(c.h.Sign(aside)).ok());
+  CHECK(c.h.BalanceOf(elder) == 60);
+  // X cannot claim what its copy of H does not show yet.
+  CHECK(c.x.Submit(Claim{"510104", aside.id, 45}).code() == Code::kHoldNotFound);
+  Follow(c.h.ledger(), *c.h_at_x);
+  REQUIRE(SyncTo(c.x, *c.h_at_x, "510104").ok());
+
+  // H is now unreachable; X gives the care and claims it in its own log.
+  const std::uint64_t before = c.x.ledger().Size();
+  CHECK(c.x.Submit(Claim{"510104", aside.id, 61}).code() == Code::kInvalidAmount);
+  CHECK(c.x.Submit(Claim{"510105", aside.id, 45}).code() == Code::kMalformedEntry);
+  CHECK(c.x.Submit(Claim{"510104", aside.id, 45}, c.x.log_key.get()).code() == Code::kUnknownKey);
+  c.x.now += 4 * 86400;
+  CHECK(c.x.Submit(Claim{"510104", aside.id, 45}).code() == Code::kHoldExpired);
+  c.x.now -= 4 * 86400;
+  CHECK(c.x.ledger().Size() == before);
+  REQUIRE(c.x.Submit(Claim{"510104", aside.id, 45}).ok());
+  CHECK(c.x.Submit(Claim{"510104", aside.id, 10}).code() == Code::kHoldClosed);  // once
+  auto claims = c.x.ledger().Claims(0, c.x.ledger().Size()).value();
+  REQUIRE(claims.size() == 1);
+  CHECK(claims[0].minutes == 45);
+
+  // H syncs X: the hold is posted for 45, the other 15 go back to her.
+  Follow(c.x.ledger(), *c.x_at_h);
+  REQUIRE(SyncTo(c.h, *c.x_at_h, "510105").ok());
+  CHECK(c.h.BalanceOf(elder) == 75);
+  CHECK(c.h.BalanceOf(SystemAccountId("510104", SystemAccount::kRedeemed)) == 45);
+  CHECK(c.h.BalanceOf(SystemAccountId("510104", SystemAccount::kHeld)) == 0);
+  CHECK(c.h.Submit(HoldVoid{aside.id}).code() == Code::kHoldClosed);
+  const std::int64_t day = (c.h.now + 8 * 3600) / 86400;
+  CHECK(c.h.ledger().Clearing(day, day + 1).value().redeemed.at("510105") == 45);
+  CHECK(c.h.ledger().SyncOf("510105").value().unpaid_claims == 0);
+
+  // A stale copy: H voids a second set-aside before X's claim of it arrives. H keeps the
+  // hours with her and counts the claim as unpaid, for the districts to settle.
+  const EntryBody second = c.h.Body(Hold{elder, 30, c.h.now + 3 * 86400, "meals", "510105"});
+  REQUIRE(c.h.ledger().Append(c.h.Sign(second)).ok());
+  Follow(c.h.ledger(), *c.h_at_x);
+  REQUIRE(SyncTo(c.x, *c.h_at_x, "510104").ok());
+  REQUIRE(c.h.Submit(HoldVoid{second.id}).ok());
+  REQUIRE(c.x.Submit(Claim{"510104", second.id, 30}).ok());
+  Follow(c.x.ledger(), *c.x_at_h);
+  REQUIRE(SyncTo(c.h, *c.x_at_h, "510105").ok());
+  CHECK(c.h.BalanceOf(elder) == 75);
+  CHECK(c.h.ledger().SyncOf("510105").value().unpaid_claims == 30);
+  // X learns at its next sync of H that the hold ended there.
+  Follow(c.h.ledger(), *c.h_at_x);
+  REQUIRE(SyncTo(c.x, *c.h_at_x, "510104").ok());
+
+  // A set-aside nobody claims is released only a claim window after its expiry.
+  const EntryBody third = c.h.Body(Hold{elder, 20, c.h.now + 3600, "meals", "510105"});
+  REQUIRE(c.h.ledger().Append(c.h.Sign(third)).ok());
+  c.h.now += 2 * 3600;
+  CHECK(c.h.Submit(HoldExpire{third.id}, c.h.log_key.get()).code() == Code::kHoldNotExpired);
+  CHECK(c.h.ledger().ExpiredHolds(c.h.now, 10).value().empty());
+  c.h.now += 86400;
+  CHECK(c.h.ledger().ExpiredHolds(c.h.now, 10).value().size() == 1);
+  REQUIRE(c.h.Submit(HoldExpire{third.id}, c.h.log_key.get()).ok());
+  CHECK(c.h.BalanceOf(elder) == 75);
+  for (Ledger* l : {&c.h.ledger(), &c.x.ledger(), c.x_at_h.get(), c.h_at_x.get()}) {
+    auto audit = l->Audit();
+    CHECK_MESSAGE(audit.ok(), audit.status().ToString());
+  }
+}

@@ -493,6 +493,7 @@ TEST_CASE("entry text: fields round-trip for every kind") {
   const std::vector<EntryKind> kinds = {
       Sync{"510105", 42, LeafHash("x")},
       Migrate{"510104000000011", "510105"},
+      Claim{"510104", NewEntryId(), 45},
       Transfer{TransferKind::kGift, "a", "b", -5, Relation::kNone},
       Grant{key, {}, ""},
       Open{"x", AccountKind::kGroup, 0, "", "", "", {}, false, 0},

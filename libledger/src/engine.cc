@@ -541,6 +541,7 @@ Status Rules::Apply(const Hold& h) {
   hold.set_index(ctx_.index);
   if (h.serving_district != info_->district()) hold.set_serving_district(h.serving_district);
   Store(keys::Hold(e_.body.id), hold);
+  if (!hold.serving_district().empty()) RecordHoldEvent(e_.body.id, hold, /*closed=*/false);
   if (Status s = Post(h.account, -h.minutes); !s.ok()) return s;
   return Post(Sys(SystemAccount::kHeld), h.minutes);
 }
@@ -566,6 +567,7 @@ Status Rules::Apply(const HoldPost& p) {
                fmt::format("hold {} expired at {}", ToHex(p.hold_id), hold->expires_at()));
   hold->set_status(kPosted);
   Store(keys::Hold(p.hold_id), *hold);
+  if (!hold->serving_district().empty()) RecordHoldEvent(p.hold_id, *hold, /*closed=*/true);
   redeemed_in_ = hold->serving_district();
   if (Status s = Post(Sys(SystemAccount::kHeld), -hold->minutes()); !s.ok()) return s;
   return Post(Sys(SystemAccount::kRedeemed), hold->minutes());
@@ -577,6 +579,7 @@ Status Rules::Apply(const HoldVoid& v) {
   if (Status s = CheckRedeemerOf(hold->serving_district()); !s.ok()) return s;
   hold->set_status(kVoided);
   Store(keys::Hold(v.hold_id), *hold);
+  if (!hold->serving_district().empty()) RecordHoldEvent(v.hold_id, *hold, /*closed=*/true);
   if (Status s = Post(Sys(SystemAccount::kHeld), -hold->minutes()); !s.ok()) return s;
   return Post(hold->account(), hold->minutes());
 }
@@ -589,8 +592,15 @@ Status Rules::Apply(const HoldExpire& x) {
     return Err(Code::kHoldNotExpired,
                fmt::format("hold {} runs until {}; it is {}", ToHex(x.hold_id), hold->expires_at(),
                            e_.body.time));
+  if (!hold->serving_district().empty() && e_.body.time < hold->expires_at() + kClaimWindowSeconds)
+    return Err(Code::kHoldNotExpired,
+               fmt::format("hold {} is served by district {}, which may claim it until {}; it is "
+                           "released {} s after that",
+                           ToHex(x.hold_id), hold->serving_district(), hold->expires_at(),
+                           kClaimWindowSeconds));
   hold->set_status(kExpired);
   Store(keys::Hold(x.hold_id), *hold);
+  if (!hold->serving_district().empty()) RecordHoldEvent(x.hold_id, *hold, /*closed=*/true);
   if (Status s = Post(Sys(SystemAccount::kHeld), -hold->minutes()); !s.ok()) return s;
   return Post(hold->account(), hold->minutes());
 }

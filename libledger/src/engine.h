@@ -61,6 +61,11 @@ struct Applied {
   std::uint64_t index = 0;        // where the entry is (the earlier index for duplicates)
 };
 
+// A hold served by another district may be claimed by it offline until the hold's expiry;
+// the claim reaches the home at its next sync of that district. The home releases such a
+// hold only this long after its expiry (docs/federation.md §5).
+inline constexpr std::int64_t kClaimWindowSeconds = 24 * 3600;
+
 struct ApplyContext {
   std::uint64_t index = 0;          // the log position the entry would take
   Hash leaf_hash{};                 // its RFC 6962 leaf hash

@@ -176,6 +176,12 @@ struct ToProtoVisitor {
     o->set_minutes(r.minutes);
     o->set_reason(r.reason);
   }
+  void operator()(const Claim& c) const {
+    auto* o = b->mutable_claim();
+    o->set_home(c.home);
+    o->set_hold_id(Bytes(c.hold_id));
+    o->set_minutes(c.minutes);
+  }
 };
 
 Result<EntryKind> KindFromProto(const pb::Body& b) {
@@ -287,6 +293,12 @@ Result<EntryKind> KindFromProto(const pb::Body& b) {
       const auto& r = b.pool_request();
       return EntryKind(PoolRequest{r.account(), r.minutes(), r.reason()});
     }
+    case pb::Body::kClaim: {
+      Claim out{b.claim().home(), {}, b.claim().minutes()};
+      if (!Fixed(b.claim().hold_id(), &out.hold_id))
+        return Malformed("claim.hold_id must be 16 bytes");
+      return EntryKind(out);
+    }
     case pb::Body::KIND_NOT_SET:
       break;
   }
@@ -389,8 +401,8 @@ std::string_view RoleName(Role role) {
 
 std::string_view KindName(const EntryKind& kind) {
   static constexpr std::string_view kNames[] = {
-      "genesis", "grant", "revoke", "policy",   "open",    "deposit", "redeem",  "hold",
-      "post",    "void",  "expire", "transfer", "reverse", "sync",    "migrate", "pool_request"};
+      "genesis", "grant",  "revoke",   "policy",  "open", "deposit", "redeem",       "hold", "post",
+      "void",    "expire", "transfer", "reverse", "sync", "migrate", "pool_request", "claim"};
   return kNames[kind.index()];
 }
 

@@ -49,4 +49,18 @@ Result<std::vector<KeyChange>> LedgerPeers::KeyChanges(const std::string& distri
   return l->KeyChanges(from, to);
 }
 
+Result<std::vector<HoldEvent>> LedgerPeers::HoldEvents(const std::string& district,
+                                                       std::uint64_t from, std::uint64_t to) {
+  auto l = Get(district);
+  if (!l || l->Size() < to) return NotHeld(district, to, l ? l->Size() : 0);
+  return l->HoldEvents(from, to);
+}
+
+Result<std::vector<ClaimEvent>> LedgerPeers::Claims(const std::string& district, std::uint64_t from,
+                                                    std::uint64_t to) {
+  auto l = Get(district);
+  if (!l || l->Size() < to) return NotHeld(district, to, l ? l->Size() : 0);
+  return l->Claims(from, to);
+}
+
 }  // namespace ledger

@@ -16,6 +16,11 @@
 //     "s:" district(6)         -> state.SyncState       (how far this log synced that peer)
 //     "k:" be64(index)         -> state.KeyChange       (root key, grant or revoke at index)
 //     "c:" be64(day)           -> state.ClearingDay     (the day's figures for clearing)
+//     "h:" be64(index)[be32 n] -> state.HoldEvent       (a hold for care in another district
+//                                 made or ended at index)
+//     "x:" be64(index)         -> state.ClaimRecord     (a claim this district made)
+//     "A:" district(6) id(16)  -> state.SetAside        (a hold that district set aside for
+//                                 this one, as of this log's latest sync of it)
 //     "O:" district(6) key(32) -> state.Operator        (a peer's operator, as of this log's
 //                                 latest sync of that peer)
 //     "i:" entry id(16)        -> state.EntryRef        (idempotency, reversals, and the
@@ -92,6 +97,25 @@ inline std::string ClearingDay(std::int64_t day) {
   PutBE64(&k, static_cast<std::uint64_t>(day));
   return k;
 }
+// A hold event at index (n > 0: an entry's further events, as for Transit).
+inline std::string HoldEvent(std::uint64_t index, std::uint32_t n) {
+  std::string k = "h:";
+  PutBE64(&k, index);
+  if (n > 0)
+    for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>(n >> shift));
+  return k;
+}
+inline std::string HoldEvent(std::uint64_t index) {
+  return HoldEvent(index, 0);
+}
+inline std::string Claim(std::uint64_t index) {
+  std::string k = "x:";
+  PutBE64(&k, index);
+  return k;
+}
+inline std::string SetAside(std::string_view home, const EntryId& hold_id) {
+  return std::string("A:").append(home).append(View(hold_id));
+}
 inline std::string KeyChange(std::uint64_t index) {
   std::string k = "k:";
   PutBE64(&k, index);
@@ -125,6 +149,7 @@ inline std::string Node(int level, std::uint64_t index) {
 }
 // The prefixes of state keys, for audits that compare all state.
 inline constexpr std::string_view kStatePrefixes[] = {
-    "m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:", "t:", "s:", "k:", "O:", "c:"};
+    "m:log", "m:policy", "m:poolq", "a:", "o:", "H:", "P:", "i:",
+    "t:",    "s:",       "k:",      "O:", "c:", "h:", "x:", "A:"};
 
 }  // namespace ledger::keys

@@ -100,7 +100,10 @@ class LedgerImpl final : public Ledger {
   Status DeleteRealName(const std::string& account) override;
   Result<std::vector<TransitCredit>> TransitCredits(std::uint64_t from, std::uint64_t to) override;
   Result<std::vector<KeyChange>> KeyChanges(std::uint64_t from, std::uint64_t to) override;
+  Result<std::vector<HoldEvent>> HoldEvents(std::uint64_t from, std::uint64_t to) override;
+  Result<std::vector<ClaimEvent>> Claims(std::uint64_t from, std::uint64_t to) override;
   Result<std::uint64_t> SyncedSize(const std::string& district) override;
+  Result<PeerSync> SyncOf(const std::string& district) override;
   Result<ClearingFigures> Clearing(std::int64_t from_day, std::int64_t to_day) override;
   Status BeginReplication(std::string_view note, std::span<const Hash> leaf_hashes) override;
   Result<std::uint64_t> Replicate(std::span<const std::string> entries) override;

@@ -7,6 +7,7 @@
 
 #include "codec.h"
 #include "crypto.h"
+#include "engine.h"
 #include "keyspace.h"
 #include "ledger_impl.h"
 #include "state.pb.h"
@@ -128,6 +129,9 @@ Result<std::vector<EntryId>> LedgerImpl::ExpiredHolds(std::int64_t now, std::siz
         !h.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
       return Status(Code::kCorruption, "a hold record does not parse");
     if (h.status() != 0 || h.expires_at() > now) continue;
+    // A hold served by a peer may be claimed up to its expiry and the claim reach here
+    // later: it is released only after the claim window (rules: HoldExpire).
+    if (!h.serving_district().empty() && h.expires_at() + kClaimWindowSeconds > now) continue;
     EntryId id;
     std::memcpy(id.data(), it->key().data() + prefix.size(), 16);
     found.emplace_back(h.index(), id);
@@ -432,13 +436,64 @@ Result<std::vector<KeyChange>> LedgerImpl::KeyChanges(std::uint64_t from, std::u
   return out;
 }
 
+Result<std::vector<HoldEvent>> LedgerImpl::HoldEvents(std::uint64_t from, std::uint64_t to) {
+  std::vector<HoldEvent> out;
+  Status s = ScanByIndex(&keys::HoldEvent, from, to, [&](std::uint64_t index, std::string_view v) {
+    timebank::state::HoldEvent e;
+    if (!e.ParseFromArray(v.data(), static_cast<int>(v.size())) || e.hold_id().size() != 16)
+      return false;
+    HoldEvent h;
+    h.index = index;
+    std::memcpy(h.hold_id.data(), e.hold_id().data(), 16);
+    h.account = e.account();
+    h.minutes = e.minutes();
+    h.expires_at = e.expires_at();
+    h.serving_district = e.serving_district();
+    h.closed = e.closed();
+    out.push_back(std::move(h));
+    return true;
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::vector<ClaimEvent>> LedgerImpl::Claims(std::uint64_t from, std::uint64_t to) {
+  std::vector<ClaimEvent> out;
+  Status s = ScanByIndex(&keys::Claim, from, to, [&](std::uint64_t index, std::string_view v) {
+    timebank::state::ClaimRecord c;
+    if (!c.ParseFromArray(v.data(), static_cast<int>(v.size())) || c.hold_id().size() != 16)
+      return false;
+    ClaimEvent e;
+    e.index = index;
+    e.home = c.home();
+    std::memcpy(e.hold_id.data(), c.hold_id().data(), 16);
+    e.minutes = c.minutes();
+    out.push_back(std::move(e));
+    return true;
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 Result<std::uint64_t> LedgerImpl::SyncedSize(const std::string& district) {
+  auto s = SyncOf(district);
+  if (!s.ok()) return s.status();
+  return s->size;
+}
+
+Result<PeerSync> LedgerImpl::SyncOf(const std::string& district) {
   auto v = Get(keys::SyncOf(district));
   if (!v.ok()) return v.status();
-  if (!v->has_value()) return std::uint64_t{0};
+  PeerSync out;
+  if (!v->has_value()) return out;
   timebank::state::SyncState s;
-  if (!s.ParseFromString(**v)) return Status(Code::kCorruption, "a sync record does not parse");
-  return s.size();
+  if (!s.ParseFromString(**v) || (!s.root().empty() && s.root().size() != 32))
+    return Status(Code::kCorruption, "a sync record does not parse");
+  out.size = s.size();
+  if (!s.root().empty()) std::memcpy(out.root.data(), s.root().data(), 32);
+  out.parked = s.parked();
+  out.unpaid_claims = s.unpaid_claims();
+  return out;
 }
 
 Result<ClearingFigures> LedgerImpl::Clearing(std::int64_t from_day, std::int64_t to_day) {

@@ -112,6 +112,7 @@ class Rules {
   Status Apply(const Reverse& r);
   Status Apply(const Sync& y);
   Status Apply(const Migrate& m);
+  Status Apply(const Claim& c);
   Status Apply(const PoolRequest& r);
   // Federation (rules_federation.cc).
   // The district that holds `account` (a well-formed number) now: this one when it is
@@ -126,6 +127,14 @@ class Rules {
   // registers it here). Adds to *received what this log takes from the peer.
   Status TakeCredit(const std::string& account, Minutes minutes, Minutes served, Minutes* received,
                     Minutes* parked);
+  // Records that a hold served by another district was made or ended here (peers copy
+  // the open ones: they may claim them offline).
+  void RecordHoldEvent(const EntryId& id, const st::Hold& hold, bool closed);
+  // At a sync of `peer`: copies the holds it set aside for this district (its hold
+  // events), and settles the claims it made against this district's holds.
+  Status CopySetAsides(const std::string& peer, std::uint64_t from, std::uint64_t to);
+  Status SettleClaims(const std::string& peer, std::uint64_t from, std::uint64_t to,
+                      st::SyncState* state);
   // Registers an account that moved here, from its old home `from`'s migrate credit.
   Status ArriveFrom(const std::string& from, const TransitCredit& c);
   // Whether the entry at `index` wrote a transit credit.
@@ -159,8 +168,9 @@ class Rules {
   std::vector<Posting> postings_;
   Minutes served_ = 0;
   std::string served_by_;
-  std::uint32_t transits_ = 0;  // transit credits this entry wrote so far
-  std::string redeemed_in_;     // a redemption's serving district ("" = here)
+  std::uint32_t transits_ = 0;     // transit credits this entry wrote so far
+  std::uint32_t hold_events_ = 0;  // hold events this entry recorded so far
+  std::string redeemed_in_;        // a redemption's serving district ("" = here)
 };
 
 template <typename Msg>

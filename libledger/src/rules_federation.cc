@@ -136,6 +136,8 @@ Status Rules::Apply(const Sync& y) {
       return s;
   if (received > 0)
     if (Status s = Post(Sys(SystemAccount::kInterdistrict), -received); !s.ok()) return s;
+  if (Status s = CopySetAsides(y.district, state.size(), y.size); !s.ok()) return s;
+  if (Status s = SettleClaims(y.district, state.size(), y.size, &state); !s.ok()) return s;
   state.set_size(y.size);
   state.set_root(std::string(keys::View(y.root)));
   state.set_parked(state.parked() + parked);
@@ -247,6 +249,106 @@ Status Rules::CountForClearing() {
     at->set_minutes(at->minutes() + spent);
   }
   Store(key, day);
+  return Status::Ok();
+}
+
+// --- Offline claims (§5) --------------------------------------------------------------------
+
+void Rules::RecordHoldEvent(const EntryId& id, const st::Hold& hold, bool closed) {
+  st::HoldEvent e;
+  e.set_hold_id(std::string(keys::View(id)));
+  e.set_account(hold.account());
+  e.set_minutes(hold.minutes());
+  e.set_expires_at(hold.expires_at());
+  e.set_serving_district(hold.serving_district());
+  e.set_closed(closed);
+  Store(keys::HoldEvent(ctx_.index, hold_events_++), e);
+}
+
+Status Rules::CopySetAsides(const std::string& peer, std::uint64_t from, std::uint64_t to) {
+  auto events = ctx_.peers->HoldEvents(peer, from, to);
+  if (!events.ok()) return events.status();
+  for (const HoldEvent& e : *events) {
+    if (e.serving_district != info_->district()) continue;
+    const std::string key = keys::SetAside(peer, e.hold_id);
+    st::SetAside a;
+    auto found = Load(key, &a);
+    if (!found.ok()) return found.status();
+    if (e.closed) {
+      if (!*found) continue;
+      a.set_closed(true);
+    } else {
+      a.set_account(e.account);
+      a.set_minutes(e.minutes);
+      a.set_expires_at(e.expires_at);
+    }
+    Store(key, a);
+  }
+  return Status::Ok();
+}
+
+Status Rules::SettleClaims(const std::string& peer, std::uint64_t from, std::uint64_t to,
+                           st::SyncState* state) {
+  auto claims = ctx_.peers->Claims(peer, from, to);
+  if (!claims.ok()) return claims.status();
+  for (const ClaimEvent& c : *claims) {
+    if (c.home != info_->district()) continue;
+    st::Hold hold;
+    auto found = Load(keys::Hold(c.hold_id), &hold);
+    if (!found.ok()) return found.status();
+    // The peer checked the claim against its copy of this log as of its latest sync: the
+    // hold was open, set aside for it, and held at least this much. If the hold ended here
+    // since (voided, posted), the claim cannot be paid: counted for the city to settle.
+    if (!*found || hold.status() != kOpen || hold.serving_district() != peer ||
+        c.minutes > hold.minutes()) {
+      state->set_unpaid_claims(state->unpaid_claims() + c.minutes);
+      continue;
+    }
+    hold.set_status(kPosted);
+    Store(keys::Hold(c.hold_id), hold);
+    RecordHoldEvent(c.hold_id, hold, /*closed=*/true);
+    redeemed_in_ = peer;
+    if (Status s = Post(Sys(SystemAccount::kHeld), -hold.minutes()); !s.ok()) return s;
+    if (Status s = Post(Sys(SystemAccount::kRedeemed), c.minutes); !s.ok()) return s;
+    if (c.minutes < hold.minutes())  // the rest of what was set aside goes back
+      if (Status s = Post(hold.account(), hold.minutes() - c.minutes); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Rules::Apply(const Claim& c) {
+  if (Status s = CheckSigner(Role::kRedeemer); !s.ok()) return s;
+  if (!IsDistrictCode(c.home) || c.home == info_->district())
+    return Err(
+        Code::kMalformedEntry,
+        fmt::format("a claim names the home district by its 6-digit code, not '{}'", c.home));
+  if (Status s = CheckMinutes(c.minutes, "claimed minutes"); !s.ok()) return s;
+  const std::string key = keys::SetAside(c.home, c.hold_id);
+  st::SetAside a;
+  auto found = Load(key, &a);
+  if (!found.ok()) return found.status();
+  if (!*found)
+    return Err(Code::kHoldNotFound,
+               fmt::format("district {} set aside no hold {} for this district, as of this log's "
+                           "latest sync of {}",
+                           c.home, ToHex(c.hold_id), c.home));
+  if (a.closed() || a.claimed() > 0)
+    return Err(Code::kHoldClosed,
+               fmt::format("hold {} of district {} is already {}", ToHex(c.hold_id), c.home,
+                           a.claimed() > 0 ? "claimed" : "closed"));
+  if (e_.body.time > a.expires_at())
+    return Err(Code::kHoldExpired,
+               fmt::format("hold {} expired at {}", ToHex(c.hold_id), a.expires_at()));
+  if (c.minutes > a.minutes())
+    return Err(Code::kInvalidAmount, fmt::format("the claim of {} is more than the {} set aside",
+                                                 FormatHours(c.minutes), FormatHours(a.minutes())));
+  a.set_claimed(c.minutes);
+  Store(key, a);
+  st::ClaimRecord r;
+  r.set_home(c.home);
+  r.set_hold_id(std::string(keys::View(c.hold_id)));
+  r.set_minutes(c.minutes);
+  Store(keys::Claim(ctx_.index), r);
   return Status::Ok();
 }
 

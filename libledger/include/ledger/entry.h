@@ -156,6 +156,13 @@ struct Migrate {
   std::string account;
   std::string to_district;
 };
+// Care given offline by this (serving) district against a hold that district `home` set
+// aside for it (docs/federation.md §5); `home` posts the hold when it syncs this log.
+struct Claim {
+  std::string home;
+  EntryId hold_id{};
+  Minutes minutes = 0;
+};
 // An elder's application to the pool (公益池); queued by need level.
 struct PoolRequest {
   std::string account;
@@ -165,7 +172,7 @@ struct PoolRequest {
 
 using EntryKind =
     std::variant<Genesis, Grant, Revoke, Policy, Open, Deposit, Redeem, Hold, HoldPost, HoldVoid,
-                 HoldExpire, Transfer, Reverse, Sync, Migrate, PoolRequest>;
+                 HoldExpire, Transfer, Reverse, Sync, Migrate, PoolRequest, Claim>;
 // "genesis", "grant", ..., "deposit", ... (the proto field names).
 std::string_view KindName(const EntryKind& kind);
 

@@ -40,6 +40,27 @@ struct KeyChange {
   bool revoked = false;
 };
 
+// A hold this log made for care given in another district, or the end of one (posted,
+// voided, expired, or settled by that district's claim). The serving district copies the
+// open ones at its syncs of this log: it may claim them offline (docs/federation.md §5).
+struct HoldEvent {
+  std::uint64_t index = 0;  // the entry that made or ended it
+  EntryId hold_id{};
+  std::string account;
+  Minutes minutes = 0;
+  std::int64_t expires_at = 0;
+  std::string serving_district;
+  bool closed = false;  // false: the hold was made; true: it ended
+};
+
+// Care this log's district gave offline against a hold another district set aside for it.
+struct ClaimEvent {
+  std::uint64_t index = 0;  // the claim entry
+  std::string home;         // the district holding the hold
+  EntryId hold_id{};
+  Minutes minutes = 0;
+};
+
 class Ledger;
 
 // Read access to other districts' logs, as verified copies.
@@ -59,6 +80,11 @@ class PeerLogs {
   // The key changes `district`'s log made at positions [from, to), in log order.
   virtual Result<std::vector<KeyChange>> KeyChanges(const std::string& district, std::uint64_t from,
                                                     std::uint64_t to) = 0;
+  // The hold events and the claims `district`'s log recorded at positions [from, to).
+  virtual Result<std::vector<HoldEvent>> HoldEvents(const std::string& district, std::uint64_t from,
+                                                    std::uint64_t to) = 0;
+  virtual Result<std::vector<ClaimEvent>> Claims(const std::string& district, std::uint64_t from,
+                                                 std::uint64_t to) = 0;
 };
 
 // PeerLogs over open ledgers (replicas of other districts, and the own log, whose syncs
@@ -73,6 +99,10 @@ class LedgerPeers : public PeerLogs {
                                                     std::uint64_t to) override;
   Result<std::vector<KeyChange>> KeyChanges(const std::string& district, std::uint64_t from,
                                             std::uint64_t to) override;
+  Result<std::vector<HoldEvent>> HoldEvents(const std::string& district, std::uint64_t from,
+                                            std::uint64_t to) override;
+  Result<std::vector<ClaimEvent>> Claims(const std::string& district, std::uint64_t from,
+                                         std::uint64_t to) override;
 
  private:
   mutable std::mutex mu_;

@@ -88,6 +88,14 @@ struct AccountInfo {
   std::uint64_t moved_at = 0;   // ... by the migrate entry at this index
 };
 
+// This log's syncs of another district's log (docs/federation.md §4, §5).
+struct PeerSync {
+  std::uint64_t size = 0;  // synced up to this size of its log
+  Hash root{};
+  Minutes parked = 0;         // its credits for accounts not registered here
+  Minutes unpaid_claims = 0;  // its claims against holds that had ended here
+};
+
 // One district's part of the clearing report (docs/federation.md §8), from its own log,
 // over a period of local days: days since 1970-01-01 in the policy's time zone, by the
 // entries' times.
@@ -212,8 +220,14 @@ class Ledger {
   // The changes of who may sign for this district (root key, grants, revokes) at
   // positions [from, to), in log order.
   virtual Result<std::vector<KeyChange>> KeyChanges(std::uint64_t from, std::uint64_t to) = 0;
+  // Holds made here for care in other districts, and their ends, at positions [from, to);
+  // and the claims this district made against holds other districts set aside for it.
+  virtual Result<std::vector<HoldEvent>> HoldEvents(std::uint64_t from, std::uint64_t to) = 0;
+  virtual Result<std::vector<ClaimEvent>> Claims(std::uint64_t from, std::uint64_t to) = 0;
   // How far this log has synced `district`'s log (0: never).
   virtual Result<std::uint64_t> SyncedSize(const std::string& district) = 0;
+  // The same, with what the syncs of it could not apply (all zero: never synced).
+  virtual Result<PeerSync> SyncOf(const std::string& district) = 0;
   // The district's clearing figures over local days [from_day, to_day) (see
   // ClearingFigures). kInvalidArgument when from_day > to_day.
   virtual Result<ClearingFigures> Clearing(std::int64_t from_day, std::int64_t to_day) = 0;
