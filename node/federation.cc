@@ -246,13 +246,15 @@ Node::Impl::Forwarded Node::Impl::Forward(Peer& peer, const std::string& entry) 
 api::json Node::Impl::PeersJson() {
   api::json out = api::json::array();
   for (auto& p : peers) {
-    auto synced = ledger->SyncedSize(p->config.code);
+    auto synced = ledger->SyncOf(p->config.code);
     std::lock_guard lk(p->mu);
     out.push_back({{"district", p->config.code},
                    {"name", p->config.name},
                    {"replica_size", p->replica->Size()},
                    {"checkpoint_size", p->checkpoint_size.load()},
-                   {"synced_size", synced.ok() ? *synced : 0},
+                   {"synced_size", synced.ok() ? synced->size : 0},
+                   {"parked_minutes", synced.ok() ? synced->parked : 0},
+                   {"unpaid_claim_minutes", synced.ok() ? synced->unpaid_claims : 0},
                    {"source", p->source},
                    {"last_ok", p->last_ok},
                    {"last_error", p->last_error},
@@ -303,6 +305,23 @@ std::string Node::Impl::PeerMetrics() {
 }
 
 // --- Routes ----------------------------------------------------------------------------------
+
+// What other districts set aside for care here (claimable offline: `timebank claim`).
+void GetSetAsides(Node::Impl& n, Call& c) {
+  const std::string account = c.req.has_param("account") ? c.req.get_param_value("account") : "";
+  auto list = n.ledger->SetAsides(account, 1000);
+  if (!list.ok()) return c.Fail(list.status());
+  api::json out = api::json::array();
+  for (const auto& s : *list)
+    out.push_back({{"home", s.home},
+                   {"hold_id", ledger::ToHex(s.hold_id)},
+                   {"account", s.account},
+                   {"minutes", s.minutes},
+                   {"expires_at", s.expires_at},
+                   {"claimed_minutes", s.claimed},
+                   {"closed", s.closed}});
+  c.Json(200, {{"set_asides", out}});
+}
 
 void GetPeers(Node::Impl& n, Call& c) {
   c.Json(200, {{"district", n.config.district.code}, {"peers", n.PeersJson()}});

@@ -156,6 +156,7 @@ bool TileWidth(Call& c, int group, int* width);
 // Federation routes (federation.cc).
 void GetPeers(Node::Impl& n, Call& c);
 void GetClearing(Node::Impl& n, Call& c);  // clearing.cc
+void GetSetAsides(Node::Impl& n, Call& c);
 void GetAlerts(Node::Impl& n, Call& c);
 void GetPeerCheckpoint(Node::Impl& n, Call& c);
 void GetPeerHashTile(Node::Impl& n, Call& c);

@@ -557,7 +557,7 @@ const std::vector<Route>& Routes() {
        "The city's other districts as this node follows them: replica size, latest checkpoint "
        "seen, how far this log has synced each, the source, errors, equivocation.",
        "",
-       R"({"district":"510104","peers":[{"district":"510105","name":"青羊区时间银行","replica_size":1200,"checkpoint_size":1200,"synced_size":1200,"source":"http://10.0.0.5:8420","last_ok":1795400000,"last_error":"","errors":0,"equivocation":false}]})",
+       R"({"district":"510104","peers":[{"district":"510105","name":"青羊区时间银行","replica_size":1200,"checkpoint_size":1200,"synced_size":1200,"parked_minutes":0,"unpaid_claim_minutes":0,"source":"http://10.0.0.5:8420","last_ok":1795400000,"last_error":"","errors":0,"equivocation":false}]})",
        GetPeers},
       {"get_alerts", "GET", "/v1/alerts", "/v1/alerts", Access::kPublic,
        "What an operator must act on: peers that signed two trees that cannot both be true, "
@@ -565,6 +565,13 @@ const std::vector<Route>& Routes() {
        "",
        R"({"alerts":[{"district":"510105","kind":"equivocation","message":"district 510105 signed two trees that cannot both be true; ...","evidence":["timebank.chengdu/510105\n12\n...","timebank.chengdu/510105\n12\n..."]}]})",
        GetAlerts},
+      {"get_set_asides", "GET", "/v1/set-asides", "/v1/set-asides", Access::kOperator,
+       "Holds other districts set aside for care here (?account= for one person's), as of "
+       "this log's latest sync of each: what this district may claim while that home is "
+       "unreachable.",
+       "",
+       R"({"set_asides":[{"home":"510106","hold_id":"5cef15ef...","account":"510106439269299","minutes":120,"expires_at":1795500000,"claimed_minutes":0,"closed":false}]})",
+       GetSetAsides},
       {"get_clearing", "GET", "/v1/clearing", "/v1/clearing", Access::kPublic,
        "The city's clearing report for local days ?from=YYYY-MM-DD up to (not including) "
        "?to=YYYY-MM-DD (default: this month so far), from this node's log and its copies of "

@@ -541,6 +541,13 @@ TEST_CASE("offline: hours set aside for a district are spent there while the hom
     const json p = Peers(x)["peers"];
     return p.size() == 1 && p[0]["synced_size"].get<std::uint64_t>() > aside_index;
   }));
+  // X's operator sees what was set aside for care here.
+  auto [listed, lb] = x.SignedGet("/v1/set-asides?account=" + elder);
+  REQUIRE(listed == 200);
+  REQUIRE(lb["set_asides"].size() == 1);
+  CHECK(lb["set_asides"][0]["hold_id"] == hold_id);
+  CHECK(lb["set_asides"][0]["minutes"] == 60);
+  CHECK(lb["set_asides"][0]["claimed_minutes"] == 0);
   // The home goes down. A redemption through it is refused; the set-aside is claimed.
   h.Stop();
   auto [refused, rb] =

@@ -102,6 +102,8 @@ class LedgerImpl final : public Ledger {
   Result<std::vector<KeyChange>> KeyChanges(std::uint64_t from, std::uint64_t to) override;
   Result<std::vector<HoldEvent>> HoldEvents(std::uint64_t from, std::uint64_t to) override;
   Result<std::vector<ClaimEvent>> Claims(std::uint64_t from, std::uint64_t to) override;
+  Result<std::vector<SetAsideInfo>> SetAsides(const std::string& account,
+                                              std::size_t limit) override;
   Result<std::uint64_t> SyncedSize(const std::string& district) override;
   Result<PeerSync> SyncOf(const std::string& district) override;
   Result<ClearingFigures> Clearing(std::int64_t from_day, std::int64_t to_day) override;

@@ -475,6 +475,34 @@ Result<std::vector<ClaimEvent>> LedgerImpl::Claims(std::uint64_t from, std::uint
   return out;
 }
 
+Result<std::vector<SetAsideInfo>> LedgerImpl::SetAsides(const std::string& account,
+                                                        std::size_t limit) {
+  std::shared_ptr<const rocksdb::Snapshot> pin;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin)));
+  std::vector<SetAsideInfo> out;
+  const std::string prefix = "A:";
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && out.size() < limit;
+       it->Next()) {
+    timebank::state::SetAside a;
+    const std::string_view key = it->key().ToStringView();
+    if (key.size() != prefix.size() + 6 + 16 ||
+        !a.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
+      return Status(Code::kCorruption, "a set-aside record does not parse");
+    if (!account.empty() && a.account() != account) continue;
+    SetAsideInfo s;
+    s.home = std::string(key.substr(2, 6));
+    std::memcpy(s.hold_id.data(), key.data() + 8, 16);
+    s.account = a.account();
+    s.minutes = a.minutes();
+    s.expires_at = a.expires_at();
+    s.claimed = a.claimed();
+    s.closed = a.closed();
+    out.push_back(std::move(s));
+  }
+  if (!it->status().ok()) return Status(Code::kIoError, it->status().ToString());
+  return out;
+}
+
 Result<std::uint64_t> LedgerImpl::SyncedSize(const std::string& district) {
   auto s = SyncOf(district);
   if (!s.ok()) return s.status();

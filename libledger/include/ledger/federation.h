@@ -61,6 +61,18 @@ struct ClaimEvent {
   Minutes minutes = 0;
 };
 
+// A hold another district set aside for care in this one, as this log knows it (from its
+// latest sync of that district): what this district may claim offline.
+struct SetAsideInfo {
+  std::string home;  // the district holding it
+  EntryId hold_id{};
+  std::string account;
+  Minutes minutes = 0;
+  std::int64_t expires_at = 0;
+  Minutes claimed = 0;  // claimed here already (0: not yet)
+  bool closed = false;  // ended at the home
+};
+
 class Ledger;
 
 // Read access to other districts' logs, as verified copies.

@@ -224,6 +224,11 @@ class Ledger {
   // and the claims this district made against holds other districts set aside for it.
   virtual Result<std::vector<HoldEvent>> HoldEvents(std::uint64_t from, std::uint64_t to) = 0;
   virtual Result<std::vector<ClaimEvent>> Claims(std::uint64_t from, std::uint64_t to) = 0;
+  // The holds other districts set aside for care here, as of this log's latest syncs of
+  // them (all, or those of `account` when not empty), in key order (home, hold id); at
+  // most `limit`. Closed and claimed ones are included, marked.
+  virtual Result<std::vector<SetAsideInfo>> SetAsides(const std::string& account,
+                                                      std::size_t limit) = 0;
   // How far this log has synced `district`'s log (0: never).
   virtual Result<std::uint64_t> SyncedSize(const std::string& district) = 0;
   // The same, with what the syncs of it could not apply (all zero: never synced).
