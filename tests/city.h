@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <memory>
 #include <span>
 #include <string>
@@ -59,5 +60,48 @@ inline Result<Appended> SyncTo(District& home, Ledger& replica, const std::strin
 inline Minutes Interdistrict(District& d) {
   return d.BalanceOf(SystemAccountId(d.code(), SystemAccount::kInterdistrict));
 }
+
+// Three districts, each holding verified copies of the other two: O = 510104,
+// T = 510105, X = 510106 (named for the moving-home tests: old home, new home, elsewhere).
+struct City3 {
+  static constexpr std::array<const char*, 3> kCodes = {"510104", "510105", "510106"};
+  std::array<TempDir, 3> dirs;
+  std::array<TempDir, 6> copy_dirs;
+  std::array<std::shared_ptr<LedgerPeers>, 3> peers = {std::make_shared<LedgerPeers>(),
+                                                       std::make_shared<LedgerPeers>(),
+                                                       std::make_shared<LedgerPeers>()};
+  District o{dirs[0].path(), kCodes[0], DefaultPolicy(), peers[0], 1};
+  District t{dirs[1].path(), kCodes[1], DefaultPolicy(), peers[1], 11};
+  District x{dirs[2].path(), kCodes[2], DefaultPolicy(), peers[2], 21};
+  // copies[i][j]: district i's copy of district j's log (null on the diagonal).
+  std::array<std::array<std::shared_ptr<Ledger>, 3>, 3> copies;
+
+  District& at(int i) { return i == 0 ? o : i == 1 ? t : x; }
+  City3() {
+    int n = 0;
+    for (int i = 0; i < 3; ++i) {
+      peers[i]->Add(kCodes[i], at(i).shared());
+      for (int j = 0; j < 3; ++j) {
+        if (i == j) continue;
+        copies[i][j] = OpenReplica(copy_dirs[n++].path(), at(j).ledger(), peers[i]);
+        peers[i]->Add(kCodes[j], copies[i][j]);
+      }
+    }
+  }
+  // Brings every copy up to its district's log. Called after every sync or migrate, so
+  // that what a new entry refers to is already in every copy.
+  void Spread() {
+    for (int j = 0; j < 3; ++j)
+      for (int i = 0; i < 3; ++i)
+        if (i != j) Follow(at(j).ledger(), *copies[i][j]);
+  }
+  // District i syncs district j (its copy being current).
+  Result<Appended> Sync(int i, int j) {
+    auto r = SyncTo(at(i), *copies[i][j], kCodes[j]);
+    Spread();
+    return r;
+  }
+  Minutes InTransit() { return Interdistrict(o) + Interdistrict(t) + Interdistrict(x); }
+};
 
 }  // namespace ledger::testing
