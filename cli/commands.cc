@@ -570,22 +570,31 @@ int ClearingCmd(Context& c, const std::string& from, const std::string& to) {
   c.Print(fmt::format("{} {} … {} ({})\n", T(l, "clearing"), j.value("from", ""), j.value("to", ""),
                       T(l, "to_excluded")));
   // One line per district, then the matrix: rows are homes, columns where care was given.
+  // Columns are padded by display width (CJK characters take two).
+  auto right = [](const std::string& text, std::size_t width) {
+    const std::size_t w = DisplayWidth(text);
+    return std::string(w < width ? width - w : 1, ' ') + text;
+  };
   std::vector<std::string> codes;
   for (const auto& d : j["districts"]) codes.push_back(d.value("district", ""));
   std::string head =
-      fmt::format("{:<8}{:>12}{:>12}", T(l, "district"), T(l, "issued"), T(l, "liability"));
-  for (const auto& code : codes) head += fmt::format("{:>12}", code);
+      std::string(T(l, "district")) +
+      std::string(8 - std::min<std::size_t>(8, DisplayWidth(T(l, "district"))), ' ') +
+      right(std::string(T(l, "entries")), 10) + right(std::string(T(l, "issued")), 12) +
+      right(std::string(T(l, "liability")), 12);
+  for (const auto& code : codes) head += right(code, 12);
   c.Print(head + "\n");
   for (const auto& d : j["districts"]) {
+    std::string line = fmt::format("{:<8}", d.value("district", ""));
     if (d.contains("error")) {
-      c.Print(fmt::format("{:<8}{}\n", d.value("district", ""), d.value("error", "")));
+      c.Print(line + d.value("error", "") + "\n");
       continue;
     }
-    std::string line = fmt::format("{:<8}{:>12}{:>12}", d.value("district", ""),
-                                   Hours(l, d.value("issued_minutes", 0ll)),
-                                   Hours(l, d.value("liability_minutes", 0ll)));
+    line += right(std::to_string(d.value("entries", 0ull)), 10) +
+            right(Hours(l, d.value("issued_minutes", 0ll)), 12) +
+            right(Hours(l, d.value("liability_minutes", 0ll)), 12);
     for (const auto& code : codes)
-      line += fmt::format("{:>12}", Hours(l, d["redeemed_minutes"].value(code, 0ll)));
+      line += right(Hours(l, d["redeemed_minutes"].value(code, 0ll)), 12);
     c.Print(line + "\n");
   }
   c.Print(fmt::format("{}\n", T(l, "clearing_legend")));

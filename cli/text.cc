@@ -61,9 +61,11 @@ const std::map<std::string_view, Phrase>& Phrases() {
       {"liability", {"owes", "负债"}},
       {"to_excluded", {"the last day not included", "不含末日"}},
       {"clearing_legend",
-       {"issued: hours minted in the district's log; owes: its accounts, pool and holds at the "
-        "end; columns: its people's redemptions by the district that gave the care",
-        "发行：该区账本记入的时长；负债：期末该区账户、公益池与冻结之和；各列：该区居民在各区兑换的"
+       {"entries: of each log as this node holds it; issued: hours minted in the district's "
+        "log; owes: its accounts, pool and holds at the end; columns: its people's redemptions "
+        "by the district that gave the care",
+        "记录数：本节点所存各区账本的条数；发行：该区账本记入的时长；负债：期末该区账户、公益池与冻"
+        "结之和；各列：该区居民在各区兑换的"
         "时长"}},
       {"expires", {"expires", "到期"}},
       {"verified", {"verified", "验证通过"}},
