@@ -355,7 +355,22 @@ int HoldCmd(Context& c, const MoveArgs& a) {
   if (auto* f = std::get_if<Failure>(&here)) return c.Report(*f);
   if (!a.home.empty() && !IsDistrictCode(a.home))
     return c.Report(Usage("--home must be a 6-digit district code"));
-  auto home = a.home.empty() ? ParseAccountDistrict(a.account) : Result<std::string>(a.home);
+  Result<std::string> home = a.home.empty() ? ParseAccountDistrict(a.account) : a.home;
+  if (a.home.empty()) {
+    // The district in the number is the first home; the node knows where it is now.
+    auto key = c.Key();
+    if (auto* f = std::get_if<Failure>(&key)) return c.Report(*f);
+    auto where =
+        c.client().GetJson("/v1/accounts/" + a.account + "/home", std::get<const SigningKey*>(key));
+    if (auto* j = std::get_if<json>(&where)) {
+      // On its way to a new home (this node's copy of it may be behind): only the new
+      // home may debit it, and it says whether it has taken the account yet.
+      if ((*j)["home"].is_string())
+        home = (*j)["home"].get<std::string>();
+      else if (j->contains("moving_to"))
+        home = j->value("moving_to", "");
+    }
+  }
   std::string forward_to, serving = a.serving_district;
   if (home.ok() && *home != std::get<std::string>(here)) {
     forward_to = *home;

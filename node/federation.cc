@@ -306,6 +306,36 @@ std::string Node::Impl::PeerMetrics() {
 
 // --- Routes ----------------------------------------------------------------------------------
 
+// Where an account is homed now, as this node's log and copies say: the district whose
+// log holds it and has not seen it move away; or, while a move is on its way (the old
+// home wrote it, the new one has not synced it yet), where it is going.
+void GetAccountHome(Node::Impl& n, Call& c) {
+  const std::string account = c.Param(1);
+  std::string moving_to;
+  std::uint64_t moved_at = 0;
+  auto look = [&](const std::string& district, ledger::Ledger& log) -> bool {
+    auto a = log.GetAccount(account);
+    if (!a.ok()) return false;
+    if (a->moved_to.empty()) {
+      c.Json(200, {{"account", account}, {"home", district}});
+      return true;
+    }
+    moving_to = a->moved_to;
+    moved_at = a->moved_at;
+    return false;
+  };
+  if (look(n.config.district.code, *n.ledger)) return;
+  for (auto& p : n.peers)
+    if (look(p->config.code, *p->replica)) return;
+  if (!moving_to.empty())
+    return c.Json(200, {{"account", account},
+                        {"home", nullptr},
+                        {"moving_to", moving_to},
+                        {"moved_at", moved_at}});
+  c.Error(404, ledger::CodeName(Code::kUnknownAccount),
+          fmt::format("account {} is not registered in any log this node holds", account));
+}
+
 // What other districts set aside for care here (claimable offline: `timebank claim`).
 void GetSetAsides(Node::Impl& n, Call& c) {
   const std::string account = c.req.has_param("account") ? c.req.get_param_value("account") : "";

@@ -157,6 +157,7 @@ bool TileWidth(Call& c, int group, int* width);
 void GetPeers(Node::Impl& n, Call& c);
 void GetClearing(Node::Impl& n, Call& c);  // clearing.cc
 void GetSetAsides(Node::Impl& n, Call& c);
+void GetAccountHome(Node::Impl& n, Call& c);
 void GetAlerts(Node::Impl& n, Call& c);
 void GetPeerCheckpoint(Node::Impl& n, Call& c);
 void GetPeerHashTile(Node::Impl& n, Call& c);

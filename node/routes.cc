@@ -565,6 +565,12 @@ const std::vector<Route>& Routes() {
        "",
        R"({"alerts":[{"district":"510105","kind":"equivocation","message":"district 510105 signed two trees that cannot both be true; ...","evidence":["timebank.chengdu/510105\n12\n...","timebank.chengdu/510105\n12\n..."]}]})",
        GetAlerts},
+      {"get_account_home", "GET", "/v1/accounts/{account}/home",
+       std::string("/v1/accounts/") + kAcct + "/home", Access::kAccount,
+       "Where an account is homed now, from this node's log and its copies of the others "
+       "(accounts move home: docs/federation.md §7); while a move is on its way, home is null "
+       "and moving_to names the new home.",
+       "", R"({"account": "510104000000011", "home": "510105"})", GetAccountHome},
       {"get_set_asides", "GET", "/v1/set-asides", "/v1/set-asides", Access::kOperator,
        "Holds other districts set aside for care here (?account= for one person's), as of "
        "this log's latest sync of each: what this district may claim while that home is "

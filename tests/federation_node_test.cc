@@ -500,6 +500,17 @@ TEST_CASE("migration under traffic: an account moves home while its deposits arr
   CHECK(old_home == 422);
   CHECK(ob["error"]["code"] == "not_home_district");
   CHECK(BalanceAt(t, v) == acked - 10);
+  // The CLI asks the node where she is homed now and addresses the hold there.
+  REQUIRE(Eventually([&] {
+    auto [where, wb] = x.SignedGet("/v1/accounts/" + v + "/home");
+    return where == 200 && (wb["home"] == "510105" || wb["moving_to"] == "510105");
+  }));
+  Ran hold = RunProgram({TIMEBANK_CLI_PATH, "--node", x.url(), "--key", x.op_key_file(), "--json",
+                         "hold", "--account", v, "--minutes", "5", "--service", "meals"},
+                        {"HOME=/nonexistent"});
+  CHECK_MESSAGE(hold.exit_code == 0, hold.out << hold.err);
+  CHECK(json::parse(hold.out, nullptr, false).value("district", "") == "510105");
+  CHECK(BalanceAt(t, v) == acked - 15);
   // And the city's books: nothing in transit once every district has synced.
   std::string toml;
   for (NodeProcess* n : city)
