@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 
 #include "crypto.h"
@@ -427,9 +428,17 @@ void LedgerImpl::Sequence(std::vector<Writer*> group) {
 void LedgerImpl::ApplyGroup(PendingGroup* b) {
   // The other writes of the group are sorted by key before they enter the batch: the
   // memtable's skip list inserts ascending keys cheaply (it reuses its last position).
-  std::vector<std::pair<std::string, std::string>> writes;
+  // They are views (of the group's state overlay, or of `owned`): the batch copies each
+  // once, into a buffer sized for the whole group up front.
+  std::vector<std::pair<std::string_view, std::string_view>> writes;
+  std::deque<std::string> owned;
   std::vector<merkle::NodeRef> nodes;
   const std::int64_t now = Now();
+  std::size_t bytes = 0;
+  for (Writer* w : b->writers)
+    for (const Prepared& p : *w->items)
+      if (p.bytes) bytes += p.bytes->size() + 256;  // the entry, its key and hash, state
+  b->batch = rocksdb::WriteBatch(bytes);
   for (Writer* w : b->writers) {
     std::optional<std::uint64_t> refused;  // replicas: the index of the first refused entry
     for (Prepared& p : *w->items) {
@@ -474,8 +483,10 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
       nodes.clear();
       seq_frontier_.Append(p.leaf, &nodes);
       for (const auto& node : nodes)
-        if (node.level > 0 && node.level % 8 == 0)
-          writes.emplace_back(keys::Node(node.level, node.index), crypto::AsView(node.hash));
+        if (node.level > 0 && node.level % 8 == 0) {
+          const std::string& k = owned.emplace_back(keys::Node(node.level, node.index));
+          writes.emplace_back(k, owned.emplace_back(crypto::AsView(node.hash)));
+        }
       if (auto* g = std::get_if<Genesis>(&p.decoded->body.kind)) {
         b->district = p.decoded->body.district;
         b->origin = g->origin;
@@ -484,12 +495,14 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
   }
   b->frontier = seq_frontier_;
   for (const auto& [k, v] : b->state->writes()) writes.emplace_back(k, v);
-  std::string size;
+  std::string& size = owned.emplace_back();
   keys::PutBE64(&size, seq_frontier_.size());
-  writes.emplace_back(keys::kSize, std::move(size));
+  writes.emplace_back(keys::kSize, size);
   std::sort(writes.begin(), writes.end(),
             [](const auto& x, const auto& y) { return x.first < y.first; });
-  for (const auto& [k, v] : writes) b->batch.Put(FamilyOf(k), k, v);
+  for (const auto& [k, v] : writes)
+    b->batch.Put(FamilyOf(k), rocksdb::Slice(k.data(), k.size()),
+                 rocksdb::Slice(v.data(), v.size()));
 }
 
 void LedgerImpl::CommitLoop() {
