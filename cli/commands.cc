@@ -191,6 +191,14 @@ int StatusCmd(Context& c) {
           q.value("equivocation", false)                 ? std::string(T(l, "EQUIVOCATION"))
           : q.value("last_error", std::string()).empty() ? std::string("ok")
                                                          : q.value("last_error", std::string())));
+    // What syncs of a peer could not apply: credits for accounts unknown here, claims
+    // against holds that had ended here. Both wait for the districts to settle them.
+    for (const auto& q : (*p)["peers"])
+      for (const auto& [field, label] : {std::pair{"parked_minutes", "parked credits"},
+                                         std::pair{"unpaid_claim_minutes", "unpaid claims"}})
+        if (const Minutes m = q.value(field, Minutes{0}); m != 0)
+          c.Print(
+              fmt::format("  ! {} {}: {}\n", q.value("district", ""), T(l, label), Hours(l, m)));
   }
   int code = kExitOk;
   if (auto* a = std::get_if<json>(&alerts))

@@ -56,6 +56,8 @@ const std::map<std::string_view, Phrase>& Phrases() {
       {"hold", {"hold", "冻结"}},
       {"migrate", {"move home", "迁移"}},
       {"claim", {"claim", "离线结算"}},
+      {"unpaid claims", {"unpaid claims", "未付结算"}},
+      {"parked credits", {"credits for accounts unknown here", "未知账户的入账"}},
       {"moved to", {"moved home to", "已迁往"}},
       {"clearing", {"clearing report", "清算报表"}},
       {"liability", {"owes", "负债"}},

@@ -579,4 +579,5 @@ TEST_CASE("offline: hours set aside for a district are spent there while the hom
   auto res = h.Http().Get("/v1/stats");
   REQUIRE(res);
   CHECK(json::parse(res->body)["redeemed_minutes"] == 40);
+  CHECK(Peers(h)["peers"][0]["unpaid_claim_minutes"] == 0);
 }
