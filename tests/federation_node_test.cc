@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <thread>
@@ -33,6 +34,24 @@ Minutes BalanceAt(const NodeProcess& node, const std::string& account) {
   auto [status, body] = node.SignedGet("/v1/accounts/" + account);
   if (status != 200) return -1;
   return body.value("balance_minutes", Minutes{-1});
+}
+
+// Writes a city file at `path` listing `city`'s districts, each at the URL `url` gives.
+void WriteCityFile(const std::vector<NodeProcess*>& city, const std::string& path,
+                   const std::function<std::string(const NodeProcess&)>& url) {
+  std::string toml;
+  for (const NodeProcess* n : city)
+    toml += "[[districts]]\ncode = \"" + n->district() + "\"\nname = \"d\"\nverifier_key = \"" +
+            n->VerifierKey() + "\"\nurls = [\"" + url(*n) + "\"]\n\n";
+  std::ofstream(path) << toml;
+}
+
+// `timebank audit --json` of a city file (signed with `key_file` when given).
+Ran AuditCity(const std::string& city_file, const std::string& key_file = "") {
+  std::vector<std::string> args = {TIMEBANK_CLI_PATH, "--lang", "en", "--json"};
+  if (!key_file.empty()) args.insert(args.end(), {"--key", key_file});
+  args.insert(args.end(), {"audit", "--city", city_file});
+  return RunProgram(args, {"HOME=/nonexistent"});
 }
 
 json Peers(const NodeProcess& node) {
@@ -376,17 +395,22 @@ TEST_CASE("convergence: random traffic across three districts; the city's audit 
     return da == db && db == dc && ja["issued_minutes"] == served &&
            ja["liability_minutes"] == served;
   }));
-  std::string toml;
-  for (NodeProcess* n : city)
-    toml += "[[districts]]\ncode = \"" + n->district() + "\"\nname = \"d\"\nverifier_key = \"" +
-            n->VerifierKey() + "\"\nurls = [\"" + n->url() + "\"]\n\n";
+  // Bad periods are refused with the parameter named; an account no log holds has no home.
+  for (const char* q : {"?from=2026-02-30", "?from=2026-11-05&to=2026-11-05", "?to=11/05/2026",
+                        "?from=1969-12-31"}) {
+    auto res = a.Http().Get(std::string("/v1/clearing") + q);
+    REQUIRE(res);
+    CHECK_MESSAGE(res->status == 400, q);
+    CHECK(json::parse(res->body)["error"]["code"] == "bad_request");
+  }
+  auto [nowhere, nb] = a.SignedGet("/v1/accounts/510107000000011/home");
+  CHECK(nowhere == 404);
+  CHECK(nb["error"]["code"] == "unknown_account");
   const std::string city_file = a.dir() + "/city.toml";
-  std::ofstream(city_file) << toml;
+  WriteCityFile(city, city_file, [](const NodeProcess& n) { return n.url(); });
   const std::string key_file = a.dir() + "/auditor.key";
   REQUIRE(auditor.SaveFile(key_file).ok());
-  Ran audit = RunProgram({TIMEBANK_CLI_PATH, "--lang", "en", "--key", key_file, "--json", "audit",
-                          "--city", city_file},
-                         {"HOME=/nonexistent"});
+  Ran audit = AuditCity(city_file, key_file);
   CHECK_MESSAGE(audit.exit_code == 0, audit.out << audit.err);
   const json report = json::parse(audit.out, nullptr, false);
   REQUIRE(report.is_object());
@@ -395,7 +419,7 @@ TEST_CASE("convergence: random traffic across three districts; the city's audit 
   CHECK(report["districts"].size() == 3);
 
   // The same audit from exported files, with every node stopped.
-  std::string offline;
+  auto export_dir = [&](const NodeProcess& n) { return a.dir() + "/export-" + n.district(); };
   auto size_of = [](NodeProcess& n) {
     auto res = n.Http().Get("/healthz");
     REQUIRE(res);
@@ -404,21 +428,16 @@ TEST_CASE("convergence: random traffic across three districts; the city's audit 
   std::map<std::string, std::uint64_t> sizes, exported_sizes;
   for (NodeProcess* n : city) {
     sizes[n->district()] = size_of(*n);
-    const std::string dir = a.dir() + "/export-" + n->district();
     Ran exported = RunProgram({TIMEBANK_CLI_PATH, "--node", n->url(), "--key", key_file, "--json",
-                               "export-log", "--out", dir},
+                               "export-log", "--out", export_dir(*n)},
                               {"HOME=/nonexistent"});
     REQUIRE_MESSAGE(exported.exit_code == 0, exported.out << exported.err);
     exported_sizes[n->district()] = json::parse(exported.out)["size"].get<std::uint64_t>();
     CHECK(exported_sizes[n->district()] >= sizes[n->district()]);
-    offline += "[[districts]]\ncode = \"" + n->district() + "\"\nname = \"d\"\nverifier_key = \"" +
-               n->VerifierKey() + "\"\nurls = [\"file://" + dir + "\"]\n\n";
   }
   for (NodeProcess* n : city) n->Stop();
-  std::ofstream(city_file) << offline;
-  Ran files =
-      RunProgram({TIMEBANK_CLI_PATH, "--lang", "en", "--json", "audit", "--city", city_file},
-                 {"HOME=/nonexistent"});
+  WriteCityFile(city, city_file, [&](const NodeProcess& n) { return "file://" + export_dir(n); });
+  Ran files = AuditCity(city_file);
   CHECK_MESSAGE(files.exit_code == 0, files.out << files.err);
   const json from_files = json::parse(files.out, nullptr, false);
   REQUIRE(from_files.is_object());
@@ -434,10 +453,9 @@ TEST_CASE("convergence: random traffic across three districts; the city's audit 
     f.seekp(40);
     f.put('\x5a');
   }
-  Ran damaged =
-      RunProgram({TIMEBANK_CLI_PATH, "--lang", "en", "--json", "audit", "--city", city_file},
-                 {"HOME=/nonexistent"});
+  Ran damaged = AuditCity(city_file);
   CHECK(damaged.exit_code == 5);
+  CHECK(json::parse(damaged.out, nullptr, false)["ok"] == false);
 }
 
 TEST_CASE("migration under traffic: an account moves home while its deposits arrive everywhere") {
@@ -512,17 +530,11 @@ TEST_CASE("migration under traffic: an account moves home while its deposits arr
   CHECK(json::parse(hold.out, nullptr, false).value("district", "") == "510105");
   CHECK(BalanceAt(t, v) == acked - 15);
   // And the city's books: nothing in transit once every district has synced.
-  std::string toml;
-  for (NodeProcess* n : city)
-    toml += "[[districts]]\ncode = \"" + n->district() + "\"\nname = \"d\"\nverifier_key = \"" +
-            n->VerifierKey() + "\"\nurls = [\"" + n->url() + "\"]\n\n";
   const std::string city_file = o.dir() + "/city.toml";
-  std::ofstream(city_file) << toml;
+  WriteCityFile(city, city_file, [](const NodeProcess& n) { return n.url(); });
   const std::string key_file = o.dir() + "/auditor.key";
   REQUIRE(auditor.SaveFile(key_file).ok());
-  Ran audit = RunProgram({TIMEBANK_CLI_PATH, "--lang", "en", "--key", key_file, "--json", "audit",
-                          "--city", city_file},
-                         {"HOME=/nonexistent"});
+  Ran audit = AuditCity(city_file, key_file);
   CHECK_MESSAGE(audit.exit_code == 0, audit.out << audit.err);
   const json report = json::parse(audit.out, nullptr, false);
   REQUIRE(report.is_object());

@@ -80,46 +80,39 @@ inline constexpr std::string_view kPoolQueue = "m:poolq";
 inline std::string PoolRequest(const EntryId& id) {
   return std::string("P:").append(View(id));
 }
-inline std::string Transit(std::uint64_t index) {
-  std::string k = "t:";
+// prefix + be64(index), and + be32(n) for an entry's further records (n > 0).
+inline std::string IndexKey(std::string_view prefix, std::uint64_t index, std::uint32_t n = 0) {
+  std::string k(prefix);
   PutBE64(&k, index);
+  if (n > 0)
+    for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>(n >> shift));
   return k;
+}
+inline std::string Transit(std::uint64_t index) {
+  return IndexKey("t:", index);
 }
 // An entry's further transit credits (a sync forwarding credits for accounts that moved).
 inline std::string Transit(std::uint64_t index, std::uint32_t n) {
-  std::string k = Transit(index);
-  if (n > 0)
-    for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>(n >> shift));
-  return k;
+  return IndexKey("t:", index, n);
 }
 inline std::string ClearingDay(std::int64_t day) {
-  std::string k = "c:";
-  PutBE64(&k, static_cast<std::uint64_t>(day));
-  return k;
+  return IndexKey("c:", static_cast<std::uint64_t>(day));
 }
 // A hold event at index (n > 0: an entry's further events, as for Transit).
 inline std::string HoldEvent(std::uint64_t index, std::uint32_t n) {
-  std::string k = "h:";
-  PutBE64(&k, index);
-  if (n > 0)
-    for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>(n >> shift));
-  return k;
+  return IndexKey("h:", index, n);
 }
 inline std::string HoldEvent(std::uint64_t index) {
-  return HoldEvent(index, 0);
+  return IndexKey("h:", index);
 }
 inline std::string Claim(std::uint64_t index) {
-  std::string k = "x:";
-  PutBE64(&k, index);
-  return k;
+  return IndexKey("x:", index);
 }
 inline std::string SetAside(std::string_view home, const EntryId& hold_id) {
   return std::string("A:").append(home).append(View(hold_id));
 }
 inline std::string KeyChange(std::uint64_t index) {
-  std::string k = "k:";
-  PutBE64(&k, index);
-  return k;
+  return IndexKey("k:", index);
 }
 inline std::string PeerOperator(std::string_view district, const PublicKey& key) {
   return std::string("O:").append(district).append(View(key));
