@@ -54,7 +54,7 @@ namespace {
 // Whether the peer's entries [from, to) matter to this log: a credit for one of its
 // accounts, a hold the peer set aside for care here (or its end), a claim against one of
 // this log's holds, or a change of who may sign for the peer (its redeemers serve here).
-bool Relevant(Node::Impl& n, Peer& peer, std::uint64_t from, std::uint64_t to) {
+bool RelevantIn(Node::Impl& n, Peer& peer, std::uint64_t from, std::uint64_t to) {
   const std::string& here = n.config.district.code;
   auto credits = peer.replica->TransitCredits(from, to);
   if (!credits.ok()) return false;
@@ -70,6 +70,14 @@ bool Relevant(Node::Impl& n, Peer& peer, std::uint64_t from, std::uint64_t to) {
       if (c.home == here) return true;
   auto changes = peer.replica->KeyChanges(from, to);
   return changes.ok() && !changes->empty();
+}
+
+// Looked at in growing windows, oldest first: a new copy of a long log full of credits for
+// this district answers in its first window rather than after listing them all.
+bool Relevant(Node::Impl& n, Peer& peer, std::uint64_t from, std::uint64_t to) {
+  for (std::uint64_t window = 4096; from < to; from += window, window *= 2)
+    if (RelevantIn(n, peer, from, std::min(to, from + window))) return true;
+  return false;
 }
 
 // Records this log's sync of `peer` up to its replica's size (a step at a time) — when

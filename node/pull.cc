@@ -80,10 +80,12 @@ std::string TileSuffix(std::uint64_t tile, std::uint64_t size) {
   return TilePath(tile) + (width < 256 ? fmt::format(".p/{}", width) : "");
 }
 
-// The leaf hashes of entries [from, to) from level-0 hash tiles of the tree of size `to`.
-// Fetches hash tiles on four connections at once (the serving node reads each from its
-// store; a new node catching up asks for thousands).
-Result<std::vector<Hash>> FetchLeafHashes(TileClient& c, std::uint64_t from, std::uint64_t to) {
+// Hashes [from, to) of tree level 8 * `level` from that level's hash tiles, where the
+// tree has `nodes` complete nodes at that level (level 0: the leaf hashes of a tree of
+// size `nodes`). Fetches tiles on four connections at once (the serving node reads each
+// from its store; a new node catching up may ask for many).
+Result<std::vector<Hash>> FetchTileHashes(TileClient& c, int level, std::uint64_t from,
+                                          std::uint64_t to, std::uint64_t nodes) {
   if (from >= to) return std::vector<Hash>();
   const std::uint64_t first = from / 256, last = (to - 1) / 256;
   std::vector<Hash> out(to - from);
@@ -93,18 +95,19 @@ Result<std::vector<Hash>> FetchLeafHashes(TileClient& c, std::uint64_t from, std
   Status failed;
   auto work = [&](TileClient& client) {
     for (std::uint64_t tile; (tile = next.fetch_add(1)) <= last;) {
-      auto data = client.Get("/tile/0/" + TileSuffix(tile, to));
-      const std::uint64_t width = std::min<std::uint64_t>(256, to - tile * 256);
+      auto data = client.Get(fmt::format("/tile/{}/", level) + TileSuffix(tile, nodes));
+      const std::uint64_t width = std::min<std::uint64_t>(256, nodes - tile * 256);
       if (data.ok() && data->size() != width * 32)
-        data = Status(Code::kCorruption, fmt::format("hash tile {} has {} bytes, not {}", tile,
-                                                     data->size(), width * 32));
+        data = Status(Code::kCorruption, fmt::format("hash tile {}/{} has {} bytes, not {}", level,
+                                                     tile, data->size(), width * 32));
       if (!data.ok()) {
         std::lock_guard lk(mu);
         failed = data.status();
         next = last + 1;
         return;
       }
-      for (std::uint64_t i = std::max(from, tile * 256) - tile * 256; i < width; ++i)
+      const std::uint64_t end = std::min(to - tile * 256, width);
+      for (std::uint64_t i = std::max(from, tile * 256) - tile * 256; i < end; ++i)
         std::memcpy(out[tile * 256 + i - from].data(), data->data() + i * 32, 32);
     }
   };
@@ -119,6 +122,27 @@ Result<std::vector<Hash>> FetchLeafHashes(TileClient& c, std::uint64_t from, std
   for (auto& t : threads) t.join();
   if (!failed.ok()) return failed;
   return out;
+}
+
+Result<std::vector<Hash>> FetchLeafHashes(TileClient& c, std::uint64_t from, std::uint64_t to) {
+  return FetchTileHashes(c, 0, from, to, to);
+}
+
+// ledger::TileCover of entries [from, to) of the tree of size `to`, from its tiles: leaf
+// hashes (level-0 tiles) for the tiles of entries covered in part, and one level-8 hash
+// (from level-1 tiles) for each whole tile — 32 bytes a tile instead of 32 an entry.
+Result<std::vector<Hash>> FetchCover(TileClient& c, std::uint64_t from, std::uint64_t to) {
+  const std::uint64_t head = std::min(to, (from + 255) / 256 * 256);
+  const std::uint64_t tail = head + (to - head) / 256 * 256;
+  std::vector<Hash> cover;
+  cover.reserve(ledger::TileCoverSize(from, to));
+  for (auto part : {FetchTileHashes(c, 0, from, head, to),
+                    FetchTileHashes(c, 1, head / 256, tail / 256, to / 256),
+                    FetchTileHashes(c, 0, tail, to, to)}) {
+    if (!part.ok()) return part.status();
+    cover.insert(cover.end(), part->begin(), part->end());
+  }
+  return cover;
 }
 
 // Entry bundle bytes -> entries (each a big-endian uint16 length and its bytes).
@@ -147,9 +171,9 @@ Status PullLog(TileClient& c, const ledger::NoteVerifier& verifier, ledger::Ledg
   progress->checkpoint_size = cp->size;
   const std::uint64_t from = r.Size();
   if (cp->size <= from) return r.BeginReplication(*note, {});
-  auto leaves = FetchLeafHashes(c, from, cp->size);
-  if (!leaves.ok()) return leaves.status();
-  if (Status s = r.BeginReplication(*note, *leaves); !s.ok()) {
+  auto cover = FetchCover(c, from, cp->size);
+  if (!cover.ok()) return cover.status();
+  if (Status s = r.BeginReplication(*note, *cover); !s.ok()) {
     if (s.code() != Code::kCorruption) return s;
     // Bad bytes from the source, or a fork signed by the district? All its leaves decide.
     auto all = FetchLeafHashes(c, 0, cp->size);

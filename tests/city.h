@@ -39,10 +39,14 @@ inline void Follow(Ledger& source, Ledger& replica, std::size_t chunk = 37) {
     entries.push_back(source.GetEntry(i).value());
     leaves.push_back(LeafHash(entries.back()));
   }
-  Status begun = replica.BeginReplication(note, leaves);
+  Status begun = replica.BeginReplication(note, TileCover(from, leaves));
   REQUIRE_MESSAGE(begun.ok(), begun.ToString());
-  for (std::size_t i = 0; i < entries.size(); i += chunk) {
-    const std::size_t n = std::min(chunk, entries.size() - i);
+  // Chunks of `chunk` entries where a tile is covered in part, whole tiles elsewhere.
+  for (std::size_t i = 0, n; i < entries.size(); i += n) {
+    n = std::min(chunk, entries.size() - i);
+    const std::uint64_t end = from + i + n,
+                        head = std::min<std::uint64_t>(to, (from + 255) / 256 * 256);
+    if (end > head && end < head + (to - head) / 256 * 256) n += (256 - (end - head) % 256) % 256;
     auto size = replica.Replicate(std::span<const std::string>(entries.data() + i, n));
     REQUIRE_MESSAGE(size.ok(), size.status().ToString());
     CHECK(*size == from + i + n);

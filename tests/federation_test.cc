@@ -174,7 +174,7 @@ TEST_CASE("a replica takes only what its district signed") {
   // Notes signed by someone else, or changed: refused.
   std::string forged = SignNote(FormatCheckpointBody(c.x.ledger().CurrentCheckpoint()),
                                 "timebank.test/510105", c.h.root);
-  CHECK(r.BeginReplication(forged, leaves).code() == Code::kMissingSignature);
+  CHECK(r.BeginReplication(forged, TileCover(0, leaves)).code() == Code::kMissingSignature);
   std::string altered = note;
   altered[altered.find('\n') + 1] ^= 1;  // the size line
   CHECK(r.BeginReplication(altered, leaves).code() != Code::kOk);
@@ -208,6 +208,70 @@ TEST_CASE("a replica takes only what its district signed") {
   CHECK(evidence[1] == fork_note);
   // The replica itself is unchanged.
   CHECK(r.SignedCheckpoint().value() == note);
+}
+
+TEST_CASE("a replica takes whole tiles against their level-8 hashes, parts of tiles leaf by leaf") {
+  City c;
+  std::vector<std::string> volunteers;
+  for (int i = 0; i < 50; ++i) volunteers.push_back(c.x.OpenPerson(1990));
+  auto grow_to = [&](std::uint64_t n) {
+    std::vector<std::string> batch;
+    for (std::uint64_t i = c.x.ledger().Size(); i < n; ++i)
+      batch.push_back(c.x.Sign(c.x.Body(Serve(volunteers[i % volunteers.size()], 1))));
+    for (const auto& r : c.x.ledger().Append(batch)) REQUIRE(r.ok());
+    REQUIRE(c.x.ledger().Size() == n);
+  };
+  auto leaves_of = [&](std::uint64_t from, std::uint64_t to, std::vector<std::string>* entries) {
+    std::vector<Hash> leaves;
+    for (std::uint64_t i = from; i < to; ++i) {
+      entries->push_back(c.x.ledger().GetEntry(i).value());
+      leaves.push_back(LeafHash(entries->back()));
+    }
+    return leaves;
+  };
+  Ledger& r = *c.x_at_h;
+  // First 300 entries: one whole tile, then 44 leaves of the next.
+  grow_to(300);
+  std::vector<std::string> first;
+  const std::vector<Hash> first_leaves = leaves_of(0, 300, &first);
+  const std::vector<Hash> cover = TileCover(0, first_leaves);
+  REQUIRE(cover.size() == 1 + 44);
+  CHECK(TileCoverSize(0, 300) == cover.size());
+  CHECK(cover[0] == RootFromLeafHashes(std::span<const Hash>(first_leaves).first(256)));
+  const std::string note300 = c.x.ledger().SignedCheckpoint().value();
+  // All 300 leaf hashes are not the cover: refused, as is a cover with a changed tile hash.
+  CHECK(r.BeginReplication(note300, first_leaves).code() == Code::kInvalidArgument);
+  std::vector<Hash> bad = cover;
+  bad[0][5] ^= 1;
+  CHECK(r.BeginReplication(note300, bad).code() == Code::kCorruption);
+  REQUIRE(r.BeginReplication(note300, cover).ok());
+  // Entries that end inside the whole tile: refused, nothing taken.
+  CHECK(r.Replicate(std::span<const std::string>(first).first(100)).code() ==
+        Code::kInvalidArgument);
+  // One entry changed inside the whole tile: the tile's hash differs.
+  std::vector<std::string> swapped = first;
+  std::swap(swapped[10], swapped[11]);
+  CHECK(r.Replicate(std::span<const std::string>(swapped).first(256)).code() == Code::kCorruption);
+  CHECK(r.Size() == 0);
+  REQUIRE(r.Replicate(std::span<const std::string>(first).first(256)).ok());
+  REQUIRE(r.Replicate(std::span<const std::string>(first).subspan(256, 20)).ok());
+  REQUIRE(r.Replicate(std::span<const std::string>(first).subspan(276)).ok());
+  CHECK(r.SignedCheckpoint().value() == note300);
+
+  // From 300 to 1000: 212 leaves to finish the tile, one whole tile, 232 leaves.
+  grow_to(1000);
+  std::vector<std::string> rest;
+  const std::vector<Hash> rest_leaves = leaves_of(300, 1000, &rest);
+  const std::vector<Hash> cover2 = TileCover(300, rest_leaves);
+  CHECK(cover2.size() == 212 + 1 + 232);
+  const std::string note1000 = c.x.ledger().SignedCheckpoint().value();
+  REQUIRE(r.BeginReplication(note1000, cover2).ok());
+  REQUIRE(r.Replicate(std::span<const std::string>(rest).first(212 + 256 + 100)).ok());
+  REQUIRE(r.Replicate(std::span<const std::string>(rest).subspan(212 + 256 + 100)).ok());
+  CHECK(r.Size() == 1000);
+  CHECK(r.SignedCheckpoint().value() == note1000);
+  CHECK(r.CurrentCheckpoint().root == c.x.ledger().CurrentCheckpoint().root);
+  CHECK(r.Audit().ok());
 }
 
 TEST_CASE("redeeming away: X's redeemer holds and posts at H, once H has synced X's keys") {

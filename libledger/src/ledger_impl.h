@@ -107,7 +107,7 @@ class LedgerImpl final : public Ledger {
   Result<std::uint64_t> SyncedSize(const std::string& district) override;
   Result<PeerSync> SyncOf(const std::string& district) override;
   Result<ClearingFigures> Clearing(std::int64_t from_day, std::int64_t to_day) override;
-  Status BeginReplication(std::string_view note, std::span<const Hash> leaf_hashes) override;
+  Status BeginReplication(std::string_view note, std::span<const Hash> cover) override;
   Result<std::uint64_t> Replicate(std::span<const std::string> entries) override;
   Status CheckFork(std::string_view note, std::span<const Hash> leaf_hashes) override;
   std::vector<std::string> EquivocationEvidence() override;
@@ -189,8 +189,9 @@ class LedgerImpl final : public Ledger {
     std::string note;
     Checkpoint cp;
     std::uint64_t start = 0;  // the replica's size when it began
-    std::vector<Hash> leaves;
+    std::vector<Hash> cover;  // TileCover of [start, cp.size)
   };
+  Status CheckAgainstCover(std::uint64_t size, std::span<const std::string> entries);
   std::mutex replicate_mu_;           // serializes BeginReplication / Replicate
   std::optional<Extension> pending_;  // GUARDED_BY(replicate_mu_)
   // Set by the sequencer when a replicated entry is refused: nothing after it goes in.

@@ -73,6 +73,32 @@ Hash RootFromLeafHashes(std::span<const Hash> leaves) {
   return leaves.empty() ? EmptyTreeRoot() : Mth(leaves);
 }
 
+namespace merkle {
+TileSplit SplitTiles(std::uint64_t begin, std::uint64_t end) {
+  const std::uint64_t head = std::min(end, (begin + kTileLeaves - 1) / kTileLeaves * kTileLeaves);
+  return {head, head + (end - head) / kTileLeaves * kTileLeaves};
+}
+}  // namespace merkle
+
+std::uint64_t TileCoverSize(std::uint64_t begin, std::uint64_t end) {
+  if (end <= begin) return 0;
+  const merkle::TileSplit t = merkle::SplitTiles(begin, end);
+  return (t.head - begin) + (t.tail - t.head) / 256 + (end - t.tail);
+}
+
+std::vector<Hash> TileCover(std::uint64_t begin, std::span<const Hash> leaves) {
+  const std::uint64_t end = begin + leaves.size();
+  std::vector<Hash> out;
+  if (leaves.empty()) return out;
+  const merkle::TileSplit t = merkle::SplitTiles(begin, end);
+  out.reserve(TileCoverSize(begin, end));
+  for (std::uint64_t i = begin; i < t.head; ++i) out.push_back(leaves[i - begin]);
+  for (std::uint64_t i = t.head; i < t.tail; i += 256)
+    out.push_back(Mth(leaves.subspan(i - begin, 256)));
+  for (std::uint64_t i = t.tail; i < end; ++i) out.push_back(leaves[i - begin]);
+  return out;
+}
+
 Status VerifyInclusion(const Hash& leaf_hash, const InclusionProof& proof, const Hash& root) {
   if (proof.index >= proof.tree_size) {
     return Status(Code::kInvalidArgument, "inclusion proof index " + std::to_string(proof.index) +
@@ -198,6 +224,20 @@ void Frontier::Append(const Hash& leaf_hash, std::vector<NodeRef>* created) {
   }
   stack_.push_back(h);
   ++size_;
+}
+
+void Frontier::AppendSubtree(int level, const Hash& hash) {
+  const std::uint64_t leaves = std::uint64_t{1} << level;
+  Hash h = hash;
+  // The lower `level` bits of size_ are zero: the subtree is a left or right child the
+  // way a leaf is, `level` levels up.
+  while (((size_ >> level) & 1) != 0) {
+    h = NodeHash(stack_.back(), h);
+    stack_.pop_back();
+    ++level;
+  }
+  stack_.push_back(h);
+  size_ += leaves;
 }
 
 Hash Frontier::Root() const {

@@ -36,6 +36,9 @@ class Frontier {
   // Adds a leaf hash; appends to `created` every perfect-subtree node this completes
   // (the leaf itself at level 0 first, then its completed ancestors).
   void Append(const Hash& leaf_hash, std::vector<NodeRef>* created);
+  // Adds the perfect subtree of 2^level leaves whose hash is `hash`; size() must be a
+  // multiple of 2^level. (Its nodes are not known, so none are reported.)
+  void AppendSubtree(int level, const Hash& hash);
   // The RFC 6962 root of the current tree (EmptyTreeRoot() when size() == 0).
   Hash Root() const;
 
@@ -43,6 +46,15 @@ class Frontier {
   std::uint64_t size_ = 0;
   std::vector<Hash> stack_;  // hashes of the perfect subtrees, largest (leftmost) first
 };
+
+// Leaves [begin, end) as C2SP tiles of 256: leaves [begin, head) of a tile covered in
+// part, whole tiles [head, tail), leaves [tail, end) of a last tile covered in part.
+// (The layout of TileCover, proof.h.)
+inline constexpr std::uint64_t kTileLeaves = 256;
+struct TileSplit {
+  std::uint64_t head = 0, tail = 0;
+};
+TileSplit SplitTiles(std::uint64_t begin, std::uint64_t end);
 
 // MTH(D[begin:end)) from stored perfect-subtree nodes; 0 <= begin < end.
 Result<Hash> RangeHash(std::uint64_t begin, std::uint64_t end, const NodeReader& read);

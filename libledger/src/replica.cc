@@ -36,7 +36,7 @@ Status LedgerImpl::PutMeta(std::string_view key, const std::string& value) {
   return Status::Ok();
 }
 
-Status LedgerImpl::BeginReplication(std::string_view note, std::span<const Hash> leaf_hashes) {
+Status LedgerImpl::BeginReplication(std::string_view note, std::span<const Hash> cover) {
   if (!replica_)
     return Status(Code::kInvalidArgument,
                   "BeginReplication is for replicas (Options.replica_verifier)");
@@ -59,32 +59,78 @@ Status LedgerImpl::BeginReplication(std::string_view note, std::span<const Hash>
                                 cp->origin, cp->size, ToHex(cp->root).substr(0, 16),
                                 ToHex(*root).substr(0, 16)));
     }
-    if (!leaf_hashes.empty())
-      return Status(Code::kInvalidArgument,
-                    "no leaf hashes are needed for a checkpoint already held");
+    if (!cover.empty())
+      return Status(Code::kInvalidArgument, "no hashes are needed for a checkpoint already held");
     // The district's note for exactly the replica's tree becomes the one it serves.
     auto held = SignedCheckpoint();
     const bool newer = !held.ok() || OpenCheckpoint(*held, *replica_verifier_)->size < cp->size;
     if (cp->size == size && newer) return PutMeta(keys::kPeerNote, std::string(note));
     return Status::Ok();
   }
-  if (leaf_hashes.size() != cp->size - size)
+  if (cover.size() != TileCoverSize(size, cp->size))
     return Status(Code::kInvalidArgument,
-                  fmt::format("the checkpoint adds {} entries to the replica's {}; {} leaf hashes "
-                              "were given",
-                              cp->size - size, size, leaf_hashes.size()));
+                  fmt::format("the checkpoint adds entries {}..{} to the replica; their tile "
+                              "cover has {} hashes, {} were given",
+                              size, cp->size - 1, TileCoverSize(size, cp->size), cover.size()));
   merkle::Frontier tree;
   {
     std::lock_guard tl(tree_mu_);
     tree = frontier_;
   }
-  for (const Hash& h : leaf_hashes) tree.Append(h, nullptr);
+  const merkle::TileSplit t = merkle::SplitTiles(size, cp->size);
+  std::size_t k = 0;
+  for (std::uint64_t i = size; i < cp->size; ++k) {
+    const bool whole = i >= t.head && i < t.tail;
+    if (whole)
+      tree.AppendSubtree(8, cover[k]);
+    else
+      tree.Append(cover[k], nullptr);
+    i += whole ? merkle::kTileLeaves : 1;
+  }
   if (tree.Root() != cp->root)
     return Status(Code::kCorruption,
-                  fmt::format("the leaf hashes given do not extend the replica's tree of size {} "
+                  fmt::format("the hashes given do not extend the replica's tree of size {} "
                               "to the root of {}'s checkpoint of size {}",
                               size, cp->origin, cp->size));
-  pending_ = Extension{std::string(note), *cp, size, {leaf_hashes.begin(), leaf_hashes.end()}};
+  pending_ = Extension{std::string(note), *cp, size, {cover.begin(), cover.end()}};
+  return Status::Ok();
+}
+
+// Entries [size, size + n) against the cover of the checkpoint being replicated: each leaf
+// of a tile covered in part, each whole tile as its level-8 subtree hash.
+Status LedgerImpl::CheckAgainstCover(std::uint64_t size, std::span<const std::string> entries) {
+  const Extension& x = *pending_;
+  const merkle::TileSplit t = merkle::SplitTiles(x.start, x.cp.size);
+  const std::uint64_t end = size + entries.size();
+  if (end > t.head && end < t.tail && (end - t.head) % merkle::kTileLeaves != 0)
+    return Status(Code::kInvalidArgument,
+                  fmt::format("entries {}..{} end inside tile {}: entries are replicated by whole "
+                              "tiles of 256 (or up to the checkpoint's size)",
+                              size, end - 1, end / merkle::kTileLeaves));
+  auto cover_index = [&](std::uint64_t i) -> std::size_t {
+    if (i < t.head) return i - x.start;
+    if (i < t.tail) return (t.head - x.start) + (i - t.head) / merkle::kTileLeaves;
+    return (t.head - x.start) + (t.tail - t.head) / merkle::kTileLeaves + (i - t.tail);
+  };
+  std::vector<Hash> tile;
+  for (std::uint64_t i = size; i < end;) {
+    if (i >= t.head && i < t.tail) {
+      tile.clear();
+      for (std::uint64_t j = i; j < i + merkle::kTileLeaves; ++j)
+        tile.push_back(LeafHash(entries[j - size]));
+      if (RootFromLeafHashes(tile) != x.cover[cover_index(i)])
+        return Status(Code::kCorruption, fmt::format("entries {}..{} are not tile {} of {}'s tree",
+                                                     i, i + merkle::kTileLeaves - 1,
+                                                     i / merkle::kTileLeaves, x.cp.origin));
+      i += merkle::kTileLeaves;
+      continue;
+    }
+    if (LeafHash(entries[i - size]) != x.cover[cover_index(i)])
+      return Status(
+          Code::kCorruption,
+          fmt::format("entry {} is not the one {}'s tree holds at that position", i, x.cp.origin));
+    ++i;
+  }
   return Status::Ok();
 }
 
@@ -93,15 +139,10 @@ Result<std::uint64_t> LedgerImpl::Replicate(std::span<const std::string> entries
   if (!pending_)
     return Status(Code::kInvalidArgument, "call BeginReplication with a checkpoint first");
   const std::uint64_t size = Size();
-  const std::uint64_t offset = size - pending_->start;
-  if (entries.size() > pending_->leaves.size() - offset)
+  if (entries.size() > pending_->cp.size - size)
     return Status(Code::kInvalidArgument, fmt::format("{} entries go past the checkpoint's size {}",
                                                       entries.size(), pending_->cp.size));
-  for (std::size_t i = 0; i < entries.size(); ++i)
-    if (LeafHash(entries[i]) != pending_->leaves[offset + i])
-      return Status(Code::kCorruption,
-                    fmt::format("entry {} is not the one {}'s tree holds at that position",
-                                size + i, pending_->cp.origin));
+  if (Status s = CheckAgainstCover(size, entries); !s.ok()) return s;
   // Chunks verify at once on all cores and join the commit queue in order: a chunk's
   // rules and commit overlap the next chunks' signature checks.
   replica_refused_ = false;

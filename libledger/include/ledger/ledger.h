@@ -239,20 +239,24 @@ class Ledger {
 
   // --- Replicas (Options.replica_verifier) ---
   // Starts bringing the replica up to a checkpoint of its district: `note` must verify
-  // with the replica's verifier key, and `leaf_hashes` — the leaf hashes of the entries
-  // Size().. checkpoint size, e.g. from level-0 hash tiles — must extend the replica's
-  // tree to the checkpoint's root. Then Replicate takes the entries themselves, each
-  // checked against its leaf hash. A checkpoint no larger than the replica is checked
+  // with the replica's verifier key, and `cover` — TileCover (proof.h) of the entries
+  // Size().. checkpoint size: a level-8 hash from a level-1 tile for each whole tile of
+  // 256 entries, leaf hashes from level-0 tiles for a tile covered in part — must extend
+  // the replica's tree to the checkpoint's root. Then Replicate takes the entries
+  // themselves, checked against the cover: a whole tile at once, other entries each
+  // against its leaf hash. A checkpoint no larger than the replica is checked
   // against the replica's own tree. Errors: kMissingSignature (the note carries no valid
   // signature of the district) or another code for a damaged note, kEquivocation (a tree
   // of a size the replica holds, with another root: both notes are kept as evidence),
   // kCorruption (the hashes do not lead to the root), kInvalidArgument.
-  virtual Status BeginReplication(std::string_view note, std::span<const Hash> leaf_hashes) = 0;
-  // Appends the next entries of the checkpoint being replicated, checked against their
-  // leaf hashes, then replayed through the rules (signatures, roles, balances) as the
-  // district applied them. All or none: an entry the rules refuse is evidence of a faulty
-  // district (kCorruption names it). Once the replica reaches the checkpoint's size, the
-  // checkpoint note becomes the replica's SignedCheckpoint. Returns the new size.
+  virtual Status BeginReplication(std::string_view note, std::span<const Hash> cover) = 0;
+  // Appends the next entries of the checkpoint being replicated, checked against the
+  // cover (so they must end at a multiple of 256 or at the checkpoint's size when they
+  // reach into a whole tile: kInvalidArgument otherwise), then replayed through the rules
+  // (signatures, roles, balances) as the district applied them. All or none: an entry the rules
+  // refuse is evidence of a faulty district (kCorruption names it). Once the replica reaches the
+  // checkpoint's size, the checkpoint note becomes the replica's SignedCheckpoint. Returns the new
+  // size.
   virtual Result<std::uint64_t> Replicate(std::span<const std::string> entries) = 0;
   // After BeginReplication found that a larger checkpoint does not extend the replica's
   // tree (kCorruption): is that the bytes served, or did the district sign a fork?

@@ -35,6 +35,15 @@ Hash EmptyTreeRoot();
 // MTH of a whole list of leaf hashes (O(n)); for tests, vectors and auditors.
 Hash RootFromLeafHashes(std::span<const Hash> leaves);
 
+// The hashes that prove leaves [begin, begin + leaves.size()) of a tree, tile by tile, as
+// C2SP tlog-tiles serves them: for each tile of 256 leaves the range covers whole, its
+// level-8 subtree hash (an entry of a level-1 tile); for a tile it covers in part (at
+// either end), the leaf hashes of that part (from the level-0 tile). In leaf order.
+// Ledger::BeginReplication takes these: 32 bytes a tile instead of 32 bytes an entry.
+std::vector<Hash> TileCover(std::uint64_t begin, std::span<const Hash> leaves);
+// How many hashes TileCover gives for leaves [begin, end).
+std::uint64_t TileCoverSize(std::uint64_t begin, std::uint64_t end);
+
 // Ok when `leaf_hash` sits at proof.index in the tree of proof.tree_size whose root is
 // `root`. Errors: kInvalidArgument (index out of range, wrong path length),
 // kCorruption (the path does not lead to `root`).
