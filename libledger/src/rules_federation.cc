@@ -18,6 +18,8 @@ constexpr std::uint64_t kMaxSyncSpan = 1u << 20;
 Result<std::string> Rules::HomeOf(const std::string& account) {
   auto d = ParseAccountDistrict(account);
   if (!d.ok()) return Err(Code::kBadAccountNumber, d.status().message());
+  // Most deposits for other districts' volunteers: no record here unless one arrived.
+  if (*d != info_->district() && info_->arrivals() == 0) return *d;
   st::Account a;
   auto found = Load(keys::Account(account), &a);
   if (!found.ok()) return found.status();
@@ -180,6 +182,15 @@ Status Rules::ArriveFrom(const std::string& from, const TransitCredit& c) {
   a.clear_moved_to();
   a.clear_moved_at();
   Store(keys::Account(c.account), a);
+  auto numbered = ParseAccountDistrict(c.account);
+  if (!*has && numbered.ok() && *numbered != info_->district()) {
+    // A number of another district homed here from now on: HomeOf looks such numbers up.
+    st::LogInfo info;
+    auto found = Load(std::string(keys::kLogInfo), &info);
+    if (!found.ok()) return found.status();
+    info.set_arrivals(info.arrivals() + 1);
+    Store(std::string(keys::kLogInfo), info);
+  }
   return Status::Ok();
 }
 
