@@ -303,6 +303,35 @@ int Register(Context& c, const RegisterArgs& a) {
   }
 }
 
+int AlertsCmd(Context& c, const std::string& action, const std::string& district) {
+  if (action == "list") {
+    auto r = c.client().GetJson("/v1/alerts");
+    if (auto* f = std::get_if<Failure>(&r)) return c.Report(*f);
+    const json& j = std::get<json>(r);
+    if (c.json_output()) {
+      c.PrintJson(j);
+    } else {
+      for (const auto& alert : j["alerts"])
+        c.Print(fmt::format("! {}: {}\n", alert.value("district", ""), alert.value("message", "")));
+      if (j["alerts"].empty()) c.Print(fmt::format("{}\n", T(c.lang(), "no alerts")));
+    }
+    return j["alerts"].empty() ? 0 : 5;
+  }
+  if (district.empty()) return c.Report(Usage("alerts clear needs the peer's district code"));
+  auto key = c.Key();
+  if (auto* f = std::get_if<Failure>(&key)) return c.Report(*f);
+  auto r = c.client().Send("POST", "/v1/alerts/" + district + "/clear", json::object(),
+                           std::get<const SigningKey*>(key));
+  if (auto* f = std::get_if<Failure>(&r)) return c.Report(*f);
+  const json& j = std::get<json>(r);
+  if (c.json_output())
+    c.PrintJson(j);
+  else
+    c.Print(fmt::format("{}: {} ({}: {})\n", T(c.lang(), "alert cleared"), district,
+                        T(c.lang(), "evidence kept in"), j.value("archived", "")));
+  return 0;
+}
+
 int RealNameCmd(Context& c, const std::string& action, const std::string& account,
                 const RegisterArgs& a, const std::string& salt) {
   auto key = c.Key();

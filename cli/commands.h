@@ -88,6 +88,8 @@ int Grant(Context& c, const std::string& key_hex, const std::string& roles,
 int Revoke(Context& c, const std::string& key_hex, const std::string& reason);
 int Register(Context& c, const RegisterArgs& a);
 // put (needs the salt printed at registration), get, or erase (PIPL) the private record.
+// Lists the node's alerts, or clears a peer's (POST /v1/alerts/{district}/clear).
+int AlertsCmd(Context& c, const std::string& action, const std::string& district);
 int RealNameCmd(Context& c, const std::string& action, const std::string& account,
                 const RegisterArgs& a, const std::string& salt);
 int DepositCmd(Context& c, const MoveArgs& a);

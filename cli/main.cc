@@ -115,6 +115,13 @@ int main(int argc, char** argv) {
   realname->add_option("--phone", rn.phone, "phone number (put)");
   realname->add_option("--salt", rn_salt, "the salt printed when the account was opened (put)");
 
+  std::string alert_action = "list", alert_district;
+  auto* alerts = app.add_subcommand(
+      "alerts", "alerts an operator must act on: list them, or clear one (district office)");
+  alerts->add_option("action", alert_action, "list (default) or clear")
+      ->check(CLI::IsMember({"list", "clear"}));
+  alerts->add_option("district", alert_district, "the peer whose alert to clear (clear)");
+
   MoveArgs mv;
   auto* deposit = app.add_subcommand("deposit", "record a service (存入)");
   deposit->add_option("--volunteer", mv.account, "volunteer account")->required();
@@ -230,6 +237,7 @@ int main(int argc, char** argv) {
   if (*revoke) return Revoke(c, op_key, revoke_reason);
   if (*registr) return Register(c, reg);
   if (*realname) return RealNameCmd(c, rn_action, rn_account, rn, rn_salt);
+  if (*alerts) return AlertsCmd(c, alert_action, alert_district);
   if (*deposit) return DepositCmd(c, mv);
   if (*redeem) return RedeemCmd(c, mv);
   if (*hold) return HoldCmd(c, mv);

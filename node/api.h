@@ -73,6 +73,7 @@ inline constexpr char kUnavailable[] = "unavailable";           // 503: shutting
 inline constexpr char kHomeUnreachable[] = "home_unreachable";  // 503: a forwarded entry's
                                                                 // home district did not answer
 inline constexpr char kBadReceipt[] = "bad_receipt";  // 502: the home's receipt does not verify
+inline constexpr char kNoAlert[] = "no_alert";        // 404: the peer has no alert to clear
 }  // namespace codes
 
 json ErrorBody(std::string_view code, std::string_view message);

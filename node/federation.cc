@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "node_impl.h"
@@ -13,7 +14,9 @@ namespace timebank::node {
 
 using ledger::Code;
 using ledger::Hash;
+using ledger::KeyInfo;
 using ledger::Result;
+using ledger::Role;
 using ledger::Status;
 
 namespace {}  // namespace
@@ -382,6 +385,56 @@ void GetAlerts(Node::Impl& n, Call& c) {
          {"evidence", evidence}});
   }
   c.Json(200, {{"alerts", alerts}});
+}
+
+namespace {
+Peer* PeerOrFail(Node::Impl& n, Call& c);
+}  // namespace
+
+// The district office (admin) or the root clears a peer's equivocation alert once the city
+// has dealt with the fork: the evidence is archived under <data_dir>/alerts/, removed from
+// the copy, and pulling that district resumes at the next pull. The copy still takes only
+// checkpoints that extend the tree it holds, so a district still on the other branch is caught
+// again.
+void ClearAlert(Node::Impl& n, Call& c) {
+  const KeyInfo k = n.Lookup(*c.caller);
+  if (!k.root && std::find(k.roles.begin(), k.roles.end(), Role::kAdmin) == k.roles.end())
+    return c.Error(403, api::codes::kForbidden,
+                   "clearing an alert is for the district office (admin role) or the root key");
+  Peer* p = PeerOrFail(n, c);
+  if (!p) return;
+  const std::vector<std::string> evidence = p->replica->EquivocationEvidence();
+  if (evidence.empty())
+    return c.Error(404, api::codes::kNoAlert,
+                   fmt::format("district {} has no alert to clear", p->config.code));
+  const std::string dir = n.config.data_dir + "/alerts";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::int64_t now = UnixNow();
+  const api::json record = {{"district", p->config.code},
+                            {"kind", "equivocation"},
+                            {"cleared_at", now},
+                            {"cleared_by", ledger::ToHex(*c.caller)},
+                            {"evidence", evidence}};
+  std::string path;
+  Status written;
+  for (int n_try = 0; n_try < 100; ++n_try) {
+    path = fmt::format("{}/{}-{}{}.json", dir, p->config.code, now,
+                       n_try ? fmt::format("-{}", n_try) : "");
+    written = WriteNewFile(path, record.dump(2) + "\n", 0640);
+    if (written.ok() || std::filesystem::exists(path) == false) break;
+  }
+  if (!written.ok()) return c.Error(500, ledger::CodeName(written.code()), written.message());
+  if (Status s = p->replica->ClearEquivocationEvidence(); !s.ok())
+    return c.Error(500, ledger::CodeName(s.code()), s.message());
+  {
+    std::lock_guard lk(p->mu);
+    p->equivocation = false;
+    p->last_error.clear();
+  }
+  spdlog::warn("the equivocation alert for district {} was cleared by key {}…; evidence kept in {}",
+               p->config.code, ledger::ToHex(*c.caller).substr(0, 16), path);
+  c.Json(200, {{"district", p->config.code}, {"cleared", true}, {"archived", path}});
 }
 
 namespace {

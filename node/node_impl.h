@@ -159,6 +159,9 @@ void GetClearing(Node::Impl& n, Call& c);  // clearing.cc
 void GetSetAsides(Node::Impl& n, Call& c);
 void GetAccountHome(Node::Impl& n, Call& c);
 void GetAlerts(Node::Impl& n, Call& c);
+void ClearAlert(Node::Impl& n, Call& c);
+// Creates `path` (it must not exist) with `text`, synced to disk.
+ledger::Status WriteNewFile(const std::string& path, const std::string& text, mode_t mode);
 void GetPeerCheckpoint(Node::Impl& n, Call& c);
 void GetPeerHashTile(Node::Impl& n, Call& c);
 void GetPeerEntryTile(Node::Impl& n, Call& c);

@@ -565,6 +565,16 @@ const std::vector<Route>& Routes() {
        "",
        R"({"alerts":[{"district":"510105","kind":"equivocation","message":"district 510105 signed two trees that cannot both be true; ...","evidence":["timebank.chengdu/510105\n12\n...","timebank.chengdu/510105\n12\n..."]}]})",
        GetAlerts},
+      {"clear_alert", "POST", "/v1/alerts/{district}/clear", "/v1/alerts/([0-9]{6})/clear",
+       Access::kOperator,
+       "Clear a peer's equivocation alert once the city has dealt with the fork (district "
+       "office: admin role, or root). The evidence is archived under <data_dir>/alerts/ and "
+       "removed from the copy; pulling resumes, and the copy still takes only checkpoints that "
+       "extend the tree it holds (a district still on the other branch is caught again). "
+       "404 no_alert when there is none.",
+       "",
+       R"({"district":"510105","cleared":true,"archived":"/var/lib/timebank/alerts/510105-1795400000.json"})",
+       ClearAlert},
       {"get_account_home", "GET", "/v1/accounts/{account}/home",
        std::string("/v1/accounts/") + kAcct + "/home", Access::kAccount,
        "Where an account is homed now, from this node's log and its copies of the others "

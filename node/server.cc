@@ -82,16 +82,16 @@ Result<int> LockDataDir(const std::string& dir) {
   return fd;
 }
 
-Status WriteFile(const std::string& path, const std::string& text, mode_t mode) {
+}  // namespace
+
+Status WriteNewFile(const std::string& path, const std::string& text, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return Fail(Code::kIoError, fmt::format("cannot create {}", path));
+  if (fd < 0) return Status(Code::kIoError, fmt::format("cannot create {}", path));
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                   ::fsync(fd) == 0;
   ::close(fd);
-  return ok ? Status::Ok() : Fail(Code::kIoError, fmt::format("cannot write {}", path));
+  return ok ? Status::Ok() : Status(Code::kIoError, fmt::format("cannot write {}", path));
 }
-
-}  // namespace
 
 void Node::Impl::ExpireLoop() {
   const auto every = std::chrono::seconds(config.expire_holds_every_seconds);
@@ -368,7 +368,8 @@ Status InitDistrict(const std::string& dir, const DistrictConfig& d, const std::
   }
   ::close(*fd);
   if (!result.ok()) return result;
-  if (Status s = WriteFile(config_path, DefaultConfigText(d, host, port), 0644); !s.ok()) return s;
+  if (Status s = WriteNewFile(config_path, DefaultConfigText(d, host, port), 0644); !s.ok())
+    return s;
   *out = fmt::format(
       "created district {} ({}) in {}\n"
       "  config    {}\n"

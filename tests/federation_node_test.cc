@@ -200,6 +200,9 @@ TEST_CASE("a district that signs a forked tree is caught: evidence kept, alert r
   }
   REQUIRE(Eventually([&] { return Peers(h)["peers"][0]["replica_size"] == size; }));
   x.Stop();
+  // The branch H holds, for X to return to later.
+  const std::string held_branch = h.dir() + "/x-data-held";
+  std::filesystem::copy(x.dir() + "/data", held_branch, std::filesystem::copy_options::recursive);
   std::filesystem::remove_all(x.dir() + "/data");
   std::filesystem::copy(fork_point, x.dir() + "/data", std::filesystem::copy_options::recursive);
   x.Start();
@@ -233,6 +236,61 @@ TEST_CASE("a district that signs a forked tree is caught: evidence kept, alert r
   h.Stop();
   h.Start();
   CHECK(Peers(h)["peers"][0]["equivocation"] == true);
+
+  // Clearing is the district office's: an operator without the admin role is refused.
+  auto clear = [&](const std::string& key_file, const std::string& district) {
+    return RunProgram({TIMEBANK_CLI_PATH, "--node", h.url(), "--key", key_file, "--json", "alerts",
+                       "clear", district},
+                      {"HOME=/nonexistent"});
+  };
+  h.GrantOperator();  // registrar, recorder, redeemer: not admin
+  Ran refused = clear(h.op_key_file(), "510105");
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.out.find("district office") != std::string::npos);
+  CHECK(clear(h.dir() + "/root.key", "510106").out.find("unknown_peer") != std::string::npos);
+  CHECK(Peers(h)["peers"][0]["equivocation"] == true);
+  // The root clears it while X is still on its fork: the evidence is archived, pulling
+  // resumes, and the fork is caught again — new evidence, nothing of the fork taken.
+  Ran cleared = clear(h.dir() + "/root.key", "510105");
+  REQUIRE_MESSAGE(cleared.exit_code == 0, cleared.out, cleared.err);
+  const json done = json::parse(cleared.out);
+  CHECK(done["cleared"] == true);
+  const json archived = json::parse(std::ifstream(done["archived"].get<std::string>()));
+  CHECK(archived["district"] == "510105");
+  CHECK(archived["evidence"].size() == 2);
+  CHECK(archived["evidence"][0] == a[0]["evidence"][0]);
+  REQUIRE(Eventually([&] { return Peers(h)["peers"][0]["equivocation"] == true; }));
+  CHECK(Peers(h)["peers"][0]["replica_size"] == size);
+  // Clearing when there is no alert: 404 no_alert.
+  h.Stop();
+  auto no_alert = [&] {
+    auto sig = api::SignRequest(h.root(), "POST", "/v1/alerts/510105/clear", Now(), "{}");
+    auto r = h.Http().Post("/v1/alerts/510105/clear",
+                           {{api::kKeyHeader, sig.key},
+                            {api::kTimeHeader, sig.time},
+                            {api::kNonceHeader, sig.nonce},
+                            {api::kSignatureHeader, sig.signature}},
+                           "{}", "application/json");
+    REQUIRE(r);
+    return std::pair{r->status, json::parse(r->body, nullptr, false)};
+  };
+  // X goes back to the tree its peers hold (its data as it was before the fork) and on.
+  x.Stop();
+  std::filesystem::remove_all(x.dir() + "/data");
+  std::filesystem::copy(held_branch, x.dir() + "/data", std::filesystem::copy_options::recursive);
+  x.Start();
+  REQUIRE(x.SubmitOne(x.Entry(Deposit{v, "", "meals", 20, Now() - 3600, ""})).first == 200);
+  h.Start();
+  REQUIRE(clear(h.dir() + "/root.key", "510105").exit_code == 0);
+  const auto [status, body] = no_alert();
+  CHECK(status == 404);
+  CHECK(body.value("/error/code"_json_pointer, "") == "no_alert");
+  // H takes X's entries again, from where its copy stood.
+  REQUIRE(Eventually([&] { return Peers(h)["peers"][0]["replica_size"] == size + 1; }));
+  CHECK(Peers(h)["peers"][0]["equivocation"] == false);
+  auto after = h.Http().Get("/v1/alerts");
+  REQUIRE(after);
+  CHECK(json::parse(after->body)["alerts"].empty());
 }
 
 TEST_CASE("the same hours redeemed at two districts at once: never overdrawn, clear refusals") {

@@ -208,6 +208,14 @@ TEST_CASE("a replica takes only what its district signed") {
   CHECK(evidence[1] == fork_note);
   // The replica itself is unchanged.
   CHECK(r.SignedCheckpoint().value() == note);
+  // An operator clears the evidence: gone, the replica still as it was; the district still
+  // on its fork is caught again.
+  REQUIRE(r.ClearEquivocationEvidence().ok());
+  CHECK(r.EquivocationEvidence().empty());
+  CHECK(r.SignedCheckpoint().value() == note);
+  CHECK(r.BeginReplication(fork_note, {}).code() == Code::kEquivocation);
+  CHECK(r.EquivocationEvidence().size() == 2);
+  CHECK(c.x.ledger().ClearEquivocationEvidence().code() == Code::kInvalidArgument);
 }
 
 TEST_CASE("a replica takes whole tiles against their level-8 hashes, parts of tiles leaf by leaf") {

@@ -199,6 +199,11 @@ void DbStateReader::Committed(const std::unordered_map<std::string, std::string>
     if (Cached(k)) cache_[k] = v;
 }
 
+void DbStateReader::Deleted(const std::string& key) {
+  std::unique_lock lk(mu_);
+  cache_.erase(key);
+}
+
 LedgerImpl::LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,
                        rocksdb::ColumnFamilyHandle* private_cf, rocksdb::ColumnFamilyHandle* log_cf)
     : options_(options),

@@ -45,6 +45,8 @@ class DbStateReader : public StateReader {
   Result<std::optional<std::string>> Read(const std::string& key) override;
   // Called after `writes` are durable in the store.
   void Committed(const std::unordered_map<std::string, std::string>& writes);
+  // Called after `key` was deleted from the store.
+  void Deleted(const std::string& key);
   // Reads see the store as of the last sync, never a group that is written but not yet
   // durable. Publish makes a new durable view current; ReadAt pins the current one.
   void Publish(std::shared_ptr<const rocksdb::Snapshot> durable);
@@ -111,6 +113,7 @@ class LedgerImpl final : public Ledger {
   Result<std::uint64_t> Replicate(std::span<const std::string> entries) override;
   Status CheckFork(std::string_view note, std::span<const Hash> leaf_hashes) override;
   std::vector<std::string> EquivocationEvidence() override;
+  Status ClearEquivocationEvidence() override;
   Result<AuditReport> Audit() override;
 
  private:

@@ -202,6 +202,19 @@ Status LedgerImpl::CheckFork(std::string_view note, std::span<const Hash> leaf_h
                             cp->origin, cp->size, held_cp->size));
 }
 
+Status LedgerImpl::ClearEquivocationEvidence() {
+  if (!replica_) return Status(Code::kInvalidArgument, "equivocation evidence is kept by replicas");
+  std::lock_guard lk(replicate_mu_);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const std::string key(keys::kEvidence);
+  rocksdb::Status s = db_->Delete(wo, key);
+  if (!s.ok()) return Status(Code::kIoError, "clearing the evidence: " + s.ToString());
+  state_reader_.Publish(TakeSnapshot());
+  state_reader_.Deleted(key);
+  return Status::Ok();
+}
+
 std::vector<std::string> LedgerImpl::EquivocationEvidence() {
   auto v = Get(std::string(keys::kEvidence));
   std::vector<std::string> out;

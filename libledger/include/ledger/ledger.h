@@ -269,6 +269,12 @@ class Ledger {
   // Two signed checkpoints of this replica's district that cannot both be true, when
   // BeginReplication found them (empty otherwise).
   virtual std::vector<std::string> EquivocationEvidence() = 0;
+  // An operator's decision once the fork is dealt with (the evidence kept elsewhere): the
+  // evidence is removed, so that whoever stopped taking the district's entries because
+  // of it may take them again. Nothing else changes: the replica still takes only
+  // checkpoints that extend the tree it holds (a district still on the other branch is
+  // caught again). Errors: kInvalidArgument (not a replica), kIoError.
+  virtual Status ClearEquivocationEvidence() = 0;
 
   // Replays the whole log with the rules alone, from nothing, into memory; checks every
   // signature, that every entry is accepted again, that postings balance, that no
