@@ -282,6 +282,55 @@ TEST_CASE("a replica takes whole tiles against their level-8 hashes, parts of ti
   CHECK(r.Audit().ok());
 }
 
+TEST_CASE("a copy that stopped inside a whole tile finishes the tile from its stored leaves") {
+  City c;
+  std::vector<std::string> volunteers;
+  for (int i = 0; i < 50; ++i) volunteers.push_back(c.x.OpenPerson(1990));
+  auto grow_to = [&](std::uint64_t n) {
+    std::vector<std::string> batch;
+    for (std::uint64_t i = c.x.ledger().Size(); i < n; ++i)
+      batch.push_back(c.x.Sign(c.x.Body(Serve(volunteers[i % volunteers.size()], 1))));
+    for (const auto& r : c.x.ledger().Append(batch)) REQUIRE(r.ok());
+  };
+  grow_to(100);
+  // X syncs H's log at entry 100, inside X's first tile.
+  Follow(c.h.ledger(), *c.h_at_x);
+  auto synced = SyncTo(c.x, *c.h_at_x, "510104");
+  REQUIRE(synced.ok());
+  const std::uint64_t sync_at = synced->index;
+  grow_to(600);
+  std::vector<std::string> entries;
+  std::vector<Hash> leaves;
+  for (std::uint64_t i = 0; i < 600; ++i) {
+    entries.push_back(c.x.ledger().GetEntry(i).value());
+    leaves.push_back(LeafHash(entries.back()));
+  }
+  // A third node's copy of X, before it holds H's log: it stops at the sync.
+  TempDir third_dir, third_h_dir;
+  auto peers = std::make_shared<LedgerPeers>();
+  auto third = OpenReplica(third_dir.path(), c.x.ledger(), peers);
+  peers->Add("510105", third);
+  REQUIRE(
+      third->BeginReplication(c.x.ledger().SignedCheckpoint().value(), TileCover(0, leaves)).ok());
+  const std::span<const std::string> all(entries);
+  CHECK(third->Replicate(all.first(512)).code() == Code::kUnknownPeer);
+  REQUIRE(third->Size() == sync_at);
+  // Once it holds H's log, the same checkpoint goes on from inside the tile: the tile's
+  // first leaves are the ones stored. A changed entry in the rest of the tile is caught.
+  auto h_copy = OpenReplica(third_h_dir.path(), c.h.ledger(), peers);
+  peers->Add("510104", h_copy);
+  Follow(c.h.ledger(), *h_copy);
+  std::vector<std::string> changed(all.begin() + sync_at, all.begin() + 512);
+  std::swap(changed[5], changed[6]);
+  CHECK(third->Replicate(changed).code() == Code::kCorruption);
+  CHECK(third->Size() == sync_at);
+  REQUIRE(third->Replicate(all.subspan(sync_at, 512 - sync_at)).ok());
+  REQUIRE(third->Replicate(all.subspan(512)).ok());
+  CHECK(third->Size() == 600);
+  CHECK(third->CurrentCheckpoint().root == c.x.ledger().CurrentCheckpoint().root);
+  CHECK(third->Audit().ok());
+}
+
 TEST_CASE("redeeming away: X's redeemer holds and posts at H, once H has synced X's keys") {
   City c;
   const std::string elder = c.h.OpenPerson(1950);

@@ -1,14 +1,16 @@
 // Replicas: verified copies of other districts' logs (docs/federation.md §3).
 //
 // A replica follows its district's signed checkpoints. Before any entry is taken, the
-// leaf hashes of the new entries (from the district's level-0 hash tiles, say) must
-// extend the replica's own tree to the checkpoint's root; each entry is then checked
-// against its leaf hash and replayed through the same rules the district applied. So a
+// tile cover of the new entries (a level-8 hash per whole tile of 256, leaf hashes for a
+// tile covered in part: C2SP level-1 and level-0 tiles) must extend the replica's own
+// tree to the checkpoint's root; the entries are then checked against the cover and
+// replayed through the same rules the district applied. So a
 // replica holds exactly a prefix of the tree its district signed, and the state that tree
 // implies — whoever served the bytes.
 #include <fmt/format.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstring>
 #include <thread>
 
 #include "keyspace.h"
@@ -115,14 +117,26 @@ Status LedgerImpl::CheckAgainstCover(std::uint64_t size, std::span<const std::st
   std::vector<Hash> tile;
   for (std::uint64_t i = size; i < end;) {
     if (i >= t.head && i < t.tail) {
+      // A whole tile: its leaves hash to its level-8 hash. When an earlier Replicate stopped
+      // inside it (a sync waiting for another copy), its first leaves are the stored ones.
+      const std::uint64_t first = i - (i - t.head) % merkle::kTileLeaves;
       tile.clear();
-      for (std::uint64_t j = i; j < i + merkle::kTileLeaves; ++j)
+      for (std::uint64_t j = first; j < i; ++j) {
+        auto stored = Get(keys::Entry(j));
+        if (!stored.ok()) return stored.status();
+        if (!stored->has_value() || (*stored)->size() < 32)
+          return Status(Code::kCorruption, fmt::format("entry {} is missing", j));
+        Hash h;
+        std::memcpy(h.data(), (*stored)->data(), 32);
+        tile.push_back(h);
+      }
+      for (std::uint64_t j = i; j < first + merkle::kTileLeaves; ++j)
         tile.push_back(LeafHash(entries[j - size]));
-      if (RootFromLeafHashes(tile) != x.cover[cover_index(i)])
+      if (RootFromLeafHashes(tile) != x.cover[cover_index(first)])
         return Status(Code::kCorruption, fmt::format("entries {}..{} are not tile {} of {}'s tree",
-                                                     i, i + merkle::kTileLeaves - 1,
-                                                     i / merkle::kTileLeaves, x.cp.origin));
-      i += merkle::kTileLeaves;
+                                                     first, first + merkle::kTileLeaves - 1,
+                                                     first / merkle::kTileLeaves, x.cp.origin));
+      i = first + merkle::kTileLeaves;
       continue;
     }
     if (LeafHash(entries[i - size]) != x.cover[cover_index(i)])
