@@ -70,6 +70,7 @@ TEST_CASE("two districts: hours served away reach home; logs are copied, cosigne
   h.GrantOperator();
   x.GrantOperator();
   const std::string v = h.Register(1955);  // homed in H, retired, volunteering
+  const std::string w = h.Register(1956);  // another of H's volunteers, busy in X
   h.Stop();
   x.Stop();
   h.AddPeer(x);
@@ -88,8 +89,17 @@ TEST_CASE("two districts: hours served away reach home; logs are copied, cosigne
   CHECK(refused == 422);
   CHECK(why["error"]["code"] == "not_home_district");
 
+  // Many services in X at once: X's log grows past two whole tiles, which H's copy (and
+  // later C's, through H) proves by their level-1 hashes (the tile cover).
+  std::vector<std::string> many;
+  for (int i = 0; i < 600; ++i)
+    many.push_back(x.Entry(Deposit{w, "", "meals", 1, Now() - 3600, ""}));
+  auto [bulk, bulk_body] = x.Submit(many);
+  REQUIRE_MESSAGE(bulk == 200, bulk_body.dump().substr(0, 300));
+
   // H copies X's log, verifies it, and syncs it: the hours are hers at home.
   CHECK(Eventually([&] { return BalanceAt(h, v) == 90; }));
+  CHECK(Eventually([&] { return BalanceAt(h, w) == 600; }));
   const json peers = Peers(h);
   REQUIRE(peers["peers"].size() == 2);
   const json& p = peers["peers"][0];
