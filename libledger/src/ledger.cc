@@ -156,6 +156,10 @@ Result<std::optional<std::string>> DbStateReader::Read(const std::string& key) {
     std::shared_lock lk(mu_);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
   }
+  // A new entry's id: nearly always absent, and the filter knows it without the store.
+  if (key.size() == 18 && key.starts_with("i:") &&
+      !ids_.MayContain(std::string_view(key).substr(2)))
+    return std::optional<std::string>();
   std::string value;
   std::shared_ptr<const rocksdb::Snapshot> pin;
   rocksdb::Status s = db_->Get(
@@ -194,9 +198,28 @@ std::shared_ptr<const rocksdb::Snapshot> LedgerImpl::TakeSnapshot() {
 }
 
 void DbStateReader::Committed(const std::unordered_map<std::string, std::string>& writes) {
+  for (const auto& [k, v] : writes)
+    if (k.size() == 18 && k.starts_with("i:")) ids_.Add(std::string_view(k).substr(2));
   std::unique_lock lk(mu_);
   for (const auto& [k, v] : writes)
     if (Cached(k)) cache_[k] = v;
+}
+
+void LedgerImpl::ScanIds(std::shared_ptr<const rocksdb::Snapshot> at_open) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = at_open.get();
+  ro.fill_cache = false;
+  const std::string prefix = "i:", end = "i;";
+  const rocksdb::Slice upper(end);
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::uint64_t n = 0;
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    if ((++n & 4095) == 0 && closing_.load(std::memory_order_relaxed)) return;
+    if (it->key().size() == 18) state_reader_.ids().Add(it->key().ToStringView().substr(2));
+  }
+  // A scan that failed leaves the filter unbuilt: every id is then looked up in the store.
+  if (it->status().ok()) state_reader_.ids().MarkBuilt();
 }
 
 void DbStateReader::Deleted(const std::string& key) {
@@ -226,6 +249,8 @@ LedgerImpl::~LedgerImpl() {
     commit_cv_.notify_all();
   }
   if (committer_.joinable()) committer_.join();
+  closing_ = true;
+  if (id_scan_.joinable()) id_scan_.join();
   state_reader_.Publish(nullptr);  // every snapshot goes before the store closes
   db_->DestroyColumnFamilyHandle(private_cf_);
   db_->DestroyColumnFamilyHandle(log_cf_);
@@ -289,6 +314,9 @@ Status LedgerImpl::Load() {
   }
   seq_frontier_ = *frontier;
   state_reader_.Publish(TakeSnapshot());
+  // The ids already stored, from a view taken before anything new can commit; every later
+  // commit adds its own ids (DbStateReader::Committed).
+  id_scan_ = std::thread([this, at_open = TakeSnapshot()] { ScanIds(at_open); });
   committer_ = std::thread([this] { CommitLoop(); });
   std::lock_guard lk(tree_mu_);
   frontier_ = std::move(frontier).value();

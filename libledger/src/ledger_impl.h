@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "engine.h"
+#include "id_filter.h"
 #include "keyspace.h"
 #include "ledger/checkpoint.h"
 #include "ledger/ledger.h"
@@ -47,6 +48,8 @@ class DbStateReader : public StateReader {
   void Committed(const std::unordered_map<std::string, std::string>& writes);
   // Called after `key` was deleted from the store.
   void Deleted(const std::string& key);
+  // Every entry id in the store ("i:" keys), so that new ids rarely search the store.
+  IdFilter& ids() { return ids_; }
   // Reads see the store as of the last sync, never a group that is written but not yet
   // durable. Publish makes a new durable view current; ReadAt pins the current one.
   void Publish(std::shared_ptr<const rocksdb::Snapshot> durable);
@@ -61,6 +64,7 @@ class DbStateReader : public StateReader {
   std::shared_mutex mu_;
   std::unordered_map<std::string, std::optional<std::string>> cache_;  // GUARDED_BY(mu_)
   std::shared_ptr<const rocksdb::Snapshot> durable_;                   // GUARDED_BY(mu_)
+  IdFilter ids_;
 };
 
 class Replayer;
@@ -224,6 +228,10 @@ class LedgerImpl final : public Ledger {
   Status broken_;                                       // GUARDED_BY(commit_mu_)
   bool stopping_ = false;                               // GUARDED_BY(commit_mu_)
   std::thread committer_;
+  // Adds the ids of the store as opened to state_reader_.ids(), then marks it built.
+  std::thread id_scan_;
+  std::atomic<bool> closing_{false};
+  void ScanIds(std::shared_ptr<const rocksdb::Snapshot> at_open);
 
   // Commit queue; the front writer leads.
   std::mutex queue_mu_;
