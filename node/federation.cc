@@ -403,8 +403,15 @@ void ClearAlert(Node::Impl& n, Call& c) {
                    "clearing an alert is for the district office (admin role) or the root key");
   Peer* p = PeerOrFail(n, c);
   if (!p) return;
+  // Only a raised alert: while it is raised the peer is not pulled, so the evidence read
+  // here is the evidence cleared below.
+  bool raised = false;
+  {
+    std::lock_guard lk(p->mu);
+    raised = p->equivocation;
+  }
   const std::vector<std::string> evidence = p->replica->EquivocationEvidence();
-  if (evidence.empty())
+  if (!raised || evidence.empty())
     return c.Error(404, api::codes::kNoAlert,
                    fmt::format("district {} has no alert to clear", p->config.code));
   const std::string dir = n.config.data_dir + "/alerts";
@@ -417,12 +424,13 @@ void ClearAlert(Node::Impl& n, Call& c) {
                             {"cleared_by", ledger::ToHex(*c.caller)},
                             {"evidence", evidence}};
   std::string path;
-  Status written;
+  Status written(Code::kIoError, fmt::format("{}: no free name for the evidence", dir));
   for (int n_try = 0; n_try < 100; ++n_try) {
     path = fmt::format("{}/{}-{}{}.json", dir, p->config.code, now,
                        n_try ? fmt::format("-{}", n_try) : "");
+    if (std::filesystem::exists(path)) continue;  // cleared twice in one second
     written = WriteNewFile(path, record.dump(2) + "\n", 0640);
-    if (written.ok() || std::filesystem::exists(path) == false) break;
+    break;
   }
   if (!written.ok()) return c.Error(500, ledger::CodeName(written.code()), written.message());
   if (Status s = p->replica->ClearEquivocationEvidence(); !s.ok())

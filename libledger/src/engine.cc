@@ -316,6 +316,7 @@ Status Rules::Apply(const Genesis& g) {
   info.set_root_key(std::string(keys::View(g.root_key)));
   info.set_log_key(std::string(keys::View(g.log_key)));
   info.set_origin(g.origin);
+  info.set_arrivals(0);  // counted from the start (HomeOf)
   Store(std::string(keys::kLogInfo), info);
   pb::Body parsed;
   parsed.ParseFromString(e_.body_bytes);

@@ -197,9 +197,12 @@ std::shared_ptr<const rocksdb::Snapshot> LedgerImpl::TakeSnapshot() {
       db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
 }
 
-void DbStateReader::Committed(const std::unordered_map<std::string, std::string>& writes) {
+void DbStateReader::Durable(const std::unordered_map<std::string, std::string>& writes) {
   for (const auto& [k, v] : writes)
     if (k.size() == 18 && k.starts_with("i:")) ids_.Add(std::string_view(k).substr(2));
+}
+
+void DbStateReader::Committed(const std::unordered_map<std::string, std::string>& writes) {
   std::unique_lock lk(mu_);
   for (const auto& [k, v] : writes)
     if (Cached(k)) cache_[k] = v;
@@ -224,7 +227,8 @@ void LedgerImpl::ScanIds(std::shared_ptr<const rocksdb::Snapshot> at_open) {
 
 void DbStateReader::Deleted(const std::string& key) {
   std::unique_lock lk(mu_);
-  cache_.erase(key);
+  // Remembered as absent (not forgotten): a reader of the older view cannot put it back.
+  if (Cached(key)) cache_[key] = std::nullopt;
 }
 
 LedgerImpl::LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,
@@ -563,7 +567,11 @@ void LedgerImpl::CommitLoop() {
       wo.sync = i == last;
       err = FromRocks(db_->Write(wo, &todo[i]->batch), "committing a group");
     }
-    if (err.ok()) state_reader_.Publish(TakeSnapshot());  // before the groups leave inflight_
+    if (err.ok()) {
+      // The groups' entry ids join the id filter before any reader can see the new view.
+      for (auto& b : todo) state_reader_.Durable(b->state->writes());
+      state_reader_.Publish(TakeSnapshot());  // before the groups leave inflight_
+    }
     for (auto& b : todo) {
       if (err.ok()) {
         state_reader_.Committed(b->state->writes());

@@ -44,6 +44,9 @@ class DbStateReader : public StateReader {
  public:
   DbStateReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log_cf) : db_(db), log_cf_(log_cf) {}
   Result<std::optional<std::string>> Read(const std::string& key) override;
+  // Called after `writes` are durable in the store, before the view holding them is
+  // published: adds their entry ids to the id filter.
+  void Durable(const std::unordered_map<std::string, std::string>& writes);
   // Called after `writes` are durable in the store.
   void Committed(const std::unordered_map<std::string, std::string>& writes);
   // Called after `key` was deleted from the store.

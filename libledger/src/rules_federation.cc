@@ -19,7 +19,7 @@ Result<std::string> Rules::HomeOf(const std::string& account) {
   auto d = ParseAccountDistrict(account);
   if (!d.ok()) return Err(Code::kBadAccountNumber, d.status().message());
   // Most deposits for other districts' volunteers: no record here unless one arrived.
-  if (*d != info_->district() && info_->arrivals() == 0) return *d;
+  if (*d != info_->district() && info_->has_arrivals() && info_->arrivals() == 0) return *d;
   st::Account a;
   auto found = Load(keys::Account(account), &a);
   if (!found.ok()) return found.status();
@@ -188,8 +188,10 @@ Status Rules::ArriveFrom(const std::string& from, const TransitCredit& c) {
     st::LogInfo info;
     auto found = Load(std::string(keys::kLogInfo), &info);
     if (!found.ok()) return found.status();
-    info.set_arrivals(info.arrivals() + 1);
-    Store(std::string(keys::kLogInfo), info);
+    if (info.has_arrivals()) {  // (a log begun before the count: it always looks up)
+      info.set_arrivals(info.arrivals() + 1);
+      Store(std::string(keys::kLogInfo), info);
+    }
   }
   return Status::Ok();
 }
