@@ -296,9 +296,8 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   if (!impl->server->is_valid())
     return Fail(Code::kInvalidArgument, "TLS certificate or key could not be loaded");
   impl->RegisterRoutes();
-  if (config.expire_holds_every_seconds > 0)
-    impl->expirer = std::thread([p = impl.get()] { p->ExpireLoop(); });
-  if (!impl->peers.empty()) impl->puller = std::thread([p = impl.get()] { p->PullLoop(); });
+  // The port first: the puller's outgoing connections take ephemeral ports, and one of
+  // them could otherwise be the port this node is about to listen on.
   if (config.listen_port == 0) {
     impl->port = impl->server->bind_to_any_port(config.listen_host);
   } else if (impl->server->bind_to_port(config.listen_host, config.listen_port)) {
@@ -307,6 +306,9 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   if (impl->port <= 0)
     return Fail(Code::kIoError,
                 fmt::format("cannot listen on {}:{}", config.listen_host, config.listen_port));
+  if (config.expire_holds_every_seconds > 0)
+    impl->expirer = std::thread([p = impl.get()] { p->ExpireLoop(); });
+  if (!impl->peers.empty()) impl->puller = std::thread([p = impl.get()] { p->PullLoop(); });
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
