@@ -20,6 +20,26 @@ Deposit Serve(const std::string& volunteer, Minutes minutes) {
   return Deposit{volunteer, "", "meals", minutes, kNoon - 3600, ""};
 }
 
+// Appends one-minute services by `volunteers` in turn until `d`'s log has `n` entries.
+void GrowTo(District& d, const std::vector<std::string>& volunteers, std::uint64_t n) {
+  std::vector<std::string> batch;
+  for (std::uint64_t i = d.ledger().Size(); i < n; ++i)
+    batch.push_back(d.Sign(d.Body(Serve(volunteers[i % volunteers.size()], 1))));
+  for (const auto& r : d.ledger().Append(batch)) REQUIRE(r.ok());
+  REQUIRE(d.ledger().Size() == n);
+}
+
+// Entries [from, to) of `l` appended to `entries`; their leaf hashes returned.
+std::vector<Hash> EntriesOf(Ledger& l, std::uint64_t from, std::uint64_t to,
+                            std::vector<std::string>* entries) {
+  std::vector<Hash> leaves;
+  for (std::uint64_t i = from; i < to; ++i) {
+    entries->push_back(l.GetEntry(i).value());
+    leaves.push_back(LeafHash(entries->back()));
+  }
+  return leaves;
+}
+
 struct City {
   TempDir dir_h, dir_x, dir_rx, dir_rh;
   std::shared_ptr<LedgerPeers> peers_h = std::make_shared<LedgerPeers>();  // at H's node
@@ -222,26 +242,11 @@ TEST_CASE("a replica takes whole tiles against their level-8 hashes, parts of ti
   City c;
   std::vector<std::string> volunteers;
   for (int i = 0; i < 50; ++i) volunteers.push_back(c.x.OpenPerson(1990));
-  auto grow_to = [&](std::uint64_t n) {
-    std::vector<std::string> batch;
-    for (std::uint64_t i = c.x.ledger().Size(); i < n; ++i)
-      batch.push_back(c.x.Sign(c.x.Body(Serve(volunteers[i % volunteers.size()], 1))));
-    for (const auto& r : c.x.ledger().Append(batch)) REQUIRE(r.ok());
-    REQUIRE(c.x.ledger().Size() == n);
-  };
-  auto leaves_of = [&](std::uint64_t from, std::uint64_t to, std::vector<std::string>* entries) {
-    std::vector<Hash> leaves;
-    for (std::uint64_t i = from; i < to; ++i) {
-      entries->push_back(c.x.ledger().GetEntry(i).value());
-      leaves.push_back(LeafHash(entries->back()));
-    }
-    return leaves;
-  };
   Ledger& r = *c.x_at_h;
   // First 300 entries: one whole tile, then 44 leaves of the next.
-  grow_to(300);
+  GrowTo(c.x, volunteers, 300);
   std::vector<std::string> first;
-  const std::vector<Hash> first_leaves = leaves_of(0, 300, &first);
+  const std::vector<Hash> first_leaves = EntriesOf(c.x.ledger(), 0, 300, &first);
   const std::vector<Hash> cover = TileCover(0, first_leaves);
   REQUIRE(cover.size() == 1 + 44);
   CHECK(TileCoverSize(0, 300) == cover.size());
@@ -267,9 +272,9 @@ TEST_CASE("a replica takes whole tiles against their level-8 hashes, parts of ti
   CHECK(r.SignedCheckpoint().value() == note300);
 
   // From 300 to 1000: 212 leaves to finish the tile, one whole tile, 232 leaves.
-  grow_to(1000);
+  GrowTo(c.x, volunteers, 1000);
   std::vector<std::string> rest;
-  const std::vector<Hash> rest_leaves = leaves_of(300, 1000, &rest);
+  const std::vector<Hash> rest_leaves = EntriesOf(c.x.ledger(), 300, 1000, &rest);
   const std::vector<Hash> cover2 = TileCover(300, rest_leaves);
   CHECK(cover2.size() == 212 + 1 + 232);
   const std::string note1000 = c.x.ledger().SignedCheckpoint().value();
@@ -286,25 +291,15 @@ TEST_CASE("a copy that stopped inside a whole tile finishes the tile from its st
   City c;
   std::vector<std::string> volunteers;
   for (int i = 0; i < 50; ++i) volunteers.push_back(c.x.OpenPerson(1990));
-  auto grow_to = [&](std::uint64_t n) {
-    std::vector<std::string> batch;
-    for (std::uint64_t i = c.x.ledger().Size(); i < n; ++i)
-      batch.push_back(c.x.Sign(c.x.Body(Serve(volunteers[i % volunteers.size()], 1))));
-    for (const auto& r : c.x.ledger().Append(batch)) REQUIRE(r.ok());
-  };
-  grow_to(100);
+  GrowTo(c.x, volunteers, 100);
   // X syncs H's log at entry 100, inside X's first tile.
   Follow(c.h.ledger(), *c.h_at_x);
   auto synced = SyncTo(c.x, *c.h_at_x, "510104");
   REQUIRE(synced.ok());
   const std::uint64_t sync_at = synced->index;
-  grow_to(600);
+  GrowTo(c.x, volunteers, 600);
   std::vector<std::string> entries;
-  std::vector<Hash> leaves;
-  for (std::uint64_t i = 0; i < 600; ++i) {
-    entries.push_back(c.x.ledger().GetEntry(i).value());
-    leaves.push_back(LeafHash(entries.back()));
-  }
+  const std::vector<Hash> leaves = EntriesOf(c.x.ledger(), 0, 600, &entries);
   // A third node's copy of X, before it holds H's log: it stops at the sync.
   TempDir third_dir, third_h_dir;
   auto peers = std::make_shared<LedgerPeers>();

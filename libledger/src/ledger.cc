@@ -337,7 +337,7 @@ std::int64_t LedgerImpl::Now() const {
 }
 
 void LedgerImpl::Prepare(Prepared* p) const {
-  p->leaf = LeafHash(*p->bytes);
+  if (!p->leaf_known) p->leaf = LeafHash(*p->bytes);
   auto decoded = DecodeAndVerifyEntry(*p->bytes);
   if (!decoded.ok()) {
     p->error = decoded.status();
@@ -374,10 +374,17 @@ std::vector<Result<Appended>> LedgerImpl::Append(std::span<const std::string> en
 }
 
 std::vector<Result<Appended>> LedgerImpl::AppendEntries(std::span<const std::string> entries,
-                                                        Turn* turn, std::size_t ticket) {
+                                                        Turn* turn, std::size_t ticket,
+                                                        std::span<const Hash> leaves) {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // see CommitLoop
   std::vector<Prepared> items(entries.size());
-  for (std::size_t i = 0; i < entries.size(); ++i) items[i].bytes = &entries[i];
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    items[i].bytes = &entries[i];
+    if (i < leaves.size()) {
+      items[i].leaf = leaves[i];
+      items[i].leaf_known = true;
+    }
+  }
   // Signature checks: all cores, before taking a place in the commit queue.
   verify_pool_.ParallelFor(items.size(), 16, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) Prepare(&items[i]);

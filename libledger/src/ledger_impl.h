@@ -130,6 +130,7 @@ class LedgerImpl final : public Ledger {
     std::optional<DecodedEntry> decoded;  // empty when `error` is set
     Status error;
     Hash leaf{};
+    bool leaf_known = false;  // `leaf` was given (else Prepare hashes the bytes)
     std::optional<Result<Appended>> result;
   };
   struct Writer {
@@ -168,8 +169,10 @@ class LedgerImpl final : public Ledger {
     std::condition_variable cv;
     std::size_t next = 0;  // GUARDED_BY(mu): the ticket whose writer joins next
   };
+  // `leaves`: the entries' leaf hashes when the caller has them already (replicas).
   std::vector<Result<Appended>> AppendEntries(std::span<const std::string> entries,
-                                              Turn* turn = nullptr, std::size_t ticket = 0);
+                                              Turn* turn = nullptr, std::size_t ticket = 0,
+                                              std::span<const Hash> leaves = {});
   // Replicas: writes a state record of the replica's own (the district's note, evidence).
   Status PutMeta(std::string_view key, const std::string& value);
   // Leader only: applies the rules to `group` in log order and queues it for the committer.
@@ -201,7 +204,8 @@ class LedgerImpl final : public Ledger {
     std::uint64_t start = 0;  // the replica's size when it began
     std::vector<Hash> cover;  // TileCover of [start, cp.size)
   };
-  Status CheckAgainstCover(std::uint64_t size, std::span<const std::string> entries);
+  Status CheckAgainstCover(std::uint64_t size, std::span<const std::string> entries,
+                           std::vector<Hash>* leaves);
   std::mutex replicate_mu_;           // serializes BeginReplication / Replicate
   std::optional<Extension> pending_;  // GUARDED_BY(replicate_mu_)
   // Set by the sequencer when a replicated entry is refused: nothing after it goes in.

@@ -99,8 +99,10 @@ Status LedgerImpl::BeginReplication(std::string_view note, std::span<const Hash>
 }
 
 // Entries [size, size + n) against the cover of the checkpoint being replicated: each leaf
-// of a tile covered in part, each whole tile as its level-8 subtree hash.
-Status LedgerImpl::CheckAgainstCover(std::uint64_t size, std::span<const std::string> entries) {
+// of a tile covered in part, each whole tile as its level-8 subtree hash. Their leaf
+// hashes go to `leaves` (the append path then need not hash them again).
+Status LedgerImpl::CheckAgainstCover(std::uint64_t size, std::span<const std::string> entries,
+                                     std::vector<Hash>* leaves) {
   const Extension& x = *pending_;
   const merkle::TileSplit t = merkle::SplitTiles(x.start, x.cp.size);
   const std::uint64_t end = size + entries.size();
@@ -114,6 +116,9 @@ Status LedgerImpl::CheckAgainstCover(std::uint64_t size, std::span<const std::st
     if (i < t.tail) return (t.head - x.start) + (i - t.head) / merkle::kTileLeaves;
     return (t.head - x.start) + (t.tail - t.head) / merkle::kTileLeaves + (i - t.tail);
   };
+  leaves->clear();
+  leaves->reserve(entries.size());
+  for (const std::string& e : entries) leaves->push_back(LeafHash(e));
   std::vector<Hash> tile;
   for (std::uint64_t i = size; i < end;) {
     if (i >= t.head && i < t.tail) {
@@ -131,7 +136,7 @@ Status LedgerImpl::CheckAgainstCover(std::uint64_t size, std::span<const std::st
         tile.push_back(h);
       }
       for (std::uint64_t j = i; j < first + merkle::kTileLeaves; ++j)
-        tile.push_back(LeafHash(entries[j - size]));
+        tile.push_back((*leaves)[j - size]);
       if (RootFromLeafHashes(tile) != x.cover[cover_index(first)])
         return Status(Code::kCorruption, fmt::format("entries {}..{} are not tile {} of {}'s tree",
                                                      first, first + merkle::kTileLeaves - 1,
@@ -139,7 +144,7 @@ Status LedgerImpl::CheckAgainstCover(std::uint64_t size, std::span<const std::st
       i = first + merkle::kTileLeaves;
       continue;
     }
-    if (LeafHash(entries[i - size]) != x.cover[cover_index(i)])
+    if ((*leaves)[i - size] != x.cover[cover_index(i)])
       return Status(
           Code::kCorruption,
           fmt::format("entry {} is not the one {}'s tree holds at that position", i, x.cp.origin));
@@ -156,7 +161,8 @@ Result<std::uint64_t> LedgerImpl::Replicate(std::span<const std::string> entries
   if (entries.size() > pending_->cp.size - size)
     return Status(Code::kInvalidArgument, fmt::format("{} entries go past the checkpoint's size {}",
                                                       entries.size(), pending_->cp.size));
-  if (Status s = CheckAgainstCover(size, entries); !s.ok()) return s;
+  std::vector<Hash> leaves;
+  if (Status s = CheckAgainstCover(size, entries, &leaves); !s.ok()) return s;
   // Chunks verify at once on all cores and join the commit queue in order: a chunk's
   // rules and commit overlap the next chunks' signature checks.
   replica_refused_ = false;
@@ -167,11 +173,14 @@ Result<std::uint64_t> LedgerImpl::Replicate(std::span<const std::string> entries
   std::vector<std::thread> threads;
   for (std::size_t k = 1; k < chunks; ++k)
     threads.emplace_back([&, k] {
-      parts[k] = AppendEntries(
-          entries.subspan(k * kChunk, std::min(kChunk, entries.size() - k * kChunk)), &turn, k);
+      const std::size_t n = std::min(kChunk, entries.size() - k * kChunk);
+      parts[k] = AppendEntries(entries.subspan(k * kChunk, n), &turn, k,
+                               std::span<const Hash>(leaves).subspan(k * kChunk, n));
     });
-  if (chunks > 0)
-    parts[0] = AppendEntries(entries.first(std::min(kChunk, entries.size())), &turn, 0);
+  if (chunks > 0) {
+    const std::size_t n = std::min(kChunk, entries.size());
+    parts[0] = AppendEntries(entries.first(n), &turn, 0, std::span<const Hash>(leaves).first(n));
+  }
   for (auto& t : threads) t.join();
   std::vector<Result<Appended>> results;
   results.reserve(entries.size());
