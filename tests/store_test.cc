@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -42,54 +43,74 @@ void DowngradeToSingleFamily(const std::string& path) {
   REQUIRE(db->Close().ok());
 }
 
-// How many keys of the default family start with 'e' or 'n' (entries, tree nodes).
-std::size_t LogKeysInDefaultFamily(const std::string& path) {
-  rocksdb::Options opt;
-  std::vector<std::string> names;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(opt, path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const auto& name : names) families.emplace_back(name, opt);
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  const rocksdb::Status opened = rocksdb::DB::OpenForReadOnly(opt, path, families, &handles, &raw);
-  REQUIRE_MESSAGE(opened.ok(), opened.ToString());
-  std::unique_ptr<rocksdb::DB> db(raw);
+// Opens a closed store's families as they are, for a layout helper.
+struct RawStore {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // by name, below
+  rocksdb::ColumnFamilyHandle* Family(const std::string& name) {
+    for (auto* h : handles)
+      if (h->GetName() == name) return h;
+    return nullptr;
+  }
+  explicit RawStore(const std::string& path, bool read_only) {
+    rocksdb::Options opt;
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(opt, path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& name : names) families.emplace_back(name, opt);
+    rocksdb::DB* raw = nullptr;
+    const rocksdb::Status opened =
+        read_only ? rocksdb::DB::OpenForReadOnly(opt, path, families, &handles, &raw)
+                  : rocksdb::DB::Open(opt, path, families, &handles, &raw);
+    REQUIRE_MESSAGE(opened.ok(), opened.ToString());
+    db.reset(raw);
+  }
+  ~RawStore() {
+    for (auto* h : handles)
+      if (h != db->DefaultColumnFamily()) db->DestroyColumnFamilyHandle(h);
+  }
+  // How many keys of `family` start with `prefix` (0 without such a family).
+  std::size_t Count(const std::string& family, char prefix) {
+    if (!Family(family)) return 0;
+    std::size_t n = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), Family(family)));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      if (it->key()[0] == prefix) ++n;
+    return n;
+  }
+};
+
+// Rewrites a closed store into the layout of the sessions before tree nodes moved to the
+// default family: tree nodes in the log family.
+void MoveNodesToLogFamily(const std::string& path) {
+  RawStore s(path, false);
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(rocksdb::ReadOptions()));
   std::size_t n = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  for (it->SeekToFirst(); it->Valid(); it->Next())
-    if (it->key()[0] == 'e' || it->key()[0] == 'n') ++n;
+  for (it->Seek("n"); it->Valid() && it->key()[0] == 'n'; it->Next(), ++n) {
+    REQUIRE(batch.Put(s.Family("log"), it->key(), it->value()).ok());
+    REQUIRE(batch.Delete(it->key()).ok());
+  }
+  REQUIRE(it->status().ok());
   it.reset();
-  for (auto* h : handles)
-    if (h != db->DefaultColumnFamily()) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
-  return n;
+  REQUIRE(n > 0);
+  REQUIRE(s.db->Write(rocksdb::WriteOptions(), &batch).ok());
 }
 
-}  // namespace
+// A store's keys by family: {entries in default, nodes in default, entries in log, nodes
+// in log} (read with the store closed: a read-only open next to a live writer can race
+// its compactions).
+std::array<std::size_t, 4> KeysByFamily(const std::string& path) {
+  RawStore s(path, true);
+  return {s.Count("default", 'e'), s.Count("default", 'n'), s.Count("log", 'e'),
+          s.Count("log", 'n')};
+}
 
-TEST_CASE("a store of the single-family layout (0.1) is moved to the log family at open") {
-  TempDir dir;
-  Checkpoint head;
-  std::vector<std::string> entries;
-  std::string volunteer;
-  Minutes balance = 0;
-  {
-    District d(dir.path());
-    volunteer = d.OpenPerson(1990);
-    // More than 256 entries, so that a level-8 tree node is stored too.
-    for (int i = 0; i < 700; ++i)
-      REQUIRE(d.Submit(Deposit{volunteer, "", "meals", 1, d.now - 3600, ""}).ok());
-    head = d.ledger().CurrentCheckpoint();
-    balance = d.BalanceOf(volunteer);
-    for (std::uint64_t i = 0; i < head.size; ++i) entries.push_back(d.ledger().GetEntry(i).value());
-  }
-  DowngradeToSingleFamily(dir.path());
-  REQUIRE(LogKeysInDefaultFamily(dir.path()) > head.size);  // entries and nodes
-
-  // Opening moves the keys over (read back with the store closed: a read-only open next
-  // to a live writer can race its compactions).
-  { District moved(dir.path()); }
-  CHECK(LogKeysInDefaultFamily(dir.path()) == 0);
-  District d(dir.path());
+// What a store opened in any earlier layout must still hold and do.
+void CheckSameLog(const std::string& path, const Checkpoint& head,
+                  const std::vector<std::string>& entries, const std::string& volunteer,
+                  Minutes balance) {
+  District d(path);
   CHECK(d.ledger().CurrentCheckpoint().size == head.size);
   CHECK(d.ledger().CurrentCheckpoint().root == head.root);
   CHECK(d.BalanceOf(volunteer) == balance);
@@ -98,12 +119,73 @@ TEST_CASE("a store of the single-family layout (0.1) is moved to the log family 
   auto proof = d.ledger().ProveInclusion(300, head.size);
   REQUIRE(proof.ok());
   CHECK(VerifyInclusion(LeafHash(entries[300]), *proof, head.root).ok());
+  auto consistency = d.ledger().ProveConsistency(260, head.size);
+  REQUIRE(consistency.ok());
   auto audit = d.ledger().Audit();
   REQUIRE_MESSAGE(audit.ok(), audit.status().ToString());
   CHECK(audit->root == head.root);
   // And it goes on appending.
   REQUIRE(d.Submit(Deposit{volunteer, "", "meals", 1, d.now - 3600, ""}).ok());
   CHECK(d.ledger().Size() == head.size + 1);
+}
+
+}  // namespace
+
+// A log of 700 deposits (more than 256 entries, so that a level-8 tree node is stored
+// too), closed; what it holds.
+struct StoredLog {
+  Checkpoint head;
+  std::vector<std::string> entries;
+  std::string volunteer;
+  Minutes balance = 0;
+  explicit StoredLog(const std::string& path) {
+    District d(path);
+    volunteer = d.OpenPerson(1990);
+    for (int i = 0; i < 700; ++i)
+      REQUIRE(d.Submit(Deposit{volunteer, "", "meals", 1, d.now - 3600, ""}).ok());
+    head = d.ledger().CurrentCheckpoint();
+    balance = d.BalanceOf(volunteer);
+    for (std::uint64_t i = 0; i < head.size; ++i) entries.push_back(d.ledger().GetEntry(i).value());
+  }
+};
+
+TEST_CASE("entries live in the log family and tree nodes in the default family") {
+  TempDir dir;
+  StoredLog log(dir.path());
+  const auto keys = KeysByFamily(dir.path());
+  CHECK(keys[0] == 0);
+  CHECK(keys[1] == 2);  // level-8 nodes of tiles 0 and 1
+  CHECK(keys[2] == log.head.size);
+  CHECK(keys[3] == 0);
+}
+
+TEST_CASE("a store of the single-family layout (0.1) is moved to the log family at open") {
+  TempDir dir;
+  StoredLog log(dir.path());
+  DowngradeToSingleFamily(dir.path());
+  REQUIRE(KeysByFamily(dir.path())[0] == log.head.size);
+
+  { District moved(dir.path()); }
+  const auto keys = KeysByFamily(dir.path());
+  CHECK(keys[0] == 0);
+  CHECK(keys[1] == 2);
+  CHECK(keys[2] == log.head.size);
+  CHECK(keys[3] == 0);
+  CheckSameLog(dir.path(), log.head, log.entries, log.volunteer, log.balance);
+}
+
+TEST_CASE("a store with its tree nodes in the log family has them moved out at open") {
+  TempDir dir;
+  StoredLog log(dir.path());
+  MoveNodesToLogFamily(dir.path());
+  REQUIRE(KeysByFamily(dir.path())[3] == 2);
+
+  { District moved(dir.path()); }
+  const auto keys = KeysByFamily(dir.path());
+  CHECK(keys[1] == 2);
+  CHECK(keys[2] == log.head.size);
+  CHECK(keys[3] == 0);
+  CheckSameLog(dir.path(), log.head, log.entries, log.volunteer, log.balance);
 }
 
 TEST_CASE("the id filter never says no to an id it was given, and rarely yes to others") {

@@ -123,11 +123,13 @@ inline std::string SyncOf(std::string_view district) {
 inline std::string Ref(const EntryId& id) {
   return std::string("i:").append(View(id));
 }
-// Whether a key belongs to the "log" column family: entries and tree nodes. Their keys
-// only ever ascend, so the family's files never overlap and compaction moves them down
-// without rewriting them; the small state records compact on their own.
+// Whether a key belongs to the "log" column family: the entries alone. Their keys only
+// ever ascend, so each flush's file follows the last one without overlapping it, and
+// compaction moves the files down without rewriting them. (Tree nodes live with the
+// state: a second prefix in the family made every file span both ranges, so each L0->L1
+// compaction rewrote the family's whole L1 — 333 MB for a log of 1M entries.)
 inline bool InLogFamily(std::string_view key) {
-  return !key.empty() && (key[0] == 'e' || key[0] == 'n');
+  return !key.empty() && key[0] == 'e';
 }
 inline std::string Entry(std::uint64_t index) {
   std::string k = "e";

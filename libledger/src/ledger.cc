@@ -62,7 +62,7 @@ rocksdb::Options DbOptions(const Options& o) {
   return opt;
 }
 
-// The log family (entries and tree nodes). Its keys only ascend and are only ever read
+// The log family (the entries). Its keys only ascend and are only ever read
 // where they exist (by index, or scanned for tiles), so it needs no bloom filters: neither
 // in the memtable nor in its files. Its files never overlap, and the small state records
 // in the default family no longer share files (or compactions) with the entries.
@@ -77,35 +77,43 @@ rocksdb::ColumnFamilyOptions LogFamilyOptions(const rocksdb::Options& base) {
   return opt;
 }
 
-// Stores written before the log family existed (libledger 0.1) kept entries and tree nodes
-// in the default family. Opening one moves them over, a batch at a time; each batch moves
-// its keys atomically, so a crash midway leaves a store that the next open finishes moving.
-Status MoveLogKeysToLogFamily(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log_cf) {
+// Moves the keys starting with `prefix` from family `from` to family `to`, a batch at a
+// time; each batch moves its keys atomically, so a crash midway leaves a store that the
+// next open finishes moving. Returns how many keys moved.
+Result<std::size_t> MoveKeys(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* from_cf,
+                             rocksdb::ColumnFamilyHandle* to_cf, char prefix) {
   constexpr std::size_t kBatch = 4096;
   std::size_t moved = 0;
-  for (const char prefix : {'e', 'n'}) {
-    const rocksdb::Slice p(&prefix, 1);
-    std::string from(1, prefix);  // past the keys already moved (and their tombstones)
-    for (;;) {
-      rocksdb::WriteBatch batch;
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-      for (it->Seek(from); it->Valid() && it->key().starts_with(p) && batch.Count() < 2 * kBatch;
-           it->Next()) {
-        Status s = FromRocks(batch.Put(log_cf, it->key(), it->value()), "moving the log");
-        if (s.ok()) s = FromRocks(batch.Delete(it->key()), "moving the log");
-        if (!s.ok()) return s;
-        from = it->key().ToString() + '\0';
-      }
-      if (Status s = FromRocks(it->status(), "moving the log"); !s.ok()) return s;
-      it.reset();
-      if (batch.Count() == 0) break;
-      moved += batch.Count() / 2;
-      if (Status s = FromRocks(db->Write(rocksdb::WriteOptions(), &batch), "moving the log");
-          !s.ok())
-        return s;
+  const rocksdb::Slice p(&prefix, 1);
+  std::string from(1, prefix);  // past the keys already moved (and their tombstones)
+  for (;;) {
+    rocksdb::WriteBatch batch;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), from_cf));
+    for (it->Seek(from); it->Valid() && it->key().starts_with(p) && batch.Count() < 2 * kBatch;
+         it->Next()) {
+      Status s = FromRocks(batch.Put(to_cf, it->key(), it->value()), "moving the log");
+      if (s.ok()) s = FromRocks(batch.Delete(from_cf, it->key()), "moving the log");
+      if (!s.ok()) return s;
+      from = it->key().ToString() + '\0';
     }
+    if (Status s = FromRocks(it->status(), "moving the log"); !s.ok()) return s;
+    it.reset();
+    if (batch.Count() == 0) return moved;
+    moved += batch.Count() / 2;
+    if (Status s = FromRocks(db->Write(rocksdb::WriteOptions(), &batch), "moving the log"); !s.ok())
+      return s;
   }
-  if (moved == 0) return Status::Ok();
+}
+
+// Earlier layouts (docs/format.md §10): libledger 0.1 kept the entries in the default
+// family; later stores kept the tree nodes in the log family. Opening either moves them
+// where they belong now: entries to the log family, tree nodes to the default family.
+Status MoveKeysToTheirFamilies(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log_cf) {
+  auto entries = MoveKeys(db, db->DefaultColumnFamily(), log_cf, 'e');
+  if (!entries.ok()) return entries.status();
+  auto nodes = MoveKeys(db, log_cf, db->DefaultColumnFamily(), 'n');
+  if (!nodes.ok()) return nodes.status();
+  if (*entries + *nodes == 0) return Status::Ok();
   rocksdb::FlushOptions fo;
   return FromRocks(db->Flush(fo, {db->DefaultColumnFamily(), log_cf}), "moving the log");
 }
@@ -140,7 +148,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Options& options, const std::
   std::unique_ptr<rocksdb::DB> db(raw);
   // The default family's handle is owned by the DB; only ours must be destroyed.
   delete handles[0];
-  if (Status s = MoveLogKeysToLogFamily(db.get(), handles[2]); !s.ok()) {
+  if (Status s = MoveKeysToTheirFamilies(db.get(), handles[2]); !s.ok()) {
     db->DestroyColumnFamilyHandle(handles[1]);
     db->DestroyColumnFamilyHandle(handles[2]);
     return s;
@@ -276,9 +284,10 @@ Result<Hash> LedgerImpl::ReadNode(int level, std::uint64_t index) {
   std::vector<Hash> hashes;
   hashes.reserve(count);
   std::shared_ptr<const rocksdb::Snapshot> pin;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(state_reader_.ReadAt(&pin), log_cf_));
   const std::string start =
       stored_level == 0 ? keys::Entry(first) : keys::Node(stored_level, first);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(state_reader_.ReadAt(&pin), FamilyOf(start)));
   it->Seek(start);
   for (std::uint64_t i = 0; i < count; ++i, it->Next()) {
     const std::string want =
@@ -374,9 +383,39 @@ std::vector<Result<Appended>> LedgerImpl::Append(std::span<const std::string> en
 }
 
 std::vector<Result<Appended>> LedgerImpl::AppendEntries(std::span<const std::string> entries,
-                                                        Turn* turn, std::size_t ticket,
                                                         std::span<const Hash> leaves) {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // see CommitLoop
+  const std::size_t chunks = (entries.size() + kPipelineChunk - 1) / kPipelineChunk;
+  std::vector<std::vector<Prepared>> parts(std::max<std::size_t>(chunks, 1));
+  if (chunks <= 1) {
+    parts[0] = Verify(entries, leaves);
+    Commit(&parts[0], nullptr, 0);
+  } else {
+    // Chunk k is verified by this thread and the pool, then committed by a thread of its
+    // own while chunk k + 1 is verified; the turn keeps the chunks in order.
+    Turn turn;
+    std::vector<std::thread> committers;
+    committers.reserve(chunks);
+    for (std::size_t k = 0; k < chunks; ++k) {
+      const std::size_t at = k * kPipelineChunk;
+      const std::size_t n = std::min(kPipelineChunk, entries.size() - at);
+      parts[k] = Verify(entries.subspan(at, n), leaves.empty() ? leaves : leaves.subspan(at, n));
+      committers.emplace_back([this, &parts, &turn, k] {
+        rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+        Commit(&parts[k], &turn, k);
+      });
+    }
+    for (auto& t : committers) t.join();
+  }
+  std::vector<Result<Appended>> out;
+  out.reserve(entries.size());
+  for (auto& part : parts)
+    for (auto& p : part) out.push_back(std::move(*p.result));
+  return out;
+}
+
+std::vector<LedgerImpl::Prepared> LedgerImpl::Verify(std::span<const std::string> entries,
+                                                     std::span<const Hash> leaves) {
   std::vector<Prepared> items(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     items[i].bytes = &entries[i];
@@ -385,13 +424,15 @@ std::vector<Result<Appended>> LedgerImpl::AppendEntries(std::span<const std::str
       items[i].leaf_known = true;
     }
   }
-  // Signature checks: all cores, before taking a place in the commit queue.
   verify_pool_.ParallelFor(items.size(), 16, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) Prepare(&items[i]);
   });
+  return items;
+}
 
+void LedgerImpl::Commit(std::vector<Prepared>* items, Turn* turn, std::size_t ticket) {
   Writer w;
-  w.items = &items;
+  w.items = items;
   if (turn) {  // join the queue in the caller's order
     std::unique_lock tl(turn->mu);
     turn->cv.wait(tl, [&] { return turn->next == ticket; });
@@ -404,30 +445,23 @@ std::vector<Result<Appended>> LedgerImpl::AppendEntries(std::span<const std::str
     turn->cv.notify_all();
   }
   w.cv.wait(lk, [&] { return w.done || (writers_.front() == &w && !sequencing_); });
-  if (!w.done) {
-    sequencing_ = true;
-    // Leader: sequence the queue as it stands (up to the group limit), hand the group to
-    // the committer, and let the next writer lead while this group is being written.
-    std::vector<Writer*> group;
-    std::size_t n = 0;
-    for (Writer* x : writers_) {
-      if (!group.empty() && n + x->items->size() > options_.max_group_entries) break;
-      group.push_back(x);
-      n += x->items->size();
-    }
-    lk.unlock();
-    Sequence(std::move(group));  // pops the group from writers_
-    lk.lock();
-    sequencing_ = false;
-    if (!writers_.empty()) writers_.front()->cv.notify_one();
-    w.cv.wait(lk, [&] { return w.done; });
+  if (w.done) return;
+  sequencing_ = true;
+  // Leader: sequence the queue as it stands (up to the group limit), hand the group to
+  // the committer, and let the next writer lead while this group is being written.
+  std::vector<Writer*> group;
+  std::size_t n = 0;
+  for (Writer* x : writers_) {
+    if (!group.empty() && n + x->items->size() > options_.max_group_entries) break;
+    group.push_back(x);
+    n += x->items->size();
   }
   lk.unlock();
-
-  std::vector<Result<Appended>> out;
-  out.reserve(items.size());
-  for (auto& p : items) out.push_back(std::move(*p.result));
-  return out;
+  Sequence(std::move(group));  // pops the group from writers_
+  lk.lock();
+  sequencing_ = false;
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  w.cv.wait(lk, [&] { return w.done; });
 }
 
 void LedgerImpl::Finish(const std::vector<Writer*>& group) {

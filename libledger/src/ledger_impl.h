@@ -162,17 +162,23 @@ class LedgerImpl final : public Ledger {
   void Prepare(Prepared* p) const;
   // The append path: verify, sequence, commit. A replica's entries replay the rules as
   // their district applied them (no clock) and stop at the first refused one.
-  // With `turn`, writers verify concurrently but join the commit queue in the order of
-  // their tickets, so the entries of one replication keep their order.
+  // A large call is cut into chunks of kPipelineChunk that go through as a pipeline: while
+  // one chunk is sequenced and committed, the next one's signatures are checked, so the
+  // cores are not left idle while a single large group goes through the serial stages.
+  // `leaves`: the entries' leaf hashes when the caller has them already (replicas).
+  static constexpr std::size_t kPipelineChunk = 512;
+  std::vector<Result<Appended>> AppendEntries(std::span<const std::string> entries,
+                                              std::span<const Hash> leaves = {});
+  // Stage one: decodes and verifies `entries` on all cores (leaf hashes too, unless given).
+  std::vector<Prepared> Verify(std::span<const std::string> entries, std::span<const Hash> leaves);
+  // Stage two: joins the commit queue (with `turn`, in the order of `ticket`), and returns
+  // once the entries are sequenced and durable; each item then holds its result.
   struct Turn {
     std::mutex mu;
     std::condition_variable cv;
     std::size_t next = 0;  // GUARDED_BY(mu): the ticket whose writer joins next
   };
-  // `leaves`: the entries' leaf hashes when the caller has them already (replicas).
-  std::vector<Result<Appended>> AppendEntries(std::span<const std::string> entries,
-                                              Turn* turn = nullptr, std::size_t ticket = 0,
-                                              std::span<const Hash> leaves = {});
+  void Commit(std::vector<Prepared>* items, Turn* turn, std::size_t ticket);
   // Replicas: writes a state record of the replica's own (the district's note, evidence).
   Status PutMeta(std::string_view key, const std::string& value);
   // Leader only: applies the rules to `group` in log order and queues it for the committer.
@@ -213,7 +219,7 @@ class LedgerImpl final : public Ledger {
   std::atomic<bool> replica_refused_{false};
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* private_cf_;
-  rocksdb::ColumnFamilyHandle* log_cf_;  // entries and tree nodes (keys::InLogFamily)
+  rocksdb::ColumnFamilyHandle* log_cf_;  // the entries (keys::InLogFamily)
   // The family a key lives in.
   rocksdb::ColumnFamilyHandle* FamilyOf(std::string_view key) const {
     return keys::InLogFamily(key) ? log_cf_ : db_->DefaultColumnFamily();

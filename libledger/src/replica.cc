@@ -116,9 +116,10 @@ Status LedgerImpl::CheckAgainstCover(std::uint64_t size, std::span<const std::st
     if (i < t.tail) return (t.head - x.start) + (i - t.head) / merkle::kTileLeaves;
     return (t.head - x.start) + (t.tail - t.head) / merkle::kTileLeaves + (i - t.tail);
   };
-  leaves->clear();
-  leaves->reserve(entries.size());
-  for (const std::string& e : entries) leaves->push_back(LeafHash(e));
+  leaves->assign(entries.size(), Hash{});
+  verify_pool_.ParallelFor(entries.size(), 256, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) (*leaves)[i] = LeafHash(entries[i]);
+  });
   std::vector<Hash> tile;
   for (std::uint64_t i = size; i < end;) {
     if (i >= t.head && i < t.tail) {
@@ -163,29 +164,8 @@ Result<std::uint64_t> LedgerImpl::Replicate(std::span<const std::string> entries
                                                       entries.size(), pending_->cp.size));
   std::vector<Hash> leaves;
   if (Status s = CheckAgainstCover(size, entries, &leaves); !s.ok()) return s;
-  // Chunks verify at once on all cores and join the commit queue in order: a chunk's
-  // rules and commit overlap the next chunks' signature checks.
   replica_refused_ = false;
-  constexpr std::size_t kChunk = 512;
-  const std::size_t chunks = (entries.size() + kChunk - 1) / kChunk;
-  std::vector<std::vector<Result<Appended>>> parts(chunks);
-  Turn turn;
-  std::vector<std::thread> threads;
-  for (std::size_t k = 1; k < chunks; ++k)
-    threads.emplace_back([&, k] {
-      const std::size_t n = std::min(kChunk, entries.size() - k * kChunk);
-      parts[k] = AppendEntries(entries.subspan(k * kChunk, n), &turn, k,
-                               std::span<const Hash>(leaves).subspan(k * kChunk, n));
-    });
-  if (chunks > 0) {
-    const std::size_t n = std::min(kChunk, entries.size());
-    parts[0] = AppendEntries(entries.first(n), &turn, 0, std::span<const Hash>(leaves).first(n));
-  }
-  for (auto& t : threads) t.join();
-  std::vector<Result<Appended>> results;
-  results.reserve(entries.size());
-  for (auto& p : parts)
-    for (auto& r : p) results.push_back(std::move(r));
+  std::vector<Result<Appended>> results = AppendEntries(entries, leaves);
   for (std::size_t i = 0; i < results.size(); ++i) {
     // A sync of a log this replica's peers do not hold that far yet: not a fault; the
     // entries before it are in, and it goes in once the other copy has caught up.
