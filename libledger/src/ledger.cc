@@ -38,6 +38,11 @@ rocksdb::Options DbOptions(const Options& o) {
   // list is cheaper, and the append path pays for every insert (measured: 4 MiB beat 64).
   opt.write_buffer_size = 8u << 20;
   opt.max_total_wal_size = 256u << 20;
+  // State keys are random (entry ids), so every L0 file overlaps all of L1 and each
+  // L0->L1 compaction rewrites the whole of L1. Compacting 8 files at a time instead of 4
+  // halves those rewrites (a replica copying 1M entries: 4.3 s of compaction CPU -> 2.9 s);
+  // a lookup checks a few more level-0 files, behind pinned bloom filters.
+  opt.level0_file_num_compaction_trigger = 8;
   opt.compression = rocksdb::kLZ4Compression;
   // Most lookups of new entry ids miss; a memtable bloom filter answers them cheaply.
   opt.memtable_prefix_bloom_size_ratio = 0.05;

@@ -67,7 +67,10 @@ Result<std::string> MakeAccountNumber(std::string_view district, std::uint64_t s
 }
 
 std::string SystemAccountId(std::string_view district, SystemAccount which) {
-  return fmt::format("{}.{}", district, kSystemNames[static_cast<int>(which)]);
+  std::string id(district);  // on the rules' path for most entries: no format string
+  id += '.';
+  id += kSystemNames[static_cast<int>(which)];
+  return id;
 }
 
 bool IsSystemAccount(std::string_view account) {
