@@ -150,7 +150,8 @@ class Ledger {
 
   // Appends signed entries, in order. Each gets its own result: its index, or the
   // specific error that refused it (a refused entry changes nothing; the others in the
-  // batch still proceed). Entries are durable when this returns.
+  // batch still proceed). Entries are durable when this returns. A large batch goes in
+  // chunks of 512: a concurrent caller's entries may come between two chunks.
   virtual std::vector<Result<Appended>> Append(std::span<const std::string> entries) = 0;
   Result<Appended> Append(const std::string& entry);
 
