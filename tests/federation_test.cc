@@ -326,6 +326,42 @@ TEST_CASE("a copy that stopped inside a whole tile finishes the tile from its st
   CHECK(third->Audit().ok());
 }
 
+TEST_CASE("a copy of several chunks stops at a sync in a later chunk and goes on from it") {
+  City c;
+  std::vector<std::string> volunteers;
+  for (int i = 0; i < 50; ++i) volunteers.push_back(c.x.OpenPerson(1990));
+  GrowTo(c.x, volunteers, 1300);
+  // X syncs H's log at entry 1300: in the third chunk (of 512) of a copy from the start.
+  Follow(c.h.ledger(), *c.h_at_x);
+  auto synced = SyncTo(c.x, *c.h_at_x, "510104");
+  REQUIRE(synced.ok());
+  const std::uint64_t sync_at = synced->index;
+  REQUIRE(sync_at > 1024);
+  GrowTo(c.x, volunteers, 1800);
+  std::vector<std::string> entries;
+  const std::vector<Hash> leaves = EntriesOf(c.x.ledger(), 0, 1800, &entries);
+  TempDir third_dir, third_h_dir;
+  auto peers = std::make_shared<LedgerPeers>();
+  auto third = OpenReplica(third_dir.path(), c.x.ledger(), peers);
+  peers->Add("510105", third);
+  REQUIRE(
+      third->BeginReplication(c.x.ledger().SignedCheckpoint().value(), TileCover(0, leaves)).ok());
+  const std::span<const std::string> all(entries);
+  // One call of 1,792 entries (four chunks): the two chunks before the sync's go in, and its
+  // own chunk up to the sync; nothing after it, in that chunk or the next.
+  CHECK(third->Replicate(all.first(1792)).code() == Code::kUnknownPeer);
+  REQUIRE(third->Size() == sync_at);
+  for (std::uint64_t i = 0; i < sync_at; i += 101) CHECK(third->GetEntry(i).value() == entries[i]);
+  auto h_copy = OpenReplica(third_h_dir.path(), c.h.ledger(), peers);
+  peers->Add("510104", h_copy);
+  Follow(c.h.ledger(), *h_copy);
+  REQUIRE(third->Replicate(all.subspan(sync_at, 1792 - sync_at)).ok());
+  REQUIRE(third->Replicate(all.subspan(1792)).ok());
+  CHECK(third->Size() == 1800);
+  CHECK(third->CurrentCheckpoint().root == c.x.ledger().CurrentCheckpoint().root);
+  CHECK(third->Audit().ok());
+}
+
 TEST_CASE("redeeming away: X's redeemer holds and posts at H, once H has synced X's keys") {
   City c;
   const std::string elder = c.h.OpenPerson(1950);

@@ -97,6 +97,26 @@ void MoveNodesToLogFamily(const std::string& path) {
   REQUIRE(s.db->Write(rocksdb::WriteOptions(), &batch).ok());
 }
 
+// Leaves a closed store as a move to the log family that stopped midway leaves it: the
+// entries from `from` on still in the default family (a move goes in index order), and
+// the tree nodes in the log family.
+void InterruptedMove(const std::string& path, std::uint64_t from) {
+  RawStore s(path, false);
+  rocksdb::WriteBatch batch;
+  std::string start = "e";
+  for (int i = 56; i >= 0; i -= 8) start.push_back(static_cast<char>(from >> i));
+  std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(rocksdb::ReadOptions(), s.Family("log")));
+  std::size_t n = 0;
+  for (it->Seek(start); it->Valid() && it->key()[0] == 'e'; it->Next(), ++n) {
+    REQUIRE(batch.Put(it->key(), it->value()).ok());
+    REQUIRE(batch.Delete(s.Family("log"), it->key()).ok());
+  }
+  REQUIRE(it->status().ok());
+  it.reset();
+  REQUIRE(n > 0);
+  REQUIRE(s.db->Write(rocksdb::WriteOptions(), &batch).ok());
+}
+
 // A store's keys by family: {entries in default, nodes in default, entries in log, nodes
 // in log} (read with the store closed: a read-only open next to a live writer can race
 // its compactions).
@@ -131,18 +151,20 @@ void CheckSameLog(const std::string& path, const Checkpoint& head,
 
 }  // namespace
 
-// A log of 700 deposits (more than 256 entries, so that a level-8 tree node is stored
-// too), closed; what it holds.
+// A log of `n` deposits (by default 700: more than 256 entries, so that a level-8 tree
+// node is stored too), closed; what it holds.
 struct StoredLog {
   Checkpoint head;
   std::vector<std::string> entries;
   std::string volunteer;
   Minutes balance = 0;
-  explicit StoredLog(const std::string& path) {
+  explicit StoredLog(const std::string& path, int n = 700) {
     District d(path);
     volunteer = d.OpenPerson(1990);
-    for (int i = 0; i < 700; ++i)
-      REQUIRE(d.Submit(Deposit{volunteer, "", "meals", 1, d.now - 3600, ""}).ok());
+    std::vector<std::string> batch;
+    for (int i = 0; i < n; ++i)
+      batch.push_back(d.Sign(d.Body(Deposit{volunteer, "", "meals", 1, d.now - 3600, ""})));
+    for (const auto& r : d.ledger().Append(batch)) REQUIRE(r.ok());
     head = d.ledger().CurrentCheckpoint();
     balance = d.BalanceOf(volunteer);
     for (std::uint64_t i = 0; i < head.size; ++i) entries.push_back(d.ledger().GetEntry(i).value());
@@ -183,6 +205,26 @@ TEST_CASE("a store with its tree nodes in the log family has them moved out at o
   { District moved(dir.path()); }
   const auto keys = KeysByFamily(dir.path());
   CHECK(keys[1] == 2);
+  CHECK(keys[2] == log.head.size);
+  CHECK(keys[3] == 0);
+  CheckSameLog(dir.path(), log.head, log.entries, log.volunteer, log.balance);
+}
+
+TEST_CASE("a move of several batches that stopped midway is finished at the next open") {
+  TempDir dir;
+  StoredLog log(dir.path(), 9000);
+  const std::size_t nodes = log.head.size / 256;
+  InterruptedMove(dir.path(), 500);
+  MoveNodesToLogFamily(dir.path());
+  auto keys = KeysByFamily(dir.path());
+  REQUIRE(keys[0] == log.head.size - 500);  // more than two batches of 4,096 still to move
+  REQUIRE(keys[2] == 500);
+  REQUIRE(keys[3] == nodes);
+
+  { District moved(dir.path()); }
+  keys = KeysByFamily(dir.path());
+  CHECK(keys[0] == 0);
+  CHECK(keys[1] == nodes);
   CHECK(keys[2] == log.head.size);
   CHECK(keys[3] == 0);
   CheckSameLog(dir.path(), log.head, log.entries, log.volunteer, log.balance);

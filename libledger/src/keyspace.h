@@ -26,9 +26,9 @@
 //     "i:" entry id(16)        -> state.EntryRef        (idempotency, reversals, and the
 //                                 per-account history chain: Account.last_entry and
 //                                 Posting.prev link an account's entries newest first)
-//   log (the entries and their tree), in the column family "log" (all other keys are in
-//   the default family; real-name records in "private", never in the log):
-//     "e" be64(index)          -> leaf hash(32) || entry bytes
+//   log: the entries in the column family "log" (all other keys are in the default
+//   family; real-name records in "private", never in the log), and their tree:
+//     "e" be64(index)          -> leaf hash(32) || entry bytes      (family "log")
 //     "n" level(1) be64(index) -> 32-byte hash of the perfect subtree (level, index), stored
 //                                 for tile levels only (8, 16, 24, ...): the levels C2SP
 //                                 tlog-tiles serves. Level 0 is the leaf hash in "e"; the

@@ -397,20 +397,24 @@ std::vector<Result<Appended>> LedgerImpl::AppendEntries(std::span<const std::str
     Commit(&parts[0], nullptr, 0);
   } else {
     // Chunk k is verified by this thread and the pool, then committed by a thread of its
-    // own while chunk k + 1 is verified; the turn keeps the chunks in order.
+    // own while chunk k + 1 is verified; the turn keeps the chunks in order. At most
+    // kPipelineDepth chunks are verified ahead of the commits (a slow disk holds back the
+    // verification, not memory and threads). jthreads join when they go out of scope, so an
+    // exception here still waits for the chunks on their way (none waits on a later one).
     Turn turn;
-    std::vector<std::thread> committers;
-    committers.reserve(chunks);
+    std::vector<std::jthread> committers(chunks);
     for (std::size_t k = 0; k < chunks; ++k) {
+      if (k >= kPipelineDepth) committers[k - kPipelineDepth].join();
       const std::size_t at = k * kPipelineChunk;
       const std::size_t n = std::min(kPipelineChunk, entries.size() - at);
       parts[k] = Verify(entries.subspan(at, n), leaves.empty() ? leaves : leaves.subspan(at, n));
-      committers.emplace_back([this, &parts, &turn, k] {
+      committers[k] = std::jthread([this, &parts, &turn, k] {
         rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
         Commit(&parts[k], &turn, k);
       });
     }
-    for (auto& t : committers) t.join();
+    for (auto& t : committers)
+      if (t.joinable()) t.join();
   }
   std::vector<Result<Appended>> out;
   out.reserve(entries.size());
@@ -449,7 +453,8 @@ void LedgerImpl::Commit(std::vector<Prepared>* items, Turn* turn, std::size_t ti
     ++turn->next;
     turn->cv.notify_all();
   }
-  w.cv.wait(lk, [&] { return w.done || (writers_.front() == &w && !sequencing_); });
+  w.cv.wait(
+      lk, [&] { return w.done || (!writers_.empty() && writers_.front() == &w && !sequencing_); });
   if (w.done) return;
   sequencing_ = true;
   // Leader: sequence the queue as it stands (up to the group limit), hand the group to

@@ -167,6 +167,7 @@ class LedgerImpl final : public Ledger {
   // cores are not left idle while a single large group goes through the serial stages.
   // `leaves`: the entries' leaf hashes when the caller has them already (replicas).
   static constexpr std::size_t kPipelineChunk = 512;
+  static constexpr std::size_t kPipelineDepth = kMaxInflight + 2;  // chunks ahead of commits
   std::vector<Result<Appended>> AppendEntries(std::span<const std::string> entries,
                                               std::span<const Hash> leaves = {});
   // Stage one: decodes and verifies `entries` on all cores (leaf hashes too, unless given).
