@@ -17,6 +17,12 @@ namespace ledger::testing {
 // 2026-11-22 12:00:00 UTC.
 inline constexpr std::int64_t kNoon = 1795348800;
 
+// A service of `minutes` by `volunteer`, given an hour before noon.
+inline Deposit Serve(const std::string& volunteer, Minutes minutes,
+                     std::string category = "meals") {
+  return Deposit{volunteer, "", std::move(category), minutes, kNoon - 3600, ""};
+}
+
 // A temporary directory removed on destruction.
 class TempDir {
  public:

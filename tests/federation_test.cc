@@ -16,10 +16,6 @@ using namespace ledger::testing;
 
 namespace {
 
-Deposit Serve(const std::string& volunteer, Minutes minutes) {
-  return Deposit{volunteer, "", "meals", minutes, kNoon - 3600, ""};
-}
-
 // Appends one-minute services by `volunteers` in turn until `d`'s log has `n` entries.
 void GrowTo(District& d, const std::vector<std::string>& volunteers, std::uint64_t n) {
   std::vector<std::string> batch;

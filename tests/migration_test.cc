@@ -16,14 +16,6 @@
 using namespace ledger;
 using namespace ledger::testing;
 
-namespace {
-
-Deposit Serve(const std::string& volunteer, Minutes minutes) {
-  return Deposit{volunteer, "", "meals", minutes, kNoon - 3600, ""};
-}
-
-}  // namespace
-
 TEST_CASE("moving home: balance, holds and credits from everywhere reach the new home once") {
   City3 c;
   const std::string v = c.o.OpenPerson(1950);
