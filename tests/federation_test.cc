@@ -52,6 +52,45 @@ struct City {
   }
 };
 
+// X's log of `total` entries with a sync of H's log after its first `sync_after`, and a
+// third node's copy of X begun at X's checkpoint, before that node holds H's log: the
+// copy stops at the sync until HoldH().
+struct ThirdCopy {
+  City c;
+  std::vector<std::string> entries;
+  std::uint64_t sync_at = 0;
+  TempDir third_dir, third_h_dir;
+  std::shared_ptr<LedgerPeers> peers = std::make_shared<LedgerPeers>();
+  std::shared_ptr<Ledger> third, h_copy;
+  ThirdCopy(std::uint64_t sync_after, std::uint64_t total) {
+    std::vector<std::string> volunteers;
+    for (int i = 0; i < 50; ++i) volunteers.push_back(c.x.OpenPerson(1990));
+    GrowTo(c.x, volunteers, sync_after);
+    Follow(c.h.ledger(), *c.h_at_x);
+    auto synced = SyncTo(c.x, *c.h_at_x, "510104");
+    REQUIRE(synced.ok());
+    sync_at = synced->index;
+    GrowTo(c.x, volunteers, total);
+    const std::vector<Hash> leaves = EntriesOf(c.x.ledger(), 0, total, &entries);
+    third = OpenReplica(third_dir.path(), c.x.ledger(), peers);
+    peers->Add("510105", third);
+    REQUIRE(third->BeginReplication(c.x.ledger().SignedCheckpoint().value(), TileCover(0, leaves))
+                .ok());
+  }
+  // The third node gets its own copy of H's log: X's sync can go in.
+  void HoldH() {
+    h_copy = OpenReplica(third_h_dir.path(), c.h.ledger(), peers);
+    peers->Add("510104", h_copy);
+    Follow(c.h.ledger(), *h_copy);
+  }
+  // The copy holds all of X's log, as X's node holds it.
+  void CheckComplete() {
+    CHECK(third->Size() == entries.size());
+    CHECK(third->CurrentCheckpoint().root == c.x.ledger().CurrentCheckpoint().root);
+    CHECK(third->Audit().ok());
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a volunteer homed in H serves in X: the hours reach H at its sync of X") {
@@ -284,78 +323,41 @@ TEST_CASE("a replica takes whole tiles against their level-8 hashes, parts of ti
 }
 
 TEST_CASE("a copy that stopped inside a whole tile finishes the tile from its stored leaves") {
-  City c;
-  std::vector<std::string> volunteers;
-  for (int i = 0; i < 50; ++i) volunteers.push_back(c.x.OpenPerson(1990));
-  GrowTo(c.x, volunteers, 100);
   // X syncs H's log at entry 100, inside X's first tile.
-  Follow(c.h.ledger(), *c.h_at_x);
-  auto synced = SyncTo(c.x, *c.h_at_x, "510104");
-  REQUIRE(synced.ok());
-  const std::uint64_t sync_at = synced->index;
-  GrowTo(c.x, volunteers, 600);
-  std::vector<std::string> entries;
-  const std::vector<Hash> leaves = EntriesOf(c.x.ledger(), 0, 600, &entries);
-  // A third node's copy of X, before it holds H's log: it stops at the sync.
-  TempDir third_dir, third_h_dir;
-  auto peers = std::make_shared<LedgerPeers>();
-  auto third = OpenReplica(third_dir.path(), c.x.ledger(), peers);
-  peers->Add("510105", third);
-  REQUIRE(
-      third->BeginReplication(c.x.ledger().SignedCheckpoint().value(), TileCover(0, leaves)).ok());
-  const std::span<const std::string> all(entries);
-  CHECK(third->Replicate(all.first(512)).code() == Code::kUnknownPeer);
-  REQUIRE(third->Size() == sync_at);
+  ThirdCopy t(100, 600);
+  const std::uint64_t sync_at = t.sync_at;
+  REQUIRE(sync_at < 256);
+  const std::span<const std::string> all(t.entries);
+  CHECK(t.third->Replicate(all.first(512)).code() == Code::kUnknownPeer);
+  REQUIRE(t.third->Size() == sync_at);
   // Once it holds H's log, the same checkpoint goes on from inside the tile: the tile's
   // first leaves are the ones stored. A changed entry in the rest of the tile is caught.
-  auto h_copy = OpenReplica(third_h_dir.path(), c.h.ledger(), peers);
-  peers->Add("510104", h_copy);
-  Follow(c.h.ledger(), *h_copy);
+  t.HoldH();
   std::vector<std::string> changed(all.begin() + sync_at, all.begin() + 512);
   std::swap(changed[5], changed[6]);
-  CHECK(third->Replicate(changed).code() == Code::kCorruption);
-  CHECK(third->Size() == sync_at);
-  REQUIRE(third->Replicate(all.subspan(sync_at, 512 - sync_at)).ok());
-  REQUIRE(third->Replicate(all.subspan(512)).ok());
-  CHECK(third->Size() == 600);
-  CHECK(third->CurrentCheckpoint().root == c.x.ledger().CurrentCheckpoint().root);
-  CHECK(third->Audit().ok());
+  CHECK(t.third->Replicate(changed).code() == Code::kCorruption);
+  CHECK(t.third->Size() == sync_at);
+  REQUIRE(t.third->Replicate(all.subspan(sync_at, 512 - sync_at)).ok());
+  REQUIRE(t.third->Replicate(all.subspan(512)).ok());
+  t.CheckComplete();
 }
 
 TEST_CASE("a copy of several chunks stops at a sync in a later chunk and goes on from it") {
-  City c;
-  std::vector<std::string> volunteers;
-  for (int i = 0; i < 50; ++i) volunteers.push_back(c.x.OpenPerson(1990));
-  GrowTo(c.x, volunteers, 1300);
   // X syncs H's log at entry 1300: in the third chunk (of 512) of a copy from the start.
-  Follow(c.h.ledger(), *c.h_at_x);
-  auto synced = SyncTo(c.x, *c.h_at_x, "510104");
-  REQUIRE(synced.ok());
-  const std::uint64_t sync_at = synced->index;
+  ThirdCopy t(1300, 1800);
+  const std::uint64_t sync_at = t.sync_at;
   REQUIRE(sync_at > 1024);
-  GrowTo(c.x, volunteers, 1800);
-  std::vector<std::string> entries;
-  const std::vector<Hash> leaves = EntriesOf(c.x.ledger(), 0, 1800, &entries);
-  TempDir third_dir, third_h_dir;
-  auto peers = std::make_shared<LedgerPeers>();
-  auto third = OpenReplica(third_dir.path(), c.x.ledger(), peers);
-  peers->Add("510105", third);
-  REQUIRE(
-      third->BeginReplication(c.x.ledger().SignedCheckpoint().value(), TileCover(0, leaves)).ok());
-  const std::span<const std::string> all(entries);
+  const std::span<const std::string> all(t.entries);
   // One call of 1,792 entries (four chunks): the two chunks before the sync's go in, and its
   // own chunk up to the sync; nothing after it, in that chunk or the next.
-  CHECK(third->Replicate(all.first(1792)).code() == Code::kUnknownPeer);
-  REQUIRE(third->Size() == sync_at);
-  for (std::uint64_t i = 0; i < sync_at; i += 101) CHECK(third->GetEntry(i).value() == entries[i]);
-  auto h_copy = OpenReplica(third_h_dir.path(), c.h.ledger(), peers);
-  peers->Add("510104", h_copy);
-  Follow(c.h.ledger(), *h_copy);
-  REQUIRE(third->Replicate(all.subspan(sync_at, 1792 - sync_at)).ok());
-  REQUIRE(third->Replicate(all.subspan(1792)).ok());
-  CHECK(third->Size() == 1800);
-  CHECK(third->CurrentCheckpoint().root == c.x.ledger().CurrentCheckpoint().root);
-  CHECK(third->Audit().ok());
+  CHECK(t.third->Replicate(all.first(1792)).code() == Code::kUnknownPeer);
+  REQUIRE(t.third->Size() == sync_at);
+  for (std::uint64_t i = 0; i < sync_at; i += 101)
+    CHECK(t.third->GetEntry(i).value() == t.entries[i]);
+  t.HoldH();
+  REQUIRE(t.third->Replicate(all.subspan(sync_at, 1792 - sync_at)).ok());
+  REQUIRE(t.third->Replicate(all.subspan(1792)).ok());
+  t.CheckComplete();
 }
 
 TEST_CASE("redeeming away: X's redeemer holds and posts at H, once H has synced X's keys") {

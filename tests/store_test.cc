@@ -3,7 +3,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include <array>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -117,13 +116,24 @@ void InterruptedMove(const std::string& path, std::uint64_t from) {
   REQUIRE(s.db->Write(rocksdb::WriteOptions(), &batch).ok());
 }
 
-// A store's keys by family: {entries in default, nodes in default, entries in log, nodes
-// in log} (read with the store closed: a read-only open next to a live writer can race
-// its compactions).
-std::array<std::size_t, 4> KeysByFamily(const std::string& path) {
+// A store's keys by family (read with the store closed: a read-only open next to a live
+// writer can race its compactions).
+struct Layout {
+  std::size_t entries_in_default, nodes_in_default, entries_in_log, nodes_in_log;
+  bool operator==(const Layout&) const = default;
+};
+Layout KeysByFamily(const std::string& path) {
   RawStore s(path, true);
   return {s.Count("default", 'e'), s.Count("default", 'n'), s.Count("log", 'e'),
           s.Count("log", 'n')};
+}
+// Where a store of `size` entries and `nodes` stored tree nodes keeps them now.
+void CheckCurrentLayout(const std::string& path, std::size_t size, std::size_t nodes) {
+  const Layout keys = KeysByFamily(path);
+  CHECK(keys.entries_in_default == 0);
+  CHECK(keys.nodes_in_default == nodes);
+  CHECK(keys.entries_in_log == size);
+  CHECK(keys.nodes_in_log == 0);
 }
 
 // What a store opened in any earlier layout must still hold and do.
@@ -174,25 +184,17 @@ struct StoredLog {
 TEST_CASE("entries live in the log family and tree nodes in the default family") {
   TempDir dir;
   StoredLog log(dir.path());
-  const auto keys = KeysByFamily(dir.path());
-  CHECK(keys[0] == 0);
-  CHECK(keys[1] == 2);  // level-8 nodes of tiles 0 and 1
-  CHECK(keys[2] == log.head.size);
-  CHECK(keys[3] == 0);
+  CheckCurrentLayout(dir.path(), log.head.size, 2);  // level-8 nodes of tiles 0 and 1
 }
 
 TEST_CASE("a store of the single-family layout (0.1) is moved to the log family at open") {
   TempDir dir;
   StoredLog log(dir.path());
   DowngradeToSingleFamily(dir.path());
-  REQUIRE(KeysByFamily(dir.path())[0] == log.head.size);
+  REQUIRE(KeysByFamily(dir.path()).entries_in_default == log.head.size);
 
   { District moved(dir.path()); }
-  const auto keys = KeysByFamily(dir.path());
-  CHECK(keys[0] == 0);
-  CHECK(keys[1] == 2);
-  CHECK(keys[2] == log.head.size);
-  CHECK(keys[3] == 0);
+  CheckCurrentLayout(dir.path(), log.head.size, 2);
   CheckSameLog(dir.path(), log.head, log.entries, log.volunteer, log.balance);
 }
 
@@ -200,13 +202,10 @@ TEST_CASE("a store with its tree nodes in the log family has them moved out at o
   TempDir dir;
   StoredLog log(dir.path());
   MoveNodesToLogFamily(dir.path());
-  REQUIRE(KeysByFamily(dir.path())[3] == 2);
+  REQUIRE(KeysByFamily(dir.path()).nodes_in_log == 2);
 
   { District moved(dir.path()); }
-  const auto keys = KeysByFamily(dir.path());
-  CHECK(keys[1] == 2);
-  CHECK(keys[2] == log.head.size);
-  CHECK(keys[3] == 0);
+  CheckCurrentLayout(dir.path(), log.head.size, 2);
   CheckSameLog(dir.path(), log.head, log.entries, log.volunteer, log.balance);
 }
 
@@ -216,17 +215,11 @@ TEST_CASE("a move of several batches that stopped midway is finished at the next
   const std::size_t nodes = log.head.size / 256;
   InterruptedMove(dir.path(), 500);
   MoveNodesToLogFamily(dir.path());
-  auto keys = KeysByFamily(dir.path());
-  REQUIRE(keys[0] == log.head.size - 500);  // more than two batches of 4,096 still to move
-  REQUIRE(keys[2] == 500);
-  REQUIRE(keys[3] == nodes);
+  // More than two batches of 4,096 still to move.
+  REQUIRE(KeysByFamily(dir.path()) == Layout{log.head.size - 500, 0, 500, nodes});
 
   { District moved(dir.path()); }
-  keys = KeysByFamily(dir.path());
-  CHECK(keys[0] == 0);
-  CHECK(keys[1] == nodes);
-  CHECK(keys[2] == log.head.size);
-  CHECK(keys[3] == 0);
+  CheckCurrentLayout(dir.path(), log.head.size, nodes);
   CheckSameLog(dir.path(), log.head, log.entries, log.volunteer, log.balance);
 }
 
