@@ -100,6 +100,108 @@ void CopyAll(std::vector<CityDistrict>& city, const ledger::SigningKey* key) {
   }
 }
 
+// What the audit found: a report per district and the problems, city-wide.
+struct Findings {
+  api::json districts = api::json::array();
+  std::vector<std::string> problems;
+  Minutes interdistrict = 0, in_transit = 0, parked = 0;
+};
+
+// Opens an empty copy of every district's log under `dir`, each verifying with the
+// district's key, all sharing one set of peers (so syncs between them check out).
+std::optional<Failure> OpenCopies(std::vector<CityDistrict>& city, const std::string& dir) {
+  auto peers = std::make_shared<ledger::LedgerPeers>();
+  for (auto& d : city) {
+    ledger::Options o;
+    o.replica_verifier = d.verifier_key;
+    o.peers = peers;
+    std::filesystem::create_directories(dir + "/" + d.code);
+    auto l = ledger::Ledger::Open(o, dir + "/" + d.code);
+    if (!l.ok()) return Failure{kExitError, std::string(CodeName(l.code())), l.status().message()};
+    d.copy = std::shared_ptr<ledger::Ledger>(std::move(l).value());
+    peers->Add(d.code, d.copy);
+  }
+  return std::nullopt;
+}
+
+// Credits district `d` wrote for other districts' accounts: synced by their home yet (and
+// the account registered there), or still in transit.
+void CheckCredits(const CityDistrict& d, const std::map<std::string, CityDistrict*>& by_code,
+                  Findings* f) {
+  auto credits = d.copy->TransitCredits(0, d.copy->Size());
+  if (!credits.ok()) return;
+  for (const auto& cr : *credits) {
+    auto it = by_code.find(cr.to_district);
+    if (it == by_code.end()) {
+      f->problems.push_back(
+          fmt::format("district {} entry {} credits {} in district '{}', which is not "
+                      "in the city",
+                      d.code, cr.index, cr.account, cr.to_district));
+      continue;
+    }
+    auto synced = it->second->copy->SyncedSize(d.code);
+    if (!synced.ok() || *synced <= cr.index)
+      f->in_transit += cr.minutes;
+    else if (!it->second->copy->GetAccount(cr.account).ok())
+      f->parked += cr.minutes;
+  }
+}
+
+// Each copy's own audit (balances rebuilt from nothing), then the city's: what the
+// interdistrict accounts hold must be exactly what is in transit or parked.
+Findings CheckCity(std::vector<CityDistrict>& city) {
+  Findings f;
+  std::map<std::string, CityDistrict*> by_code;
+  for (auto& d : city) by_code[d.code] = &d;
+  for (auto& d : city) {
+    if (!d.done) f.problems.push_back(fmt::format("district {}: {}", d.code, d.error));
+    auto audit = d.copy->Audit();
+    api::json j = {{"district", d.code}, {"name", d.name}, {"entries", d.copy->Size()}};
+    if (!audit.ok()) {
+      f.problems.push_back(fmt::format("district {}: {}", d.code, audit.status().ToString()));
+      j["error"] = audit.status().ToString();
+    } else {
+      j["accounts"] = audit->accounts;
+      j["issued_minutes"] = audit->issued;
+      j["root"] = ledger::ToHex(audit->root);
+      const std::string inter =
+          ledger::SystemAccountId(d.code, ledger::SystemAccount::kInterdistrict);
+      if (auto it = audit->balances.find(inter); it != audit->balances.end())
+        f.interdistrict += it->second;
+    }
+    CheckCredits(d, by_code, &f);
+    f.districts.push_back(j);
+  }
+  if (f.interdistrict != f.in_transit + f.parked)
+    f.problems.push_back(
+        fmt::format("the interdistrict accounts hold {} min, but {} min are in transit "
+                    "and {} min parked",
+                    f.interdistrict, f.in_transit, f.parked));
+  return f;
+}
+
+int ReportAudit(Context& c, const Findings& f) {
+  if (c.json_output()) {
+    c.PrintJson({{"districts", f.districts},
+                 {"in_transit_minutes", f.in_transit},
+                 {"parked_minutes", f.parked},
+                 {"problems", f.problems},
+                 {"ok", f.problems.empty()}});
+  } else {
+    const Lang l = c.lang();
+    for (const auto& j : f.districts)
+      c.Print(fmt::format("{} {}  {} {}  {} {}  {} {}\n", j.value("district", ""),
+                          j.value("name", ""), j.value("entries", 0ull), T(l, "entries"),
+                          j.value("accounts", 0ull), T(l, "accounts"), T(l, "issued"),
+                          Hours(l, j.value("issued_minutes", Minutes{0}))));
+    c.Print(fmt::format("{} {}, {} {}\n", T(l, "in transit"), Hours(l, f.in_transit),
+                        T(l, "parked"), Hours(l, f.parked)));
+    for (const auto& p : f.problems) c.Print("  ! " + p + "\n");
+    c.Print(std::string(T(l, f.problems.empty() ? "audit passed" : "audit failed")) + "\n");
+  }
+  return f.problems.empty() ? kExitOk : kExitVerifyFailed;
+}
+
 }  // namespace
 
 int AuditCmd(Context& c, const std::string& city_file, const std::string& keep_dir) {
@@ -118,90 +220,15 @@ int AuditCmd(Context& c, const std::string& city_file, const std::string& keep_d
     if (!::mkdtemp(tmpl.data())) return c.Report({kExitError, "io_error", "no scratch directory"});
     dir = tmpl;
   }
-  auto peers = std::make_shared<ledger::LedgerPeers>();
-  for (auto& d : city) {
-    ledger::Options o;
-    o.replica_verifier = d.verifier_key;
-    o.peers = peers;
-    std::filesystem::create_directories(dir + "/" + d.code);
-    auto l = ledger::Ledger::Open(o, dir + "/" + d.code);
-    if (!l.ok())
-      return c.Report({kExitError, std::string(CodeName(l.code())), l.status().message()});
-    d.copy = std::shared_ptr<ledger::Ledger>(std::move(l).value());
-    peers->Add(d.code, d.copy);
-  }
+  if (auto failed = OpenCopies(city, dir)) return c.Report(*failed);
   CopyAll(city, key);
-
-  api::json report = {{"districts", api::json::array()}};
-  std::vector<std::string> problems;
-  Minutes interdistrict = 0, in_transit = 0, parked = 0;
-  std::map<std::string, CityDistrict*> by_code;
-  for (auto& d : city) by_code[d.code] = &d;
-  for (auto& d : city) {
-    if (!d.done) problems.push_back(fmt::format("district {}: {}", d.code, d.error));
-    auto audit = d.copy->Audit();
-    api::json j = {{"district", d.code}, {"name", d.name}, {"entries", d.copy->Size()}};
-    if (!audit.ok()) {
-      problems.push_back(fmt::format("district {}: {}", d.code, audit.status().ToString()));
-      j["error"] = audit.status().ToString();
-    } else {
-      j["accounts"] = audit->accounts;
-      j["issued_minutes"] = audit->issued;
-      j["root"] = ledger::ToHex(audit->root);
-      const std::string inter =
-          ledger::SystemAccountId(d.code, ledger::SystemAccount::kInterdistrict);
-      if (auto it = audit->balances.find(inter); it != audit->balances.end())
-        interdistrict += it->second;
-    }
-    // Credits written here for other districts' accounts: synced by their home yet?
-    auto credits = d.copy->TransitCredits(0, d.copy->Size());
-    if (credits.ok())
-      for (const auto& cr : *credits) {
-        auto it = by_code.find(cr.to_district);
-        if (it == by_code.end()) {
-          problems.push_back(
-              fmt::format("district {} entry {} credits {} in district '{}', which is not "
-                          "in the city",
-                          d.code, cr.index, cr.account, cr.to_district));
-          continue;
-        }
-        auto synced = it->second->copy->SyncedSize(d.code);
-        if (!synced.ok() || *synced <= cr.index)
-          in_transit += cr.minutes;
-        else if (!it->second->copy->GetAccount(cr.account).ok())
-          parked += cr.minutes;
-      }
-    report["districts"].push_back(j);
-  }
-  if (interdistrict != in_transit + parked)
-    problems.push_back(
-        fmt::format("the interdistrict accounts hold {} min, but {} min are in transit "
-                    "and {} min parked",
-                    interdistrict, in_transit, parked));
-  report["in_transit_minutes"] = in_transit;
-  report["parked_minutes"] = parked;
-  report["problems"] = problems;
-  report["ok"] = problems.empty();
+  const Findings findings = CheckCity(city);
   if (keep_dir.empty()) {
     for (auto& d : city) d.copy.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   }
-  if (c.json_output()) {
-    c.PrintJson(report);
-  } else {
-    const Lang l = c.lang();
-    for (const auto& j : report["districts"])
-      c.Print(fmt::format("{} {}  {} {}  {} {}  {} {}\n", j.value("district", ""),
-                          j.value("name", ""), j.value("entries", 0ull), T(l, "entries"),
-                          j.value("accounts", 0ull), T(l, "accounts"), T(l, "issued"),
-                          Hours(l, j.value("issued_minutes", Minutes{0}))));
-    c.Print(fmt::format("{} {}, {} {}\n", T(l, "in transit"), Hours(l, in_transit), T(l, "parked"),
-                        Hours(l, parked)));
-    for (const auto& p : problems) c.Print("  ! " + p + "\n");
-    c.Print(std::string(T(l, problems.empty() ? "audit passed" : "audit failed")) + "\n");
-  }
-  return problems.empty() ? kExitOk : kExitVerifyFailed;
+  return ReportAudit(c, findings);
 }
 
 int ExportLogCmd(Context& c, const std::string& out_dir) {
