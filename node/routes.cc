@@ -466,10 +466,9 @@ void GetMetrics(Node::Impl& n, Call& c) {
 constexpr char kTileN[] = "((?:x[0-9]{3}/)*[0-9]{3})";
 constexpr char kAcct[] = "([0-9]{6}\\.[a-z]+|[0-9]{1,20})";
 
-}  // namespace
-
-const std::vector<Route>& Routes() {
-  static const std::vector<Route> routes = {
+// Writing: signed entries in, and reading them back.
+std::vector<Route> EntryRoutes() {
+  return {
       {"submit_entries", "POST", "/v1/entries", "/v1/entries", Access::kPublic,
        "Submit one signed entry ({\"entry\": base64}) or a batch ({\"entries\": [...]}, or a "
        "binary entry bundle with Content-Type application/x-timebank-entries). Writes are "
@@ -485,6 +484,12 @@ const std::vector<Route>& Routes() {
       {"get_entry_by_id", "GET", "/v1/entries/by-id/{id}", "/v1/entries/by-id/([0-9a-fA-F]+)",
        Access::kEntry, "An entry by its 128-bit id (32 hex characters).", "",
        R"({"index": 7, "entry": "CiQK..."})", GetEntryById},
+  };
+}
+
+// Accounts: balances, histories, and the private real-name records (never in the log).
+std::vector<Route> AccountRoutes() {
+  return {
       {"get_account", "GET", "/v1/accounts/{account}", std::string("/v1/accounts/") + kAcct,
        Access::kAccount, "An account: balance, hours served, kind, community.", "",
        R"({"account": "510104000000011", "type": "person", "balance_minutes": 150, "balance": "2.5 h"})",
@@ -512,6 +517,12 @@ const std::vector<Route>& Routes() {
        std::string("/v1/accounts/") + kAcct + "/realname", Access::kOperator,
        "Erase the real-name record (PIPL); the log keeps only the salted commitment.", "",
        R"({"account": "510104000000011", "erased": true})", DeleteRealName},
+  };
+}
+
+// Proofs of the log: the checkpoint, RFC 6962 proofs, C2SP tlog-tiles.
+std::vector<Route> ProofRoutes() {
+  return {
       {"get_checkpoint", "GET", "/v1/checkpoint", "/v1/checkpoint", Access::kPublic,
        "The signed checkpoint (C2SP tlog-checkpoint signed note), text/plain.", "",
        "timebank.chengdu/510104\n42\nq1...=\n\n— timebank.chengdu/510104 Az3...\n", GetCheckpoint},
@@ -534,6 +545,12 @@ const std::vector<Route>& Routes() {
        std::string("/tile/entries/") + kTileN + "(?:\\.p/([0-9]+))?", Access::kLog,
        "C2SP tlog-tiles entry bundle: each entry as a big-endian uint16 length and its bytes.", "",
        "(binary)", GetEntryTile},
+  };
+}
+
+// The district: who it is, its figures, its rules, its health.
+std::vector<Route> DistrictRoutes() {
+  return {
       {"get_info", "GET", "/v1/info", "/v1/info", Access::kPublic,
        "The district: code, name, checkpoint origin and verifier key, keys, size.", "",
        R"({"district": "510104", "name": "锦江区时间银行", "origin": "timebank.chengdu/510104", "verifier_key": "timebank.chengdu/510104+1a2b3c4d+AQ...", "size": 42})",
@@ -552,7 +569,13 @@ const std::vector<Route>& Routes() {
        R"({"status": "ok", "size": 42})", Healthz},
       {"metrics", "GET", "/metrics", "/metrics", Access::kPublic,
        "Prometheus metrics (text format 0.0.4).", "", "timebank_log_entries 42\n", GetMetrics},
-      // Federation.
+  };
+}
+
+// Federation: the other districts as this node follows them, alerts, the city's books,
+// and the copies it serves onward.
+std::vector<Route> FederationRoutes() {
+  return {
       {"get_peers", "GET", "/v1/peers", "/v1/peers", Access::kPublic,
        "The city's other districts as this node follows them: replica size, latest checkpoint "
        "seen, how far this log has synced each, the source, errors, equivocation.",
@@ -613,6 +636,19 @@ const std::vector<Route>& Routes() {
        "A peer's entry bundle, from its verified copy here (C2SP tlog-tiles).", "",
        "(length-prefixed entries)", GetPeerEntryTile},
   };
+}
+
+}  // namespace
+
+const std::vector<Route>& Routes() {
+  static const std::vector<Route> routes = [] {
+    std::vector<Route> all;
+    for (auto part :
+         {EntryRoutes(), AccountRoutes(), ProofRoutes(), DistrictRoutes(), FederationRoutes()})
+      all.insert(all.end(), std::make_move_iterator(part.begin()),
+                 std::make_move_iterator(part.end()));
+    return all;
+  }();
   return routes;
 }
 
@@ -692,42 +728,51 @@ bool Node::Impl::Authorize(Call& c) {
 
 namespace timebank::node {
 
+namespace {
+
+// One route as an OpenAPI operation: its path parameters, whether it is signed, its
+// examples, and the error envelope every route shares.
+json OpenApiOperation(const Route& r) {
+  json op = {{"operationId", r.name}, {"summary", r.summary}, {"x-access", AccessName(r.access)}};
+  json params = json::array();
+  std::string_view path = r.path;
+  for (std::size_t at = path.find('{'); at != std::string_view::npos; at = path.find('{', at + 1)) {
+    const auto end = path.find('}', at);
+    params.push_back({{"name", std::string(path.substr(at + 1, end - at - 1))},
+                      {"in", "path"},
+                      {"required", true},
+                      {"schema", {{"type", "string"}}}});
+  }
+  if (!params.empty()) op["parameters"] = params;
+  if (r.access != Access::kPublic)
+    op["security"] = json::array({{{"timebankSignature", json::array()}}});
+  if (*r.request_example)
+    op["requestBody"] = {
+        {"required", true},
+        {"content", {{"application/json", {{"example", json::parse(r.request_example)}}}}}};
+  json ok = {{"description", "success"}};
+  auto example = json::parse(r.response_example, nullptr, false);
+  if (!example.is_discarded())
+    ok["content"] = {{"application/json", {{"example", example}}}};
+  else
+    ok["content"] = {{"text/plain", {{"example", r.response_example}}}};
+  op["responses"] = {
+      {"200", ok},
+      {"default",
+       {{"description", "error envelope"},
+        {"content",
+         {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}};
+  return op;
+}
+
+}  // namespace
+
 std::string OpenApiDocument() {
   json paths = json::object();
   for (const Route& r : Routes()) {
     std::string method = r.method;
     std::transform(method.begin(), method.end(), method.begin(), ::tolower);
-    json op = {{"operationId", r.name}, {"summary", r.summary}, {"x-access", AccessName(r.access)}};
-    json params = json::array();
-    std::string_view path = r.path;
-    for (std::size_t at = path.find('{'); at != std::string_view::npos;
-         at = path.find('{', at + 1)) {
-      const auto end = path.find('}', at);
-      params.push_back({{"name", std::string(path.substr(at + 1, end - at - 1))},
-                        {"in", "path"},
-                        {"required", true},
-                        {"schema", {{"type", "string"}}}});
-    }
-    if (!params.empty()) op["parameters"] = params;
-    if (r.access != Access::kPublic)
-      op["security"] = json::array({{{"timebankSignature", json::array()}}});
-    if (*r.request_example)
-      op["requestBody"] = {
-          {"required", true},
-          {"content", {{"application/json", {{"example", json::parse(r.request_example)}}}}}};
-    json ok = {{"description", "success"}};
-    auto example = json::parse(r.response_example, nullptr, false);
-    if (!example.is_discarded())
-      ok["content"] = {{"application/json", {{"example", example}}}};
-    else
-      ok["content"] = {{"text/plain", {{"example", r.response_example}}}};
-    op["responses"] = {
-        {"200", ok},
-        {"default",
-         {{"description", "error envelope"},
-          {"content",
-           {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}};
-    paths[r.path][method] = op;
+    paths[r.path][method] = OpenApiOperation(r);
   }
   json doc = {
       {"openapi", "3.0.3"},
