@@ -169,84 +169,103 @@ json ToJson(const HistoryPage& page) {
   return j;
 }
 
+namespace {
+
+// Each kind's own fields, as the API shows them.
+json KindJson(const Genesis& v) {
+  return {{"name", v.name},
+          {"city", v.city},
+          {"root_key", ToHex(v.root_key)},
+          {"log_key", ToHex(v.log_key)},
+          {"origin", v.origin},
+          {"policy", ToJson(v.policy)}};
+}
+json KindJson(const Grant& v) {
+  json roles = json::array();
+  for (Role r : v.roles) roles.push_back(RoleName(r));
+  return {{"key", ToHex(v.key)}, {"roles", roles}, {"label", v.label}};
+}
+json KindJson(const Revoke& v) {
+  return {{"key", ToHex(v.key)}, {"reason", v.reason}};
+}
+json KindJson(const Policy& v) {
+  return ToJson(v);
+}
+json KindJson(const Open& v) {
+  return {{"account", v.account},
+          {"type", v.kind == AccountKind::kGroup ? "group" : "person"},
+          {"birth_year", v.birth_year},
+          {"street", v.street},
+          {"community", v.community},
+          {"owner_key", ToHex(v.owner_key)},
+          {"commitment", ToHex(v.commitment)},
+          {"hardship", v.hardship},
+          {"need", v.need}};
+}
+json KindJson(const Deposit& v) {
+  return {{"volunteer", v.volunteer},
+          {"beneficiary", v.beneficiary},
+          {"category", v.category},
+          {"minutes", v.minutes},
+          {"served_at", v.served_at}};
+}
+json KindJson(const Redeem& v) {
+  return {{"account", v.account},
+          {"minutes", v.minutes},
+          {"category", v.category},
+          {"serving_district", v.serving_district}};
+}
+json KindJson(const Hold& v) {
+  return {{"account", v.account},
+          {"minutes", v.minutes},
+          {"expires_at", v.expires_at},
+          {"category", v.category},
+          {"serving_district", v.serving_district}};
+}
+json KindJson(const HoldPost& v) {
+  return {{"hold_id", ToHex(v.hold_id)}};
+}
+json KindJson(const HoldExpire& v) {
+  return {{"hold_id", ToHex(v.hold_id)}};
+}
+json KindJson(const HoldVoid& v) {
+  return {{"hold_id", ToHex(v.hold_id)}, {"reason", v.reason}};
+}
+json KindJson(const Transfer& v) {
+  return {{"transfer", v.kind == TransferKind::kGift       ? "gift"
+                       : v.kind == TransferKind::kDonation ? "donation"
+                                                           : "pool_grant"},
+          {"from", v.from},
+          {"to", v.to},
+          {"minutes", v.minutes},
+          {"relation", static_cast<int>(v.relation)},
+          {"request_id", ToHex(v.request_id)}};
+}
+json KindJson(const Reverse& v) {
+  return {{"entry_id", ToHex(v.entry_id)}, {"reason", v.reason}};
+}
+json KindJson(const Sync& v) {
+  return {{"district", v.district}, {"size", v.size}, {"root", ToHex(v.root)}};
+}
+json KindJson(const Migrate& v) {
+  return {{"account", v.account}, {"to_district", v.to_district}};
+}
+json KindJson(const Claim& v) {
+  return {{"home", v.home}, {"hold_id", ToHex(v.hold_id)}, {"minutes", v.minutes}};
+}
+json KindJson(const PoolRequest& v) {
+  return {{"account", v.account}, {"minutes", v.minutes}, {"reason", v.reason}};
+}
+
+}  // namespace
+
 json BodyJson(const EntryBody& body) {
-  json j = {{"id", ToHex(body.id)},
-            {"district", body.district},
-            {"time", body.time},
-            {"community", body.community},
-            {"kind", KindName(body.kind)}};
-  json k = std::visit(
-      [](const auto& v) -> json {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, Genesis>)
-          return {{"name", v.name},
-                  {"city", v.city},
-                  {"root_key", ToHex(v.root_key)},
-                  {"log_key", ToHex(v.log_key)},
-                  {"origin", v.origin},
-                  {"policy", ToJson(v.policy)}};
-        else if constexpr (std::is_same_v<T, Grant>) {
-          json roles = json::array();
-          for (Role r : v.roles) roles.push_back(RoleName(r));
-          return {{"key", ToHex(v.key)}, {"roles", roles}, {"label", v.label}};
-        } else if constexpr (std::is_same_v<T, Revoke>)
-          return {{"key", ToHex(v.key)}, {"reason", v.reason}};
-        else if constexpr (std::is_same_v<T, Policy>)
-          return ToJson(v);
-        else if constexpr (std::is_same_v<T, Open>)
-          return {{"account", v.account},
-                  {"type", v.kind == AccountKind::kGroup ? "group" : "person"},
-                  {"birth_year", v.birth_year},
-                  {"street", v.street},
-                  {"community", v.community},
-                  {"owner_key", ToHex(v.owner_key)},
-                  {"commitment", ToHex(v.commitment)},
-                  {"hardship", v.hardship},
-                  {"need", v.need}};
-        else if constexpr (std::is_same_v<T, Deposit>)
-          return {{"volunteer", v.volunteer},
-                  {"beneficiary", v.beneficiary},
-                  {"category", v.category},
-                  {"minutes", v.minutes},
-                  {"served_at", v.served_at}};
-        else if constexpr (std::is_same_v<T, Redeem>)
-          return {{"account", v.account},
-                  {"minutes", v.minutes},
-                  {"category", v.category},
-                  {"serving_district", v.serving_district}};
-        else if constexpr (std::is_same_v<T, Hold>)
-          return {{"account", v.account},
-                  {"minutes", v.minutes},
-                  {"expires_at", v.expires_at},
-                  {"category", v.category},
-                  {"serving_district", v.serving_district}};
-        else if constexpr (std::is_same_v<T, HoldPost> || std::is_same_v<T, HoldExpire>)
-          return {{"hold_id", ToHex(v.hold_id)}};
-        else if constexpr (std::is_same_v<T, HoldVoid>)
-          return {{"hold_id", ToHex(v.hold_id)}, {"reason", v.reason}};
-        else if constexpr (std::is_same_v<T, Transfer>)
-          return {{"transfer", v.kind == TransferKind::kGift       ? "gift"
-                               : v.kind == TransferKind::kDonation ? "donation"
-                                                                   : "pool_grant"},
-                  {"from", v.from},
-                  {"to", v.to},
-                  {"minutes", v.minutes},
-                  {"relation", static_cast<int>(v.relation)},
-                  {"request_id", ToHex(v.request_id)}};
-        else if constexpr (std::is_same_v<T, Reverse>)
-          return {{"entry_id", ToHex(v.entry_id)}, {"reason", v.reason}};
-        else if constexpr (std::is_same_v<T, Sync>)
-          return {{"district", v.district}, {"size", v.size}, {"root", ToHex(v.root)}};
-        else if constexpr (std::is_same_v<T, Migrate>)
-          return {{"account", v.account}, {"to_district", v.to_district}};
-        else if constexpr (std::is_same_v<T, Claim>)
-          return {{"home", v.home}, {"hold_id", ToHex(v.hold_id)}, {"minutes", v.minutes}};
-        else
-          return {{"account", v.account}, {"minutes", v.minutes}, {"reason", v.reason}};
-      },
-      body.kind);
-  j["body"] = std::move(k);
-  return j;
+  return {{"id", ToHex(body.id)},
+          {"district", body.district},
+          {"time", body.time},
+          {"community", body.community},
+          {"kind", KindName(body.kind)},
+          {"body", std::visit([](const auto& v) { return KindJson(v); }, body.kind)}};
 }
 
 json EntryJson(std::uint64_t index, const std::string& entry_bytes) {
