@@ -81,6 +81,80 @@ Status ReadPeers(const toml::table& t, const std::string& own, std::vector<PeerC
   return Status::Ok();
 }
 
+// The plain settings, each of its own type; `listen` is split into host and port later.
+Status ReadSettings(const toml::table& t, NodeConfig* c, std::string* listen) {
+  const Status errors[] = {
+      Read(t, "district.code", &c->district.code),
+      Read(t, "district.name", &c->district.name),
+      Read(t, "district.city", &c->district.city),
+      Read(t, "district.origin", &c->district.origin),
+      Read(t, "node.data_dir", &c->data_dir),
+      Read(t, "node.log_key_file", &c->log_key_file),
+      Read(t, "node.max_clock_skew_seconds", &c->max_clock_skew_seconds),
+      Read(t, "node.expire_holds_every_seconds", &c->expire_holds_every_seconds),
+      Read(t, "http.listen", listen),
+      Read(t, "http.threads", &c->http_threads),
+      Read(t, "http.max_body_bytes", &c->max_body_bytes),
+      Read(t, "http.read_timeout_seconds", &c->read_timeout_seconds),
+      Read(t, "http.write_timeout_seconds", &c->write_timeout_seconds),
+      Read(t, "http.keep_alive_seconds", &c->keep_alive_seconds),
+      Read(t, "http.max_batch_entries", &c->max_batch_entries),
+      Read(t, "http.tls_cert_file", &c->tls_cert_file),
+      Read(t, "http.tls_key_file", &c->tls_key_file),
+      Read(t, "access.open_log", &c->open_log),
+      Read(t, "access.replay_window_seconds", &c->replay_window_seconds),
+      Read(t, "log.level", &c->log_level),
+      Read(t, "log.format", &c->log_format),
+      Read(t, "federation.pull_every_seconds", &c->pull_every_seconds),
+  };
+  for (const Status& s : errors)
+    if (!s.ok()) return s;
+  return Status::Ok();
+}
+
+// access.reader_keys: hex public keys that may read the log when it is not open.
+Status ReadReaderKeys(const toml::table& t, std::vector<std::string>* out) {
+  const toml::node* n = t.at_path("access.reader_keys").node();
+  if (!n) return Status::Ok();
+  const toml::array* a = n->as_array();
+  if (!a) return Bad("access.reader_keys", "must be an array of hex keys");
+  for (const auto& k : *a) {
+    auto v = k.value<std::string>();
+    ledger::PublicKey pk;
+    if (!v || v->size() != 64 || !ledger::FromHex(*v, &pk))
+      return Bad("access.reader_keys", "each key must be 64 hex characters");
+    out->push_back(*v);
+  }
+  return Status::Ok();
+}
+
+Status ParseListen(const std::string& listen, NodeConfig* c) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return Bad("http.listen", "must be host:port");
+  c->listen_host = listen.substr(0, colon);
+  try {
+    c->listen_port = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    return Bad("http.listen", "port is not a number");
+  }
+  if (c->listen_port < 0 || c->listen_port > 65535) return Bad("http.listen", "port out of range");
+  return Status::Ok();
+}
+
+// The settings' ranges and the ones that go together.
+Status CheckRanges(const NodeConfig& c) {
+  if (c.pull_every_seconds < 1) return Bad("federation.pull_every_seconds", "must be >= 1");
+  if (c.district.origin.empty()) return Bad("district.origin", "is required");
+  if (c.http_threads < 2 || c.http_threads > 1024) return Bad("http.threads", "must be 2..1024");
+  if (c.max_batch_entries < 1 || c.max_batch_entries > 4096)
+    return Bad("http.max_batch_entries", "must be 1..4096");
+  if (c.replay_window_seconds < 5) return Bad("access.replay_window_seconds", "must be >= 5");
+  if (c.log_format != "text" && c.log_format != "json") return Bad("log.format", "text or json");
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty())
+    return Bad("http.tls_cert_file", "set both tls_cert_file and tls_key_file, or neither");
+  return Status::Ok();
+}
+
 }  // namespace
 
 ledger::Result<NodeConfig> LoadConfig(const std::string& path) {
@@ -95,63 +169,12 @@ ledger::Result<NodeConfig> LoadConfig(const std::string& path) {
   }
   NodeConfig c;
   std::string listen = "127.0.0.1:8420";
-  std::vector<Status> errors = {
-      Read(t, "district.code", &c.district.code),
-      Read(t, "district.name", &c.district.name),
-      Read(t, "district.city", &c.district.city),
-      Read(t, "district.origin", &c.district.origin),
-      Read(t, "node.data_dir", &c.data_dir),
-      Read(t, "node.log_key_file", &c.log_key_file),
-      Read(t, "node.max_clock_skew_seconds", &c.max_clock_skew_seconds),
-      Read(t, "node.expire_holds_every_seconds", &c.expire_holds_every_seconds),
-      Read(t, "http.listen", &listen),
-      Read(t, "http.threads", &c.http_threads),
-      Read(t, "http.max_body_bytes", &c.max_body_bytes),
-      Read(t, "http.read_timeout_seconds", &c.read_timeout_seconds),
-      Read(t, "http.write_timeout_seconds", &c.write_timeout_seconds),
-      Read(t, "http.keep_alive_seconds", &c.keep_alive_seconds),
-      Read(t, "http.max_batch_entries", &c.max_batch_entries),
-      Read(t, "http.tls_cert_file", &c.tls_cert_file),
-      Read(t, "http.tls_key_file", &c.tls_key_file),
-      Read(t, "access.open_log", &c.open_log),
-      Read(t, "access.replay_window_seconds", &c.replay_window_seconds),
-      Read(t, "log.level", &c.log_level),
-      Read(t, "log.format", &c.log_format),
-      Read(t, "federation.pull_every_seconds", &c.pull_every_seconds),
-  };
-  for (const Status& s : errors)
-    if (!s.ok()) return s;
-  if (const toml::node* n = t.at_path("access.reader_keys").node()) {
-    const toml::array* a = n->as_array();
-    if (!a) return Bad("access.reader_keys", "must be an array of hex keys");
-    for (const auto& k : *a) {
-      auto v = k.value<std::string>();
-      ledger::PublicKey pk;
-      if (!v || v->size() != 64 || !ledger::FromHex(*v, &pk))
-        return Bad("access.reader_keys", "each key must be 64 hex characters");
-      c.reader_keys.push_back(*v);
-    }
-  }
+  if (Status s = ReadSettings(t, &c, &listen); !s.ok()) return s;
+  if (Status s = ReadReaderKeys(t, &c.reader_keys); !s.ok()) return s;
   if (!ledger::IsDistrictCode(c.district.code)) return Bad("district.code", "must be 6 digits");
   if (Status s = ReadPeers(t, c.district.code, &c.peers); !s.ok()) return s;
-  if (c.pull_every_seconds < 1) return Bad("federation.pull_every_seconds", "must be >= 1");
-  if (c.district.origin.empty()) return Bad("district.origin", "is required");
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return Bad("http.listen", "must be host:port");
-  c.listen_host = listen.substr(0, colon);
-  try {
-    c.listen_port = std::stoi(listen.substr(colon + 1));
-  } catch (...) {
-    return Bad("http.listen", "port is not a number");
-  }
-  if (c.listen_port < 0 || c.listen_port > 65535) return Bad("http.listen", "port out of range");
-  if (c.http_threads < 2 || c.http_threads > 1024) return Bad("http.threads", "must be 2..1024");
-  if (c.max_batch_entries < 1 || c.max_batch_entries > 4096)
-    return Bad("http.max_batch_entries", "must be 1..4096");
-  if (c.replay_window_seconds < 5) return Bad("access.replay_window_seconds", "must be >= 5");
-  if (c.log_format != "text" && c.log_format != "json") return Bad("log.format", "text or json");
-  if (c.tls_cert_file.empty() != c.tls_key_file.empty())
-    return Bad("http.tls_cert_file", "set both tls_cert_file and tls_key_file, or neither");
+  if (Status s = CheckRanges(c); !s.ok()) return s;
+  if (Status s = ParseListen(listen, &c); !s.ok()) return s;
   const auto base = std::filesystem::absolute(path).parent_path();
   c.data_dir = Resolve(base, c.data_dir.empty() ? "data" : c.data_dir);
   c.log_key_file = Resolve(base, c.log_key_file.empty() ? "log.key" : c.log_key_file);
