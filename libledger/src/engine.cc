@@ -417,6 +417,24 @@ Status Rules::Apply(const Open& o) {
 
 Status Rules::Apply(const Deposit& d) {
   if (Status s = CheckSigner(Role::kRecorder); !s.ok()) return s;
+  auto credit = DepositCredit(d);
+  if (!credit.ok()) return credit.status();
+  auto home = HomeOf(d.volunteer);
+  if (!home.ok()) return home.status();
+  served_ = d.minutes;
+  served_by_ = d.volunteer;
+  if (*home != info_->district()) {
+    // A volunteer of another district served here (通存): the hours are minted here, at
+    // this district's rate, and reach the volunteer's home when it syncs this log. The
+    // volunteer's age and daily cap are the home's records; this district checks what it
+    // sees (the service, its catalogue, its recorder).
+    if (Status s = Post(Sys(SystemAccount::kIssuance), -*credit); !s.ok()) return s;
+    return CreditAway(d.volunteer, *credit, d.minutes, *home);
+  }
+  return CreditHomeVolunteer(d, *credit);
+}
+
+Result<Minutes> Rules::DepositCredit(const Deposit& d) {
   auto rate = std::find_if(policy_->services.begin(), policy_->services.end(),
                            [&](const ServiceRate& r) { return r.category == d.category; });
   if (rate == policy_->services.end())
@@ -441,18 +459,10 @@ Status Rules::Apply(const Deposit& d) {
   if (Status s = CheckBeneficiary(d); !s.ok()) return s;
   const Minutes credit = d.minutes * static_cast<Minutes>(rate->rate_permille) / 1000;
   if (credit <= 0) return Err(Code::kInvalidAmount, "the service is too short to earn a minute");
-  auto home = HomeOf(d.volunteer);
-  if (!home.ok()) return home.status();
-  if (*home != info_->district()) {
-    // A volunteer of another district served here (通存): the hours are minted here, at
-    // this district's rate, and reach the volunteer's home when it syncs this log. The
-    // volunteer's age and daily cap are the home's records; this district checks what it
-    // sees (the service, its catalogue, its recorder).
-    served_ = d.minutes;
-    served_by_ = d.volunteer;
-    if (Status s = Post(Sys(SystemAccount::kIssuance), -credit); !s.ok()) return s;
-    return CreditAway(d.volunteer, credit, d.minutes, *home);
-  }
+  return credit;
+}
+
+Status Rules::CreditHomeVolunteer(const Deposit& d, Minutes credit) {
   auto a = LocalAccount(d.volunteer, "volunteer");
   if (!a.ok()) return a.status();
   if (a->kind() == kSystemAcct)
@@ -476,8 +486,6 @@ Status Rules::Apply(const Deposit& d) {
   a->set_earn_day(day);
   a->set_earned_today(today + credit);
   a->set_served(a->served() + d.minutes);
-  served_ = d.minutes;
-  served_by_ = d.volunteer;
   if (Status s = Post(Sys(SystemAccount::kIssuance), -credit); !s.ok()) return s;
   // The volunteer's record, changed above, is stored once, with the credit.
   return CreditWithCap(d.volunteer, credit, &*a);

@@ -184,122 +184,130 @@ struct ToProtoVisitor {
   }
 };
 
+// Each kind from its message, with the checks of its fixed-size fields and enums.
+Result<EntryKind> FromProto(const pb::Genesis& g) {
+  Genesis out{g.name(), g.city(), {}, {}, g.origin(), PolicyFromProto(g.policy())};
+  if (!Fixed(g.root_key(), &out.root_key)) return Malformed("genesis.root_key must be 32 bytes");
+  if (!Fixed(g.log_key(), &out.log_key)) return Malformed("genesis.log_key must be 32 bytes");
+  return EntryKind(std::move(out));
+}
+Result<EntryKind> FromProto(const pb::Grant& g) {
+  Grant out;
+  if (!Fixed(g.key(), &out.key)) return Malformed("grant.key must be 32 bytes");
+  for (int r : g.roles()) {
+    if (r < 1 || r > 5) return Malformed(fmt::format("grant.roles: unknown role {}", r));
+    out.roles.push_back(static_cast<Role>(r));
+  }
+  out.label = g.label();
+  return EntryKind(std::move(out));
+}
+Result<EntryKind> FromProto(const pb::Revoke& r) {
+  Revoke out;
+  if (!Fixed(r.key(), &out.key)) return Malformed("revoke.key must be 32 bytes");
+  out.reason = r.reason();
+  return EntryKind(std::move(out));
+}
+Result<EntryKind> FromProto(const pb::Open& a) {
+  Open out{a.account(),
+           static_cast<AccountKind>(a.kind()),
+           a.birth_year(),
+           a.street(),
+           a.community(),
+           a.owner_key(),
+           {},
+           a.hardship(),
+           a.need()};
+  if (a.kind() != pb::ACCOUNT_PERSON && a.kind() != pb::ACCOUNT_GROUP)
+    return Malformed("open.kind must be person or group");
+  if (!out.owner_key.empty() && out.owner_key.size() != 32)
+    return Malformed("open.owner_key must be empty or 32 bytes");
+  if (!Fixed(a.commitment(), &out.commitment)) return Malformed("open.commitment must be 32 bytes");
+  return EntryKind(std::move(out));
+}
+// post, void and expire name a hold by its id.
+template <typename Out, typename In>
+Result<EntryKind> HoldEnd(const In& in, const char* what) {
+  Out out;
+  if (!Fixed(in.hold_id(), &out.hold_id))
+    return Malformed(fmt::format("{}.hold_id must be 16 bytes", what));
+  if constexpr (std::is_same_v<Out, HoldVoid>) out.reason = in.reason();
+  return EntryKind(std::move(out));
+}
+Result<EntryKind> FromProto(const pb::Transfer& t) {
+  if (t.kind() < 1 || t.kind() > 3)
+    return Malformed("transfer.kind must be gift, donation or pool_grant");
+  if (t.relation() < 0 || t.relation() > 9) return Malformed("transfer.relation is unknown");
+  Transfer out{static_cast<TransferKind>(t.kind()), t.from(), t.to(), t.minutes(),
+               static_cast<Relation>(t.relation())};
+  if (!t.request_id().empty() && !Fixed(t.request_id(), &out.request_id))
+    return Malformed("transfer.request_id must be empty or 16 bytes");
+  return EntryKind(std::move(out));
+}
+Result<EntryKind> FromProto(const pb::Reverse& r) {
+  Reverse out;
+  if (!Fixed(r.entry_id(), &out.entry_id)) return Malformed("reverse.entry_id must be 16 bytes");
+  out.reason = r.reason();
+  return EntryKind(std::move(out));
+}
+Result<EntryKind> FromProto(const pb::Sync& y) {
+  Sync out{y.district(), y.size(), {}};
+  if (!Fixed(y.root(), &out.root)) return Malformed("sync.root must be 32 bytes");
+  return EntryKind(std::move(out));
+}
+Result<EntryKind> FromProto(const pb::Claim& c) {
+  Claim out{c.home(), {}, c.minutes()};
+  if (!Fixed(c.hold_id(), &out.hold_id)) return Malformed("claim.hold_id must be 16 bytes");
+  return EntryKind(out);
+}
+
 Result<EntryKind> KindFromProto(const pb::Body& b) {
+  using B = pb::Body;
   switch (b.kind_case()) {
-    case pb::Body::kGenesis: {
-      const auto& g = b.genesis();
-      Genesis out{g.name(), g.city(), {}, {}, g.origin(), PolicyFromProto(g.policy())};
-      if (!Fixed(g.root_key(), &out.root_key))
-        return Malformed("genesis.root_key must be 32 bytes");
-      if (!Fixed(g.log_key(), &out.log_key)) return Malformed("genesis.log_key must be 32 bytes");
-      return EntryKind(std::move(out));
-    }
-    case pb::Body::kGrant: {
-      Grant out;
-      if (!Fixed(b.grant().key(), &out.key)) return Malformed("grant.key must be 32 bytes");
-      for (int r : b.grant().roles()) {
-        if (r < 1 || r > 5) return Malformed(fmt::format("grant.roles: unknown role {}", r));
-        out.roles.push_back(static_cast<Role>(r));
-      }
-      out.label = b.grant().label();
-      return EntryKind(std::move(out));
-    }
-    case pb::Body::kRevoke: {
-      Revoke out;
-      if (!Fixed(b.revoke().key(), &out.key)) return Malformed("revoke.key must be 32 bytes");
-      out.reason = b.revoke().reason();
-      return EntryKind(std::move(out));
-    }
-    case pb::Body::kPolicy:
+    case B::kGenesis:
+      return FromProto(b.genesis());
+    case B::kGrant:
+      return FromProto(b.grant());
+    case B::kRevoke:
+      return FromProto(b.revoke());
+    case B::kPolicy:
       return EntryKind(PolicyFromProto(b.policy()));
-    case pb::Body::kOpen: {
-      const auto& a = b.open();
-      Open out{a.account(),
-               static_cast<AccountKind>(a.kind()),
-               a.birth_year(),
-               a.street(),
-               a.community(),
-               a.owner_key(),
-               {},
-               a.hardship(),
-               a.need()};
-      if (a.kind() != pb::ACCOUNT_PERSON && a.kind() != pb::ACCOUNT_GROUP)
-        return Malformed("open.kind must be person or group");
-      if (!out.owner_key.empty() && out.owner_key.size() != 32)
-        return Malformed("open.owner_key must be empty or 32 bytes");
-      if (!Fixed(a.commitment(), &out.commitment))
-        return Malformed("open.commitment must be 32 bytes");
-      return EntryKind(std::move(out));
-    }
-    case pb::Body::kDeposit: {
+    case B::kOpen:
+      return FromProto(b.open());
+    case B::kDeposit: {
       const auto& d = b.deposit();
       return EntryKind(Deposit{d.volunteer(), d.beneficiary(), d.category(), d.minutes(),
                                d.served_at(), d.beneficiary_ack()});
     }
-    case pb::Body::kRedeem: {
+    case B::kRedeem: {
       const auto& r = b.redeem();
       return EntryKind(Redeem{r.account(), r.minutes(), r.category(), r.serving_district()});
     }
-    case pb::Body::kHold: {
+    case B::kHold: {
       const auto& h = b.hold();
       return EntryKind(
           Hold{h.account(), h.minutes(), h.expires_at(), h.category(), h.serving_district()});
     }
-    case pb::Body::kPost: {
-      HoldPost out;
-      if (!Fixed(b.post().hold_id(), &out.hold_id))
-        return Malformed("post.hold_id must be 16 bytes");
-      return EntryKind(out);
-    }
-    case pb::Body::kVoid: {
-      HoldVoid out;
-      if (!Fixed(b.void_().hold_id(), &out.hold_id))
-        return Malformed("void.hold_id must be 16 bytes");
-      out.reason = b.void_().reason();
-      return EntryKind(std::move(out));
-    }
-    case pb::Body::kExpire: {
-      HoldExpire out;
-      if (!Fixed(b.expire().hold_id(), &out.hold_id))
-        return Malformed("expire.hold_id must be 16 bytes");
-      return EntryKind(out);
-    }
-    case pb::Body::kTransfer: {
-      const auto& t = b.transfer();
-      if (t.kind() < 1 || t.kind() > 3)
-        return Malformed("transfer.kind must be gift, donation or pool_grant");
-      if (t.relation() < 0 || t.relation() > 9) return Malformed("transfer.relation is unknown");
-      Transfer out{static_cast<TransferKind>(t.kind()), t.from(), t.to(), t.minutes(),
-                   static_cast<Relation>(t.relation())};
-      if (!t.request_id().empty() && !Fixed(t.request_id(), &out.request_id))
-        return Malformed("transfer.request_id must be empty or 16 bytes");
-      return EntryKind(std::move(out));
-    }
-    case pb::Body::kReverse: {
-      Reverse out;
-      if (!Fixed(b.reverse().entry_id(), &out.entry_id))
-        return Malformed("reverse.entry_id must be 16 bytes");
-      out.reason = b.reverse().reason();
-      return EntryKind(std::move(out));
-    }
-    case pb::Body::kSync: {
-      Sync out{b.sync().district(), b.sync().size(), {}};
-      if (!Fixed(b.sync().root(), &out.root)) return Malformed("sync.root must be 32 bytes");
-      return EntryKind(std::move(out));
-    }
-    case pb::Body::kMigrate:
+    case B::kPost:
+      return HoldEnd<HoldPost>(b.post(), "post");
+    case B::kVoid:
+      return HoldEnd<HoldVoid>(b.void_(), "void");
+    case B::kExpire:
+      return HoldEnd<HoldExpire>(b.expire(), "expire");
+    case B::kTransfer:
+      return FromProto(b.transfer());
+    case B::kReverse:
+      return FromProto(b.reverse());
+    case B::kSync:
+      return FromProto(b.sync());
+    case B::kMigrate:
       return EntryKind(Migrate{b.migrate().account(), b.migrate().to_district()});
-    case pb::Body::kPoolRequest: {
+    case B::kPoolRequest: {
       const auto& r = b.pool_request();
       return EntryKind(PoolRequest{r.account(), r.minutes(), r.reason()});
     }
-    case pb::Body::kClaim: {
-      Claim out{b.claim().home(), {}, b.claim().minutes()};
-      if (!Fixed(b.claim().hold_id(), &out.hold_id))
-        return Malformed("claim.hold_id must be 16 bytes");
-      return EntryKind(out);
-    }
-    case pb::Body::KIND_NOT_SET:
+    case B::kClaim:
+      return FromProto(b.claim());
+    case B::KIND_NOT_SET:
       break;
   }
   return Malformed("body has no entry kind");

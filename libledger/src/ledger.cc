@@ -518,9 +518,7 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
   // memtable's skip list inserts ascending keys cheaply (it reuses its last position).
   // They are views (of the group's state overlay, or of `owned`): the batch copies each
   // once, into a buffer sized for the whole group up front.
-  std::vector<std::pair<std::string_view, std::string_view>> writes;
-  std::deque<std::string> owned;
-  std::vector<merkle::NodeRef> nodes;
+  GroupWrites gw;
   const std::int64_t now = Now();
   std::size_t bytes = 0;
   for (Writer* w : b->writers)
@@ -529,68 +527,73 @@ void LedgerImpl::ApplyGroup(PendingGroup* b) {
   b->batch = rocksdb::WriteBatch(bytes);
   for (Writer* w : b->writers) {
     std::optional<std::uint64_t> refused;  // replicas: the index of the first refused entry
-    for (Prepared& p : *w->items) {
-      if (replica_ && replica_refused_) {
-        p.result.emplace(Status(Code::kCorruption, "not replicated: an earlier entry was refused"));
-        continue;
-      }
-      if (refused) {
-        p.result.emplace(
-            Status(Code::kCorruption,
-                   fmt::format("not replicated: the entry at {} was refused", *refused)));
-        continue;
-      }
-      Status error = p.error;
-      std::optional<Result<Applied>> applied;
-      if (error.ok()) {
-        ApplyContext ctx{
-            seq_frontier_.size(), p.leaf, !replica_, now, options_.max_clock_skew_seconds,
-            options_.peers.get()};
-        applied.emplace(engine_.Apply(*p.decoded, ctx, b->state.get()));
-        if (!applied->ok())
-          error = applied->status();
-        else if (replica_ && (*applied)->duplicate)
-          error = Status(Code::kCorruption,
-                         fmt::format("it repeats the id of entry {}", (*applied)->index));
-      }
-      if (!error.ok()) {
-        if (replica_) {
-          refused = seq_frontier_.size();
-          replica_refused_ = true;  // and every entry after it, in any writer
-        }
-        p.result.emplace(error);
-        continue;
-      }
-      p.result.emplace(Appended{(*applied)->index, (*applied)->duplicate});
-      if ((*applied)->duplicate) continue;
-      const std::uint64_t index = seq_frontier_.size();
-      // Entries go straight in, in index order; leaf hash and bytes without a copy.
-      const std::string key = keys::Entry(index);
-      const rocksdb::Slice k(key), parts[2] = {crypto::AsView(p.leaf), *p.bytes};
-      b->batch.Put(log_cf_, rocksdb::SliceParts(&k, 1), rocksdb::SliceParts(parts, 2));
-      nodes.clear();
-      seq_frontier_.Append(p.leaf, &nodes);
-      for (const auto& node : nodes)
-        if (node.level > 0 && node.level % 8 == 0) {
-          const std::string& k = owned.emplace_back(keys::Node(node.level, node.index));
-          writes.emplace_back(k, owned.emplace_back(crypto::AsView(node.hash)));
-        }
-      if (auto* g = std::get_if<Genesis>(&p.decoded->body.kind)) {
-        b->district = p.decoded->body.district;
-        b->origin = g->origin;
-      }
-    }
+    for (Prepared& p : *w->items)
+      if (Judge(b, &p, now, &refused)) AddEntry(b, p, &gw);
   }
   b->frontier = seq_frontier_;
-  for (const auto& [k, v] : b->state->writes()) writes.emplace_back(k, v);
-  std::string& size = owned.emplace_back();
+  for (const auto& [k, v] : b->state->writes()) gw.writes.emplace_back(k, v);
+  std::string& size = gw.owned.emplace_back();
   keys::PutBE64(&size, seq_frontier_.size());
-  writes.emplace_back(keys::kSize, size);
-  std::sort(writes.begin(), writes.end(),
+  gw.writes.emplace_back(keys::kSize, size);
+  std::sort(gw.writes.begin(), gw.writes.end(),
             [](const auto& x, const auto& y) { return x.first < y.first; });
-  for (const auto& [k, v] : writes)
+  for (const auto& [k, v] : gw.writes)
     b->batch.Put(FamilyOf(k), rocksdb::Slice(k.data(), k.size()),
                  rocksdb::Slice(v.data(), v.size()));
+}
+
+bool LedgerImpl::Judge(PendingGroup* b, Prepared* p, std::int64_t now,
+                       std::optional<std::uint64_t>* refused) {
+  if (replica_ && replica_refused_) {
+    p->result.emplace(Status(Code::kCorruption, "not replicated: an earlier entry was refused"));
+    return false;
+  }
+  if (*refused) {
+    p->result.emplace(Status(
+        Code::kCorruption, fmt::format("not replicated: the entry at {} was refused", **refused)));
+    return false;
+  }
+  Status error = p->error;
+  std::optional<Result<Applied>> applied;
+  if (error.ok()) {
+    ApplyContext ctx{seq_frontier_.size(), p->leaf, !replica_, now, options_.max_clock_skew_seconds,
+                     options_.peers.get()};
+    applied.emplace(engine_.Apply(*p->decoded, ctx, b->state.get()));
+    if (!applied->ok())
+      error = applied->status();
+    else if (replica_ && (*applied)->duplicate)
+      error = Status(Code::kCorruption,
+                     fmt::format("it repeats the id of entry {}", (*applied)->index));
+  }
+  if (!error.ok()) {
+    if (replica_) {
+      *refused = seq_frontier_.size();
+      replica_refused_ = true;  // and every entry after it, in any writer
+    }
+    p->result.emplace(error);
+    return false;
+  }
+  p->result.emplace(Appended{(*applied)->index, (*applied)->duplicate});
+  return !(*applied)->duplicate;
+}
+
+void LedgerImpl::AddEntry(PendingGroup* b, const Prepared& p, GroupWrites* gw) {
+  const std::uint64_t index = seq_frontier_.size();
+  // Entries go straight in, in index order; leaf hash and bytes without a copy.
+  const std::string key = keys::Entry(index);
+  const rocksdb::Slice k(key), parts[2] = {crypto::AsView(p.leaf), *p.bytes};
+  b->batch.Put(log_cf_, rocksdb::SliceParts(&k, 1), rocksdb::SliceParts(parts, 2));
+  gw->nodes.clear();
+  seq_frontier_.Append(p.leaf, &gw->nodes);
+  for (const auto& node : gw->nodes)
+    if (node.level > 0 && node.level % 8 == 0) {
+      const std::string& nk = gw->owned.emplace_back(keys::Node(node.level, node.index));
+      gw->writes.emplace_back(nk, gw->owned.emplace_back(crypto::AsView(node.hash)));
+    }
+  if (auto* g = std::get_if<Genesis>(&p.decoded->body.kind)) {
+    b->district = p.decoded->body.district;
+    b->origin = g->origin;
+  }
 }
 
 void LedgerImpl::CommitLoop() {

@@ -185,6 +185,18 @@ class LedgerImpl final : public Ledger {
   // Leader only: applies the rules to `group` in log order and queues it for the committer.
   void Sequence(std::vector<Writer*> group);
   void ApplyGroup(PendingGroup* b);
+  // A group's writes other than its entries, on their way into its batch: views of its
+  // state overlay, or of `owned` (strings made here). `nodes`: scratch for the tree.
+  struct GroupWrites {
+    std::vector<std::pair<std::string_view, std::string_view>> writes;
+    std::deque<std::string> owned;
+    std::vector<merkle::NodeRef> nodes;
+  };
+  // The rules' verdict on one item of group `b`, left in p->result; true when it is a new
+  // entry. A replica refuses every entry after a refused one (`refused`: its index).
+  bool Judge(PendingGroup* b, Prepared* p, std::int64_t now, std::optional<std::uint64_t>* refused);
+  // Puts a new entry into b's batch at the next index, with the tree's tile-level nodes.
+  void AddEntry(PendingGroup* b, const Prepared& p, GroupWrites* gw);
   // The committer thread: writes queued groups in order, syncs, publishes, wakes writers.
   void CommitLoop();
   void Finish(const std::vector<Writer*>& group);

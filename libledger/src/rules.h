@@ -94,6 +94,11 @@ class Rules {
   Status CheckRedeemer(const st::Account& a, std::string_view account, Minutes minutes);
   // A redemption's service: empty or in the catalogue; where: empty or a district code.
   Status CheckBeneficiary(const Deposit& d);
+  // A deposit's credit at its service's rate, once its form is checked (catalogue,
+  // amount, volunteer's number, time, beneficiary).
+  Result<Minutes> DepositCredit(const Deposit& d);
+  // Age and daily cap of a volunteer homed here, then the credit (balance cap applies).
+  Status CreditHomeVolunteer(const Deposit& d, Minutes credit);
   Status CheckService(const std::string& category, const std::string& serving_district) const;
   Status ValidatePolicy(const Policy& p) const;
 
@@ -123,6 +128,14 @@ class Rules {
   // account's record, when the credit is a migrate's balance.
   Status CreditAway(const std::string& account, Minutes minutes, Minutes served,
                     const std::string& to, const st::Account* migrated = nullptr);
+  // A sync's form, signer and root against the copy of the peer's log; *state: the
+  // peer's sync state so far.
+  Status CheckSync(const Sync& y, st::SyncState* state);
+  // The peer's operator key changes in its entries [from, to).
+  Status CopyPeerOperators(const std::string& peer, std::uint64_t from, std::uint64_t to);
+  // The credits for this district's accounts in the peer's entries [from, y.size): taken,
+  // or parked (adds to *parked) for accounts not registered here.
+  Status TakeSyncCredits(const Sync& y, std::uint64_t from, Minutes* parked);
   // A sync's credits for `account` from a peer (its new home's share of a migrate first
   // registers it here). Adds to *received what this log takes from the peer.
   Status TakeCredit(const std::string& account, Minutes minutes, Minutes served, Minutes* received,

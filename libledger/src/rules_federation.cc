@@ -75,6 +75,21 @@ Status Rules::CheckRedeemerOf(const std::string& serving) {
 }
 
 Status Rules::Apply(const Sync& y) {
+  st::SyncState state;
+  if (Status s = CheckSync(y, &state); !s.ok()) return s;
+  if (Status s = CopyPeerOperators(y.district, state.size(), y.size); !s.ok()) return s;
+  Minutes parked = 0;
+  if (Status s = TakeSyncCredits(y, state.size(), &parked); !s.ok()) return s;
+  if (Status s = CopySetAsides(y.district, state.size(), y.size); !s.ok()) return s;
+  if (Status s = SettleClaims(y.district, state.size(), y.size, &state); !s.ok()) return s;
+  state.set_size(y.size);
+  state.set_root(std::string(keys::View(y.root)));
+  state.set_parked(state.parked() + parked);
+  Store(keys::SyncOf(y.district), state);
+  return Status::Ok();
+}
+
+Status Rules::CheckSync(const Sync& y, st::SyncState* state) {
   const std::string_view signer = keys::View(e_.signatures.front().key);
   if (signer != info_->log_key() && signer != info_->root_key())
     return Err(Code::kUnauthorized,
@@ -84,17 +99,16 @@ Status Rules::Apply(const Sync& y) {
     return Err(
         Code::kMalformedEntry,
         fmt::format("a sync names another district by its 6-digit code, not '{}'", y.district));
-  st::SyncState state;
-  auto found = Load(keys::SyncOf(y.district), &state);
+  auto found = Load(keys::SyncOf(y.district), state);
   if (!found.ok()) return found.status();
-  if (y.size <= state.size())
+  if (y.size <= state->size())
     return Err(Code::kSyncNotForward,
                fmt::format("district {} is already synced to size {}; a sync to {} adds nothing",
-                           y.district, state.size(), y.size));
-  if (y.size - state.size() > kMaxSyncSpan)
+                           y.district, state->size(), y.size));
+  if (y.size - state->size() > kMaxSyncSpan)
     return Err(Code::kInvalidArgument,
                fmt::format("a sync covers at most {} entries of the peer's log; this one {}",
-                           kMaxSyncSpan, y.size - state.size()));
+                           kMaxSyncSpan, y.size - state->size()));
   if (!ctx_.peers)
     return Err(Code::kUnknownPeer,
                fmt::format("no copy of district {}'s log is available here", y.district));
@@ -105,18 +119,26 @@ Status Rules::Apply(const Sync& y) {
         Code::kSyncRootMismatch,
         fmt::format("district {}'s tree of size {} has root {}, not the sync's {}", y.district,
                     y.size, ToHex(*root).substr(0, 16), ToHex(y.root).substr(0, 16)));
-  auto credits = ctx_.peers->TransitCredits(y.district, state.size(), y.size);
-  if (!credits.ok()) return credits.status();
+  return Status::Ok();
+}
+
+Status Rules::CopyPeerOperators(const std::string& peer, std::uint64_t from, std::uint64_t to) {
   // Who may sign for the peer, as of this sync: its redeemers may serve this district's
   // accounts there (holds forwarded to this log).
-  auto changes = ctx_.peers->KeyChanges(y.district, state.size(), y.size);
+  auto changes = ctx_.peers->KeyChanges(peer, from, to);
   if (!changes.ok()) return changes.status();
   for (const KeyChange& c : *changes) {
     st::Operator op;
     op.set_roles(c.roles);
     op.set_revoked(c.revoked);
-    Store(keys::PeerOperator(y.district, c.key), op);
+    Store(keys::PeerOperator(peer, c.key), op);
   }
+  return Status::Ok();
+}
+
+Status Rules::TakeSyncCredits(const Sync& y, std::uint64_t from, Minutes* parked) {
+  auto credits = ctx_.peers->TransitCredits(y.district, from, y.size);
+  if (!credits.ok()) return credits.status();
   // Credits for this district's accounts, summed per account (a sync posts to each once,
   // in account order); credits for other districts' accounts are theirs to sync. An
   // account that moved here is registered first, from its old home's record (§7).
@@ -132,18 +154,11 @@ Status Rules::Apply(const Sync& y) {
     s.minutes += c.minutes;
     s.served += c.served;
   }
-  Minutes received = 0, parked = 0;
+  Minutes received = 0;
   for (auto& [account, sum] : mine)
-    if (Status s = TakeCredit(account, sum.minutes, sum.served, &received, &parked); !s.ok())
+    if (Status s = TakeCredit(account, sum.minutes, sum.served, &received, parked); !s.ok())
       return s;
-  if (received > 0)
-    if (Status s = Post(Sys(SystemAccount::kInterdistrict), -received); !s.ok()) return s;
-  if (Status s = CopySetAsides(y.district, state.size(), y.size); !s.ok()) return s;
-  if (Status s = SettleClaims(y.district, state.size(), y.size, &state); !s.ok()) return s;
-  state.set_size(y.size);
-  state.set_root(std::string(keys::View(y.root)));
-  state.set_parked(state.parked() + parked);
-  Store(keys::SyncOf(y.district), state);
+  if (received > 0) return Post(Sys(SystemAccount::kInterdistrict), -received);
   return Status::Ok();
 }
 
