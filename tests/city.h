@@ -65,6 +65,23 @@ inline Minutes Interdistrict(District& d) {
   return d.BalanceOf(SystemAccountId(d.code(), SystemAccount::kInterdistrict));
 }
 
+// Two districts, H = 510104 and X = 510105, each holding a verified copy of the other.
+struct City {
+  TempDir dir_h, dir_x, dir_rx, dir_rh;
+  std::shared_ptr<LedgerPeers> peers_h = std::make_shared<LedgerPeers>();  // at H's node
+  std::shared_ptr<LedgerPeers> peers_x = std::make_shared<LedgerPeers>();  // at X's node
+  District h{dir_h.path(), "510104", DefaultPolicy(), peers_h, 1};
+  District x{dir_x.path(), "510105", DefaultPolicy(), peers_x, 11};
+  std::shared_ptr<Ledger> x_at_h = OpenReplica(dir_rx.path(), x.ledger(), peers_h);
+  std::shared_ptr<Ledger> h_at_x = OpenReplica(dir_rh.path(), h.ledger(), peers_x);
+  City() {
+    peers_h->Add("510104", h.shared());
+    peers_h->Add("510105", x_at_h);
+    peers_x->Add("510105", x.shared());
+    peers_x->Add("510104", h_at_x);
+  }
+};
+
 // Three districts, each holding verified copies of the other two: O = 510104,
 // T = 510105, X = 510106 (named for the moving-home tests: old home, new home, elsewhere).
 struct City3 {

@@ -36,22 +36,6 @@ std::vector<Hash> EntriesOf(Ledger& l, std::uint64_t from, std::uint64_t to,
   return leaves;
 }
 
-struct City {
-  TempDir dir_h, dir_x, dir_rx, dir_rh;
-  std::shared_ptr<LedgerPeers> peers_h = std::make_shared<LedgerPeers>();  // at H's node
-  std::shared_ptr<LedgerPeers> peers_x = std::make_shared<LedgerPeers>();  // at X's node
-  District h{dir_h.path(), "510104", DefaultPolicy(), peers_h, 1};
-  District x{dir_x.path(), "510105", DefaultPolicy(), peers_x, 11};
-  std::shared_ptr<Ledger> x_at_h = OpenReplica(dir_rx.path(), x.ledger(), peers_h);
-  std::shared_ptr<Ledger> h_at_x = OpenReplica(dir_rh.path(), h.ledger(), peers_x);
-  City() {
-    peers_h->Add("510104", h.shared());
-    peers_h->Add("510105", x_at_h);
-    peers_x->Add("510105", x.shared());
-    peers_x->Add("510104", h_at_x);
-  }
-};
-
 // X's log of `total` entries with a sync of H's log after its first `sync_after`, and a
 // third node's copy of X begun at X's checkpoint, before that node holds H's log: the
 // copy stops at the sync until HoldH().

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "codec.h"
+#include "ledger/checkpoint.h"
 #include "rules.h"
 
 namespace ledger {
@@ -268,6 +269,48 @@ Status Rules::CheckRedeemer(const st::Account& a, std::string_view account, Minu
   return Status::Ok();
 }
 
+// The city list: well-formed, each district once, and this district (if listed) with the
+// key its own checkpoints are signed with.
+static Status ValidateCity(const Policy& p, const std::string& own_district,
+                           const std::string& own_verifier_key) {
+  auto bad = [](std::string m) { return Err(Code::kMalformedEntry, "policy city: " + m); };
+  constexpr std::size_t kMaxDistricts = 1000;
+  if (p.city.size() > kMaxDistricts)
+    return bad(fmt::format("lists {} districts; at most {}", p.city.size(), kMaxDistricts));
+  std::vector<std::string_view> seen;
+  for (const CityMember& m : p.city) {
+    if (!IsDistrictCode(m.code)) return bad(fmt::format("'{}' is not a 6-digit code", m.code));
+    if (std::find(seen.begin(), seen.end(), m.code) != seen.end())
+      return bad(fmt::format("district {} is listed twice", m.code));
+    seen.push_back(m.code);
+    if (m.name.empty() || m.name.size() > 200)
+      return bad(fmt::format("district {}'s name must be 1..200 bytes", m.code));
+    auto vkey = ParseVerifierKey(m.verifier_key);
+    if (!vkey.ok())
+      return bad(fmt::format("district {}'s verifier key: {}", m.code, vkey.status().message()));
+    if (m.code == own_district && m.verifier_key != own_verifier_key)
+      return bad(
+          fmt::format("lists this district with the key {}, but its checkpoints verify "
+                      "with {}",
+                      m.verifier_key, own_verifier_key));
+  }
+  return Status::Ok();
+}
+
+Status Rules::CheckInCity(const std::string& district, std::string_view what) const {
+  if (policy_->city.empty() || district == info_->district()) return Status::Ok();
+  if (CityKey(district)) return Status::Ok();
+  return Err(Code::kNotInCity,
+             fmt::format("{} names district {}, which is not in the city list of policy v{}", what,
+                         district, policy_->version));
+}
+
+const std::string* Rules::CityKey(const std::string& district) const {
+  for (const CityMember& m : policy_->city)
+    if (m.code == district) return &m.verifier_key;
+  return nullptr;
+}
+
 Status Rules::ValidatePolicy(const Policy& p) const {
   auto bad = [](std::string m) { return Err(Code::kMalformedEntry, "policy: " + m); };
   std::vector<std::string_view> seen;
@@ -309,6 +352,9 @@ Status Rules::Apply(const Genesis& g) {
   if (g.policy.version != 1)
     return Err(Code::kPolicyVersion, "the genesis policy must be version 1");
   if (Status s = ValidatePolicy(g.policy); !s.ok()) return s;
+  if (Status s = ValidateCity(g.policy, e_.body.district, FormatVerifierKey(g.origin, g.log_key));
+      !s.ok())
+    return s;
   st::LogInfo info;
   info.set_district(e_.body.district);
   info.set_name(g.name);
@@ -371,6 +417,11 @@ Status Rules::Apply(const Policy& p) {
                fmt::format("policy version {} is not the next one (current is {})", p.version,
                            policy_->version));
   if (Status s = ValidatePolicy(p); !s.ok()) return s;
+  PublicKey log_key;
+  std::memcpy(log_key.data(), info_->log_key().data(), log_key.size());
+  if (Status s = ValidateCity(p, info_->district(), FormatVerifierKey(info_->origin(), log_key));
+      !s.ok())
+    return s;
   pb::Body parsed;
   parsed.ParseFromString(e_.body_bytes);
   s_->Put(std::string(keys::kPolicy), Serialize(parsed.policy()));
@@ -517,6 +568,7 @@ Status Rules::CheckService(const std::string& category, const std::string& servi
                            policy_->version));
   if (!serving_district.empty() && !IsDistrictCode(serving_district))
     return Err(Code::kMalformedEntry, "serving_district must be empty or a 6-digit district code");
+  if (!serving_district.empty()) return CheckInCity(serving_district, "serving_district");
   return Status::Ok();
 }
 

@@ -55,6 +55,12 @@ void ToProto(const Policy& p, pb::Policy* out) {
   out->set_max_hold_seconds(p.max_hold_seconds);
   out->set_max_entry_minutes(p.max_entry_minutes);
   out->set_pool_in_order(p.pool_in_order);
+  for (const auto& m : p.city) {
+    auto* c = out->add_city();
+    c->set_code(m.code);
+    c->set_name(m.name);
+    c->set_verifier_key(m.verifier_key);
+  }
 }
 
 }  // namespace
@@ -77,6 +83,7 @@ Policy PolicyFromProto(const pb::Policy& p) {
   out.max_hold_seconds = p.max_hold_seconds();
   out.max_entry_minutes = p.max_entry_minutes();
   out.pool_in_order = p.pool_in_order();
+  for (const auto& m : p.city()) out.city.push_back({m.code(), m.name(), m.verifier_key()});
   return out;
 }
 

@@ -34,6 +34,12 @@ Result<Hash> LedgerPeers::RootAt(const std::string& district, std::uint64_t size
   return l->RootAt(size);
 }
 
+Result<std::string> LedgerPeers::VerifierKey(const std::string& district) {
+  auto l = Get(district);
+  if (!l) return NotHeld(district, 0, 0);
+  return l->VerifierKey();
+}
+
 Result<std::vector<TransitCredit>> LedgerPeers::TransitCredits(const std::string& district,
                                                                std::uint64_t from,
                                                                std::uint64_t to) {

@@ -101,6 +101,11 @@ class Rules {
   Status CreditHomeVolunteer(const Deposit& d, Minutes credit);
   Status CheckService(const std::string& category, const std::string& serving_district) const;
   Status ValidatePolicy(const Policy& p) const;
+  // With a city list in the policy, another district an entry names must be in it
+  // (not_in_city); `what` says which field named it.
+  Status CheckInCity(const std::string& district, std::string_view what) const;
+  // The verifier key the policy's city list gives `district` (nullptr: not listed).
+  const std::string* CityKey(const std::string& district) const;
 
   Status Apply(const Genesis& g);
   Status Apply(const Grant& g);

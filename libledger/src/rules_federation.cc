@@ -29,6 +29,8 @@ Result<std::string> Rules::HomeOf(const std::string& account) {
 
 Status Rules::CreditAway(const std::string& account, Minutes minutes, Minutes served,
                          const std::string& to, const st::Account* migrated) {
+  if (Status s = CheckInCity(to, fmt::format("a credit for account {}", account)); !s.ok())
+    return s;
   st::Transit t;
   t.set_account(account);
   t.set_minutes(minutes);
@@ -99,6 +101,7 @@ Status Rules::CheckSync(const Sync& y, st::SyncState* state) {
     return Err(
         Code::kMalformedEntry,
         fmt::format("a sync names another district by its 6-digit code, not '{}'", y.district));
+  if (Status s = CheckInCity(y.district, "a sync"); !s.ok()) return s;
   auto found = Load(keys::SyncOf(y.district), state);
   if (!found.ok()) return found.status();
   if (y.size <= state->size())
@@ -112,6 +115,17 @@ Status Rules::CheckSync(const Sync& y, st::SyncState* state) {
   if (!ctx_.peers)
     return Err(Code::kUnknownPeer,
                fmt::format("no copy of district {}'s log is available here", y.district));
+  if (const std::string* listed = CityKey(y.district)) {
+    // The city names the key this district's checkpoints are signed with; a copy verified
+    // with any other key is not the log the city means.
+    auto used = ctx_.peers->VerifierKey(y.district);
+    if (!used.ok()) return used.status();
+    if (*used != *listed)
+      return Err(Code::kPeerKeyMismatch,
+                 fmt::format("the copy of district {}'s log here is verified with {}, but the "
+                             "city list of policy v{} gives {}",
+                             y.district, *used, policy_->version, *listed));
+  }
   auto root = ctx_.peers->RootAt(y.district, y.size);
   if (!root.ok()) return root.status();
   if (*root != y.root)
@@ -225,6 +239,7 @@ Status Rules::Apply(const Migrate& m) {
                            m.to_district));
   // Only to a district of the city whose log is known here: a balance sent anywhere else
   // would wait in transit for ever.
+  if (Status s = CheckInCity(m.to_district, "a migrate"); !s.ok()) return s;
   if (!ctx_.peers)
     return Err(Code::kUnknownPeer,
                fmt::format("no copy of district {}'s log is available here", m.to_district));
@@ -350,6 +365,7 @@ Status Rules::Apply(const Claim& c) {
     return Err(
         Code::kMalformedEntry,
         fmt::format("a claim names the home district by its 6-digit code, not '{}'", c.home));
+  if (Status s = CheckInCity(c.home, "a claim"); !s.ok()) return s;
   if (Status s = CheckMinutes(c.minutes, "claimed minutes"); !s.ok()) return s;
   const std::string key = keys::SetAside(c.home, c.hold_id);
   st::SetAside a;

@@ -101,6 +101,10 @@ std::string_view CodeName(Code code) {
       return "sync_root_mismatch";
     case Code::kReadOnlyReplica:
       return "read_only_replica";
+    case Code::kNotInCity:
+      return "not_in_city";
+    case Code::kPeerKeyMismatch:
+      return "peer_key_mismatch";
     case Code::kNotTransitable:
       return "not_transitable";
   }

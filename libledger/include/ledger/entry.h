@@ -57,6 +57,14 @@ struct ServiceRate {
 };
 
 // Versioned rules (policy). Zero in a limit means "no limit".
+// A district of the city as the city office publishes it (docs/federation.md §9).
+struct CityMember {
+  std::string code;          // 6 digits
+  std::string name;          // e.g. "青羊区时间银行"
+  std::string verifier_key;  // its checkpoints' note verifier key: "<origin>+<hash>+<base64>"
+  bool operator==(const CityMember&) const = default;
+};
+
 struct Policy {
   std::uint32_t version = 1;
   std::vector<ServiceRate> services;  // the catalogue deposits must name
@@ -74,6 +82,10 @@ struct Policy {
   std::int64_t max_hold_seconds = 0;      // longest hold timeout
   Minutes max_entry_minutes = 0;          // largest single deposit
   bool pool_in_order = false;             // pool grants answer requests, neediest first
+  // The city's districts. When listed, every district an entry names must be one of them
+  // (not_in_city), and a sync's copy must be verified with the key listed here
+  // (peer_key_mismatch). Empty: not constrained.
+  std::vector<CityMember> city;
 };
 
 struct Genesis {

@@ -97,6 +97,8 @@ class PeerLogs {
                                                     std::uint64_t to) = 0;
   virtual Result<std::vector<ClaimEvent>> Claims(const std::string& district, std::uint64_t from,
                                                  std::uint64_t to) = 0;
+  // The verifier key the copy of `district`'s log is verified with (kUnknownPeer: none).
+  virtual Result<std::string> VerifierKey(const std::string& district) = 0;
 };
 
 // PeerLogs over open ledgers (replicas of other districts, and the own log, whose syncs
@@ -115,6 +117,7 @@ class LedgerPeers : public PeerLogs {
                                             std::uint64_t to) override;
   Result<std::vector<ClaimEvent>> Claims(const std::string& district, std::uint64_t from,
                                          std::uint64_t to) override;
+  Result<std::string> VerifierKey(const std::string& district) override;
 
  private:
   mutable std::mutex mu_;

@@ -73,6 +73,8 @@ enum class Code : int {
   kSyncRootMismatch = 51,  // the sync's root is not the peer's tree at that size
   kReadOnlyReplica = 52,   // a replica takes entries only from its district's log
   kNotTransitable = 53,    // this entry kind cannot cross district lines
+  kNotInCity = 54,         // the district named is not in the policy's city list
+  kPeerKeyMismatch = 55,   // the copy of a peer's log is not verified with the listed key
 };
 
 // The stable snake_case name of a code, e.g. "insufficient_balance".
