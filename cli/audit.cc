@@ -28,44 +28,12 @@ Failure Usage(std::string message) {
   return Failure{kExitUsage, "usage", std::move(message)};
 }
 
-struct CityDistrict {
-  std::string code, name, verifier_key;
-  std::vector<std::string> urls;
+// A district of the city file, and the audit's copy of its log.
+struct CityDistrict : CityEntry {
   std::shared_ptr<ledger::Ledger> copy;
   std::string error;
   bool done = false;
 };
-
-Answer<std::vector<CityDistrict>> LoadCity(const std::string& path) {
-  toml::table t;
-  try {
-    t = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return Usage(
-        fmt::format("city file {} line {}: {}", path, e.source().begin.line, e.description()));
-  } catch (const std::exception& e) {
-    return Usage(fmt::format("city file {}: {}", path, e.what()));
-  }
-  std::vector<CityDistrict> out;
-  const toml::array* a = t["districts"].as_array();
-  if (!a || a->empty()) return Usage("the city file lists no [[districts]]");
-  for (const auto& n : *a) {
-    const toml::table* d = n.as_table();
-    if (!d) return Usage("each [[districts]] entry must be a table");
-    CityDistrict cd;
-    cd.code = (*d)["code"].value_or(std::string());
-    cd.name = (*d)["name"].value_or(std::string());
-    cd.verifier_key = (*d)["verifier_key"].value_or(std::string());
-    if (const toml::array* urls = (*d)["urls"].as_array())
-      for (const auto& u : *urls) cd.urls.push_back(u.value_or(std::string()));
-    if (!ledger::IsDistrictCode(cd.code) || !ledger::ParseVerifierKey(cd.verifier_key).ok() ||
-        cd.urls.empty())
-      return Usage(
-          fmt::format("district '{}' needs a 6-digit code, a verifier_key and urls", cd.code));
-    out.push_back(std::move(cd));
-  }
-  return out;
-}
 
 // Copies every log as far as it goes; a log whose syncs need another log further along
 // waits for the next round.
@@ -204,10 +172,42 @@ int ReportAudit(Context& c, const Findings& f) {
 
 }  // namespace
 
+Answer<std::vector<CityEntry>> LoadCityFile(const std::string& path) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Usage(
+        fmt::format("city file {} line {}: {}", path, e.source().begin.line, e.description()));
+  } catch (const std::exception& e) {
+    return Usage(fmt::format("city file {}: {}", path, e.what()));
+  }
+  std::vector<CityEntry> out;
+  const toml::array* a = t["districts"].as_array();
+  if (!a || a->empty()) return Usage("the city file lists no [[districts]]");
+  for (const auto& n : *a) {
+    const toml::table* d = n.as_table();
+    if (!d) return Usage("each [[districts]] entry must be a table");
+    CityEntry cd;
+    cd.code = (*d)["code"].value_or(std::string());
+    cd.name = (*d)["name"].value_or(std::string());
+    cd.verifier_key = (*d)["verifier_key"].value_or(std::string());
+    if (const toml::array* urls = (*d)["urls"].as_array())
+      for (const auto& u : *urls) cd.urls.push_back(u.value_or(std::string()));
+    if (!ledger::IsDistrictCode(cd.code) || !ledger::ParseVerifierKey(cd.verifier_key).ok() ||
+        cd.urls.empty())
+      return Usage(
+          fmt::format("district '{}' needs a 6-digit code, a verifier_key and urls", cd.code));
+    out.push_back(std::move(cd));
+  }
+  return out;
+}
+
 int AuditCmd(Context& c, const std::string& city_file, const std::string& keep_dir) {
-  auto city_or = LoadCity(city_file);
-  if (auto* f = std::get_if<Failure>(&city_or)) return c.Report(*f);
-  auto& city = std::get<std::vector<CityDistrict>>(city_or);
+  auto entries = LoadCityFile(city_file);
+  if (auto* f = std::get_if<Failure>(&entries)) return c.Report(*f);
+  std::vector<CityDistrict> city;
+  for (auto& e : std::get<std::vector<CityEntry>>(entries)) city.push_back({std::move(e)});
   const ledger::SigningKey* key = nullptr;
   if (!c.settings().key_file.empty()) {
     auto k = c.Key();

@@ -74,6 +74,15 @@ struct MoveArgs {
   std::int64_t expires_in = 3600;
 };
 
+// A district of a city file (TOML: [[districts]] code, name, verifier_key, urls), the file
+// the city office publishes: `audit` reads every log it lists, `policy set --city` writes
+// its districts and keys into the policy.
+struct CityEntry {
+  std::string code, name, verifier_key;
+  std::vector<std::string> urls;
+};
+Answer<std::vector<CityEntry>> LoadCityFile(const std::string& path);
+
 int Keygen(Context& c, const std::string& out);
 // Every district of the city file, copied and checked from nothing (audit.cc).
 int AuditCmd(Context& c, const std::string& city_file, const std::string& keep_dir);
@@ -112,5 +121,10 @@ int HistoryCmd(Context& c, const std::string& account, std::optional<std::uint64
 int ExportCmd(Context& c, const std::string& account, const std::string& out);
 int VerifyCmd(Context& c, std::optional<std::uint64_t> index, const std::string& id);
 int CheckpointCmd(Context& c);
+// The policy in force (show: TOML to edit, or --json), or a new version of it (set): the
+// current policy with what `file` (TOML, same fields) changes, and with --city the city
+// file's districts as its city list. Signed by the district office (admin) or the root.
+int PolicyCmd(Context& c, const std::string& action, const std::string& file,
+              const std::string& city_file);
 
 }  // namespace timebank::cli

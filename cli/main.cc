@@ -147,6 +147,24 @@ void AddNodeCommands(Commands& cmds) {
   audit->add_option("--keep", a->keep_dir, "keep the copies in this directory");
 }
 
+// The district's rules: shown as TOML, changed by the district office as a new version.
+void AddPolicyCommand(Commands& cmds) {
+  struct Args {
+    std::string action, file, city_file;
+  };
+  auto a = std::make_shared<Args>();
+  auto* policy =
+      cmds.Add("policy", "the policy in force (show), or its next version (set FILE, --city CITY)",
+               [a](Context& c) { return PolicyCmd(c, a->action, a->file, a->city_file); });
+  policy->add_option("action", a->action, "show or set")
+      ->required()
+      ->check(CLI::IsMember({"show", "set"}));
+  policy->add_option("file", a->file, "TOML with the fields to change (set)");
+  policy->add_option("--city", a->city_file,
+                     "the city file ([[districts]] code, name, verifier_key, urls): its districts "
+                     "become the policy's city list (set)");
+}
+
 // What the root key and registrars sign: operator keys, registrations, private records.
 void AddOperatorCommands(Commands& cmds) {
   struct Args {
@@ -315,6 +333,7 @@ int main(int argc, char** argv) {
   auto moves = std::make_shared<MoveArgs>();
   AddNodeCommands(cmds);
   AddOperatorCommands(cmds);
+  AddPolicyCommand(cmds);
   AddDepositCommands(cmds, moves);
   AddRedeemCommands(cmds, moves);
   AddReadCommands(cmds);

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <charconv>
+#include <limits>
+#include <set>
 
 namespace timebank::api {
 
@@ -129,10 +131,27 @@ json ToJson(const AccountInfo& a) {
   return j;
 }
 
+std::string_view GiftScopeName(GiftScope scope) {
+  switch (scope) {
+    case GiftScope::kAnyone:
+      return "anyone";
+    case GiftScope::kRelativesAndFriends:
+      return "relatives_and_friends";
+    case GiftScope::kDirectRelatives:
+      return "direct_relatives";
+    case GiftScope::kNone:
+      return "none";
+  }
+  return "anyone";
+}
+
 json ToJson(const Policy& p) {
   json services = json::array();
   for (const auto& s : p.services)
     services.push_back({{"category", s.category}, {"rate_permille", s.rate_permille}});
+  json city = json::array();
+  for (const auto& m : p.city)
+    city.push_back({{"code", m.code}, {"name", m.name}, {"verifier_key", m.verifier_key}});
   return {{"version", p.version},
           {"services", services},
           {"balance_cap_minutes", p.balance_cap},
@@ -148,7 +167,146 @@ json ToJson(const Policy& p) {
           {"utc_offset_minutes", p.utc_offset_minutes},
           {"max_hold_seconds", p.max_hold_seconds},
           {"max_entry_minutes", p.max_entry_minutes},
-          {"pool_in_order", p.pool_in_order}};
+          {"pool_in_order", p.pool_in_order},
+          {"city", city}};
+}
+
+namespace {
+
+// Reads policy field `key` of `j` into *out when present, checking its JSON type.
+template <typename T>
+Status PolicyField(const json& j, const char* key, T* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  auto bad = [&](std::string_view what) {
+    return Status(Code::kInvalidArgument, fmt::format("policy: {} must be {}", key, what));
+  };
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!it->is_boolean()) return bad("true or false");
+    *out = it->template get<bool>();
+  } else if constexpr (std::is_signed_v<T>) {
+    if (!it->is_number_integer()) return bad("a whole number");
+    const auto v = it->template get<std::int64_t>();
+    if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
+      return bad("in range");
+    *out = static_cast<T>(v);
+  } else {
+    if (!it->is_number_integer() ||
+        (!it->is_number_unsigned() && it->template get<std::int64_t>() < 0))
+      return bad("a whole number >= 0");
+    const auto v = it->template get<std::uint64_t>();
+    if (v > std::numeric_limits<T>::max()) return bad("in range");
+    *out = static_cast<T>(v);
+  }
+  return Status::Ok();
+}
+
+Status GiftScopeFromJson(const json& j, GiftScope* out) {
+  auto it = j.find("gift_scope");
+  if (it == j.end()) return Status::Ok();
+  for (int s = 0; s <= 3; ++s)
+    if ((it->is_number_integer() && it->get<std::int64_t>() == s) ||
+        (it->is_string() && it->get<std::string>() == GiftScopeName(static_cast<GiftScope>(s)))) {
+      *out = static_cast<GiftScope>(s);
+      return Status::Ok();
+    }
+  return Status(Code::kInvalidArgument,
+                "policy: gift_scope must be anyone, relatives_and_friends, direct_relatives or "
+                "none (or 0..3)");
+}
+
+// An array of objects with string fields only: services and city.
+template <typename F>
+Status ObjectsFromJson(const json& j, const char* key, std::initializer_list<const char*> fields,
+                       F each) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  auto bad = [&](std::size_t i, std::string_view what) {
+    return Status(Code::kInvalidArgument, fmt::format("policy: {}[{}]: {}", key, i, what));
+  };
+  if (!it->is_array())
+    return Status(Code::kInvalidArgument, fmt::format("policy: {} must be a list", key));
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const json& o = (*it)[i];
+    if (!o.is_object()) return bad(i, "must be a table");
+    for (const auto& [k, v] : o.items())
+      if (std::find_if(fields.begin(), fields.end(), [&](const char* f) { return k == f; }) ==
+          fields.end())
+        return bad(i, fmt::format("unknown field '{}'", k));
+    if (Status s = each(o); !s.ok()) return bad(i, s.message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+ledger::Result<Policy> PolicyFromJson(const json& j) {
+  if (!j.is_object()) return Status(Code::kInvalidArgument, "policy: must be an object");
+  static const std::set<std::string> known = {"version",
+                                              "services",
+                                              "balance_cap_minutes",
+                                              "daily_earn_cap_minutes",
+                                              "min_age_serve",
+                                              "min_age_redeem",
+                                              "min_age_redeem_hardship",
+                                              "min_served_to_redeem_minutes",
+                                              "gift_scope",
+                                              "starter_grant_minutes",
+                                              "owner_signs_debits",
+                                              "pool_min_need",
+                                              "utc_offset_minutes",
+                                              "max_hold_seconds",
+                                              "max_entry_minutes",
+                                              "pool_in_order",
+                                              "city"};
+  for (const auto& [k, v] : j.items())
+    if (!known.count(k))
+      return Status(Code::kInvalidArgument, fmt::format("policy: unknown field '{}'", k));
+  Policy p;
+  const Status read[] = {
+      PolicyField(j, "version", &p.version),
+      PolicyField(j, "balance_cap_minutes", &p.balance_cap),
+      PolicyField(j, "daily_earn_cap_minutes", &p.daily_earn_cap),
+      PolicyField(j, "min_age_serve", &p.min_age_serve),
+      PolicyField(j, "min_age_redeem", &p.min_age_redeem),
+      PolicyField(j, "min_age_redeem_hardship", &p.min_age_redeem_hardship),
+      PolicyField(j, "min_served_to_redeem_minutes", &p.min_served_to_redeem),
+      GiftScopeFromJson(j, &p.gift_scope),
+      PolicyField(j, "starter_grant_minutes", &p.starter_grant),
+      PolicyField(j, "owner_signs_debits", &p.owner_signs_debits),
+      PolicyField(j, "pool_min_need", &p.pool_min_need),
+      PolicyField(j, "utc_offset_minutes", &p.utc_offset_minutes),
+      PolicyField(j, "max_hold_seconds", &p.max_hold_seconds),
+      PolicyField(j, "max_entry_minutes", &p.max_entry_minutes),
+      PolicyField(j, "pool_in_order", &p.pool_in_order),
+      ObjectsFromJson(j, "services", {"category", "rate_permille"},
+                      [&](const json& o) {
+                        ServiceRate r;
+                        if (!o.contains("category") || !o["category"].is_string())
+                          return Status(Code::kInvalidArgument, "category must be a string");
+                        r.category = o["category"].get<std::string>();
+                        if (Status s = PolicyField(o, "rate_permille", &r.rate_permille); !s.ok())
+                          return s;
+                        p.services.push_back(std::move(r));
+                        return Status::Ok();
+                      }),
+      ObjectsFromJson(
+          j, "city", {"code", "name", "verifier_key"},
+          [&](const json& o) {
+            CityMember m;
+            for (auto [field, out] : {std::pair{"code", &m.code}, std::pair{"name", &m.name},
+                                      std::pair{"verifier_key", &m.verifier_key}}) {
+              if (!o.contains(field) || !o[field].is_string())
+                return Status(Code::kInvalidArgument, fmt::format("{} must be a string", field));
+              *out = o[field].get<std::string>();
+            }
+            p.city.push_back(std::move(m));
+            return Status::Ok();
+          }),
+  };
+  for (const Status& s : read)
+    if (!s.ok()) return s;
+  return p;
 }
 
 json ToJson(const InclusionProof& p) {

@@ -90,6 +90,13 @@ json ToJson(const ledger::HistoryPage& page);
 json EntryJson(std::uint64_t index, const std::string& entry_bytes);
 json BodyJson(const ledger::EntryBody& body);
 
+// Reads a policy back (the shape ToJson writes; gift_scope also by name: anyone,
+// relatives_and_friends, direct_relatives, none). kInvalidArgument names the field at
+// fault; a field it does not know is an error, not ignored.
+ledger::Result<ledger::Policy> PolicyFromJson(const json& j);
+// A gift scope's name, e.g. "relatives_and_friends".
+std::string_view GiftScopeName(ledger::GiftScope scope);
+
 // Reads a proof back; kInvalidArgument with the field at fault.
 ledger::Result<ledger::InclusionProof> InclusionFromJson(const json& j);
 ledger::Result<ledger::ConsistencyProof> ConsistencyFromJson(const json& j);

@@ -275,6 +275,40 @@ api::json Node::Impl::PeersJson() {
   return out;
 }
 
+api::json Node::Impl::CityAlerts() {
+  api::json out = api::json::array();
+  auto policy = ledger->CurrentPolicy();
+  if (!policy.ok() || policy->city.empty()) return out;
+  const std::uint32_t v = policy->version;
+  auto alert = [&](const std::string& district, const char* kind, std::string message) {
+    out.push_back({{"district", district}, {"kind", kind}, {"message", std::move(message)}});
+  };
+  for (const PeerConfig& p : config.peers) {
+    auto m = std::find_if(policy->city.begin(), policy->city.end(),
+                          [&](const ledger::CityMember& c) { return c.code == p.code; });
+    if (m == policy->city.end())
+      alert(p.code, "not_in_city",
+            fmt::format("district {} is followed ([[peers]] in the config) but is not in the "
+                        "city list of policy v{}: its log is copied and served, never synced",
+                        p.code, v));
+    else if (m->verifier_key != p.verifier_key)
+      alert(p.code, "peer_key_mismatch",
+            fmt::format("the config verifies district {}'s log with {}, but the city list of "
+                        "policy v{} gives {}: syncs of it are refused until they agree",
+                        p.code, p.verifier_key, v, m->verifier_key));
+  }
+  for (const ledger::CityMember& m : policy->city)
+    if (m.code != config.district.code &&
+        std::none_of(config.peers.begin(), config.peers.end(),
+                     [&](const PeerConfig& p) { return p.code == m.code; }))
+      alert(m.code, "not_followed",
+            fmt::format("district {} ({}) is in the city list of policy v{} but not in the "
+                        "config's [[peers]]: credits for its accounts wait until this node "
+                        "follows its log",
+                        m.code, m.name, v));
+  return out;
+}
+
 std::string Node::Impl::PeerMetrics() {
   std::string out;
   auto series = [&](const char* name, const char* type, const char* help, auto value) {
@@ -312,6 +346,10 @@ std::string Node::Impl::PeerMetrics() {
            std::lock_guard lk(p.mu);
            return p.equivocation ? 1 : 0;
          });
+  out += fmt::format(
+      "# HELP timebank_city_alerts Disagreements between the config's peers and the city list "
+      "of the policy.\n# TYPE timebank_city_alerts gauge\ntimebank_city_alerts {}\n",
+      CityAlerts().size());
   return out;
 }
 
@@ -369,9 +407,10 @@ void GetPeers(Node::Impl& n, Call& c) {
 }
 
 // Alerts an operator must act on: a peer that signed two trees that cannot both be true,
-// with the two signed checkpoints as evidence (anyone can check them with its key).
+// with the two signed checkpoints as evidence (anyone can check them with its key); and
+// where the config and the city list in the policy disagree.
 void GetAlerts(Node::Impl& n, Call& c) {
-  api::json alerts = api::json::array();
+  api::json alerts = n.CityAlerts();
   for (auto& p : n.peers) {
     const std::vector<std::string> evidence = p->replica->EquivocationEvidence();
     if (evidence.empty()) continue;

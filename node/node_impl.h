@@ -134,6 +134,10 @@ struct Node::Impl {
   Forwarded Forward(Peer& p, const std::string& entry);
   std::string PeerMetrics();
   api::json PeersJson();
+  // Where the config's [[peers]] and the city list of the log's policy disagree
+  // (docs/federation.md §9): alerts of kind peer_key_mismatch, not_in_city, not_followed.
+  // None while the policy lists no city.
+  api::json CityAlerts();
 
   ~Impl();
   void RegisterRoutes();

@@ -308,6 +308,7 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
                 fmt::format("cannot listen on {}:{}", config.listen_host, config.listen_port));
   if (config.expire_holds_every_seconds > 0)
     impl->expirer = std::thread([p = impl.get()] { p->ExpireLoop(); });
+  for (const auto& a : impl->CityAlerts()) spdlog::error("city list: {}", a.value("message", ""));
   if (!impl->peers.empty()) impl->puller = std::thread([p = impl.get()] { p->PullLoop(); });
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "ledger/checkpoint.h"
 #include "node_process.h"
 
 using namespace ledger;
@@ -675,4 +676,108 @@ TEST_CASE("init refuses what it cannot do well; metrics report what happened") {
   CHECK(m.find("timebank_http_requests_total{route=\"submit_entries\",status=\"200\"} 5") !=
         std::string::npos);
   CHECK(m.find("timebank_errors_total{code=\"invalid_argument\"} 2") != std::string::npos);
+}
+
+TEST_CASE("the policy: shown as TOML, changed by the district office, bad files refused") {
+  NodeProcess node;
+  node.Start();
+  node.GrantOperator();
+  const std::string root_key = node.dir() + "/root.key";
+  auto as_root = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--key", root_key});
+    return Cli(node, args, /*with_key=*/false);
+  };
+  auto version = [&] { return Json(Cli(node, {"--json", "policy", "show"}))["version"]; };
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string path = node.dir() + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  };
+
+  Ran shown = Cli(node, {"policy", "show"});
+  REQUIRE_MESSAGE(shown.exit_code == 0, shown.err);
+  CHECK(shown.out.find("relatives_and_friends") != std::string::npos);
+  CHECK(shown.out.find("[[services]]") != std::string::npos);
+  CHECK(version() == 1);
+
+  // Only what the file names changes; the version is the next one.
+  Ran set = as_root({"policy", "set",
+                     write("caps.toml",
+                           "balance_cap_minutes = 6000\n"
+                           "min_age_redeem = 65\n"
+                           "gift_scope = \"direct_relatives\"\n")});
+  REQUIRE_MESSAGE(set.exit_code == 0, set.err << set.out);
+  CHECK(set.out.find("balance_cap_minutes") != std::string::npos);
+  const json p2 = Json(Cli(node, {"--json", "policy", "show"}));
+  CHECK(p2["version"] == 2);
+  CHECK(p2["balance_cap_minutes"] == 6000);
+  CHECK(p2["min_age_redeem"] == 65);
+  CHECK(p2["gift_scope"] == 2);
+  CHECK(p2["services"].size() == 6);
+
+  // What `policy show` prints applies as it is: it changes nothing, and says so.
+  Ran same = as_root({"policy", "set", write("same.toml", Cli(node, {"policy", "show"}).out)});
+  CHECK(same.exit_code == 2);
+  CHECK(same.err.find("changes nothing") != std::string::npos);
+  // ... and edited, it becomes the next version.
+  std::string edited = Cli(node, {"policy", "show"}).out;
+  edited.replace(edited.find("min_age_redeem = 65"), 19, "min_age_redeem = 70");
+  Ran next = as_root({"policy", "set", write("edited.toml", edited)});
+  REQUIRE_MESSAGE(next.exit_code == 0, next.err);
+  CHECK(next.out.find("policy v3 (min_age_redeem)") != std::string::npos);
+
+  // Bad files and the wrong key change nothing, each with its own error.
+  struct Bad {
+    const char* text;
+    const char* says;
+  };
+  for (const Bad& b :
+       {Bad{"gift_scope = \"everyone\"\n", "gift_scope"},
+        Bad{"balance_cap = 5\n", "unknown field 'balance_cap'"},
+        Bad{"min_age_serve = \"18\"\n", "min_age_serve must be"},
+        Bad{"[[services]]\ncategory = \"meals\"\nrate = 1\n", "unknown field 'rate'"},
+        Bad{"balance_cap_minutes = -1\n", "must not be negative"},
+        Bad{"balance_cap_minutes = \n", "line 1"}}) {
+    Ran r = as_root({"policy", "set", write("bad.toml", b.text)});
+    CHECK(r.exit_code != 0);
+    CHECK_MESSAGE(r.err.find(b.says) != std::string::npos, b.text << " -> " << r.err);
+  }
+  Ran op = Cli(node, {"policy", "set", write("op.toml", "min_age_serve = 16\n")});
+  CHECK(op.exit_code == 3);
+  CHECK(op.err.find("unauthorized") != std::string::npos);
+  CHECK(version() == 3);
+
+  // The city list from the city office's file: a district it lists that this node does not
+  // follow is an alert, and a district it does not list cannot be named.
+  const std::string other_key =
+      FormatVerifierKey("timebank.test/510105", KeyFromByte(77).public_key());
+  const std::string city =
+      write("city.toml", "[[districts]]\ncode = \"" + node.district() +
+                             "\"\nname = \"here\"\nverifier_key = \"" + node.VerifierKey() +
+                             "\"\nurls = [\"http://127.0.0.1:1\"]\n\n"
+                             "[[districts]]\ncode = \"510105\"\nname = "
+                             "\"青羊区\"\nverifier_key = \"" +
+                             other_key + "\"\nurls = [\"http://127.0.0.1:2\"]\n");
+  Ran listed = as_root({"policy", "set", "--city", city});
+  REQUIRE_MESSAGE(listed.exit_code == 0, listed.err);
+  const json p3 = Json(Cli(node, {"--json", "policy", "show"}));
+  CHECK(p3["version"] == 4);
+  REQUIRE(p3["city"].size() == 2);
+  CHECK(p3["city"][1]["verifier_key"] == other_key);
+  Ran alerts = Cli(node, {"--json", "alerts"});
+  CHECK(alerts.exit_code == 5);
+  REQUIRE(Json(alerts)["alerts"].size() == 1);
+  CHECK(Json(alerts)["alerts"][0]["kind"] == "not_followed");
+  CHECK(Json(alerts)["alerts"][0]["district"] == "510105");
+  auto metrics = node.Http().Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("timebank_city_alerts 1") != std::string::npos);
+  const std::string elsewhere = MakeAccountNumber("510199", 3).value();
+  auto [refused, why] =
+      node.SubmitOne(node.Entry(Deposit{elsewhere, "", "meals", 60, Now() - 3600, ""}));
+  CHECK(refused == 422);
+  CHECK(ErrorCode(why) == "not_in_city");
+  auto [taken, ok] = node.SubmitOne(node.Entry(
+      Deposit{MakeAccountNumber("510105", 3).value(), "", "meals", 60, Now() - 3600, ""}));
+  CHECK_MESSAGE(taken == 200, ok.dump());
 }
