@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -115,6 +116,31 @@ void CheckCredits(const CityDistrict& d, const std::map<std::string, CityDistric
   }
 }
 
+// A district's city list (its policy's) must be the city file's: the same districts under
+// the same keys. An empty list constrains nothing and is not checked.
+void CheckCityList(const CityDistrict& d, const std::vector<CityDistrict>& city, Findings* f) {
+  auto policy = d.copy->CurrentPolicy();
+  if (!policy.ok() || policy->city.empty()) return;
+  for (const ledger::CityMember& m : policy->city) {
+    auto it = std::find_if(city.begin(), city.end(),
+                           [&](const CityDistrict& c) { return c.code == m.code; });
+    if (it == city.end())
+      f->problems.push_back(
+          fmt::format("district {}'s policy v{} lists district {}, which the city file does not",
+                      d.code, policy->version, m.code));
+    else if (it->verifier_key != m.verifier_key)
+      f->problems.push_back(
+          fmt::format("district {}'s policy v{} lists district {} under the key {}, the city "
+                      "file under {}",
+                      d.code, policy->version, m.code, m.verifier_key, it->verifier_key));
+  }
+  for (const CityDistrict& c : city)
+    if (std::none_of(policy->city.begin(), policy->city.end(),
+                     [&](const ledger::CityMember& m) { return m.code == c.code; }))
+      f->problems.push_back(fmt::format("district {}'s policy v{} does not list district {}",
+                                        d.code, policy->version, c.code));
+}
+
 // Each copy's own audit (balances rebuilt from nothing), then the city's: what the
 // interdistrict accounts hold must be exactly what is in transit or parked.
 Findings CheckCity(std::vector<CityDistrict>& city) {
@@ -138,6 +164,7 @@ Findings CheckCity(std::vector<CityDistrict>& city) {
         f.interdistrict += it->second;
     }
     CheckCredits(d, by_code, &f);
+    CheckCityList(d, city, &f);
     f.districts.push_back(j);
   }
   if (f.interdistrict != f.in_transit + f.parked)

@@ -607,6 +607,34 @@ TEST_CASE("migration under traffic: an account moves home while its deposits arr
   const json report = json::parse(audit.out, nullptr, false);
   REQUIRE(report.is_object());
   CHECK(report["in_transit_minutes"] == 0);
+
+  // The city office's file becomes each district's city list: the audit still passes.
+  auto policy_set = [&](const NodeProcess& n, const std::string& file) {
+    return RunProgram({TIMEBANK_CLI_PATH, "--node", n.url(), "--key", n.dir() + "/root.key",
+                       "--lang", "en", "policy", "set", "--city", file},
+                      {"HOME=/nonexistent"});
+  };
+  for (const NodeProcess* n : city) REQUIRE(policy_set(*n, city_file).exit_code == 0);
+  CHECK(AuditCity(city_file, key_file).exit_code == 0);
+  // O lists X under a key X does not sign with: O's node raises an alert (its syncs of X
+  // would be refused), and the audit names the disagreement.
+  std::string wrong = city_file + ".wrong";
+  {
+    std::ifstream in(city_file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string xkey = x.VerifierKey();
+    text.replace(text.find(xkey), xkey.size(),
+                 FormatVerifierKey("timebank.test/510106", KeyFromByte(99).public_key()));
+    std::ofstream(wrong) << text;
+  }
+  REQUIRE(policy_set(o, wrong).exit_code == 0);
+  auto alerts = json::parse(o.Http().Get("/v1/alerts")->body);
+  REQUIRE(alerts["alerts"].size() == 1);
+  CHECK(alerts["alerts"][0]["kind"] == "peer_key_mismatch");
+  Ran mismatch = AuditCity(city_file, key_file);
+  CHECK(mismatch.exit_code == 5);
+  CHECK_MESSAGE(mismatch.out.find("lists district 510106 under the key") != std::string::npos,
+                mismatch.out);
 }
 
 TEST_CASE("offline: hours set aside for a district are spent there while the home is down") {
