@@ -135,7 +135,7 @@ struct Node::Impl {
   std::string PeerMetrics();
   api::json PeersJson();
   // Where the config's [[peers]] and the city list of the log's policy disagree
-  // (docs/federation.md §9): alerts of kind peer_key_mismatch, not_in_city, not_followed.
+  // (docs/federation.md §10): alerts of kind peer_key_mismatch, not_in_city, not_followed.
   // None while the policy lists no city.
   api::json CityAlerts();
 

@@ -562,8 +562,11 @@ std::vector<Route> DistrictRoutes() {
        R"({"district": "510104", "size": 42, "issued_minutes": 6000, "pool_minutes": 120, "held_minutes": 60, "redeemed_minutes": 900, "outstanding_minutes": 4920})",
        GetStats},
       {"get_policy", "GET", "/v1/policy", "/v1/policy", Access::kPublic,
-       "The policy in force: service catalogue and rates, caps, ages, gift scope.", "",
-       R"({"version": 1, "services": [{"category": "meals", "rate_permille": 1000}]})", GetPolicy},
+       "The policy in force: service catalogue and rates, caps, ages, gift scope, and the "
+       "city's districts (city: when listed, the only other districts entries may name).",
+       "",
+       R"({"version": 2, "services": [{"category": "meals", "rate_permille": 1000}], "city": [{"code": "510105", "name": "青羊区时间银行", "verifier_key": "timebank.chengdu/510105+1a2b3c4d+AQ..."}]})",
+       GetPolicy},
       {"healthz", "GET", "/healthz", "/healthz", Access::kPublic,
        "Liveness: 200 while serving, 503 while shutting down.", "",
        R"({"status": "ok", "size": 42})", Healthz},
@@ -584,7 +587,8 @@ std::vector<Route> FederationRoutes() {
        GetPeers},
       {"get_alerts", "GET", "/v1/alerts", "/v1/alerts", Access::kPublic,
        "What an operator must act on: peers that signed two trees that cannot both be true, "
-       "with both signed checkpoints as evidence.",
+       "with both signed checkpoints as evidence (equivocation); where the config's peers and "
+       "the policy's city list disagree (peer_key_mismatch, not_in_city, not_followed).",
        "",
        R"({"alerts":[{"district":"510105","kind":"equivocation","message":"district 510105 signed two trees that cannot both be true; ...","evidence":["timebank.chengdu/510105\n12\n...","timebank.chengdu/510105\n12\n..."]}]})",
        GetAlerts},

@@ -1,4 +1,4 @@
-// The city's district list in a log's policy (docs/federation.md §9): checked when it is
+// The city's district list in a log's policy (docs/federation.md §10): checked when it is
 // written, and then every district an entry names must be in it, and a sync's copy must be
 // verified with the key it lists — rules a replica and an auditor apply from the log alone.
 #include <doctest/doctest.h>

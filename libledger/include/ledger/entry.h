@@ -57,7 +57,7 @@ struct ServiceRate {
 };
 
 // Versioned rules (policy). Zero in a limit means "no limit".
-// A district of the city as the city office publishes it (docs/federation.md §9).
+// A district of the city as the city office publishes it (docs/federation.md §10).
 struct CityMember {
   std::string code;          // 6 digits
   std::string name;          // e.g. "青羊区时间银行"
