@@ -480,6 +480,7 @@ Status Rules::Apply(const Deposit& d) {
     // volunteer's age and daily cap are the home's records; this district checks what it
     // sees (the service, its catalogue, its recorder).
     if (Status s = Post(Sys(SystemAccount::kIssuance), -*credit); !s.ok()) return s;
+    if (Status s = CheckInCity(*home, "the volunteer's home"); !s.ok()) return s;
     return CreditAway(d.volunteer, *credit, d.minutes, *home);
   }
   return CreditHomeVolunteer(d, *credit);
@@ -732,6 +733,7 @@ Status Rules::Apply(const Transfer& t) {
   if (!home.ok()) return home.status();
   if (*home != info_->district()) {  // to a relative homed in another district: it crosses
     if (Status s = Post(t.from, -t.minutes); !s.ok()) return s;  // at their sync
+    if (Status s = CheckInCity(*home, "the receiver's home"); !s.ok()) return s;
     return CreditAway(t.to, t.minutes, 0, *home);
   }
   auto to = LocalAccount(t.to, "receiver");

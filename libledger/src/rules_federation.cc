@@ -29,8 +29,6 @@ Result<std::string> Rules::HomeOf(const std::string& account) {
 
 Status Rules::CreditAway(const std::string& account, Minutes minutes, Minutes served,
                          const std::string& to, const st::Account* migrated) {
-  if (Status s = CheckInCity(to, fmt::format("a credit for account {}", account)); !s.ok())
-    return s;
   st::Transit t;
   t.set_account(account);
   t.set_minutes(minutes);
