@@ -128,7 +128,7 @@ void CheckCityList(const CityDistrict& d, const std::vector<CityDistrict>& city,
       f->problems.push_back(
           fmt::format("district {}'s policy v{} lists district {}, which the city file does not",
                       d.code, policy->version, m.code));
-    else if (it->verifier_key != m.verifier_key)
+    else if (!ledger::SameVerifierKey(it->verifier_key, m.verifier_key))
       f->problems.push_back(
           fmt::format("district {}'s policy v{} lists district {} under the key {}, the city "
                       "file under {}",

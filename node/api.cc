@@ -185,7 +185,11 @@ Status PolicyField(const json& j, const char* key, T* out) {
     if (!it->is_boolean()) return bad("true or false");
     *out = it->template get<bool>();
   } else if constexpr (std::is_signed_v<T>) {
-    if (!it->is_number_integer()) return bad("a whole number");
+    if (!it->is_number_integer() ||
+        (it->is_number_unsigned() &&
+         it->template get<std::uint64_t>() >
+             static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())))
+      return bad("a whole number in range");
     const auto v = it->template get<std::int64_t>();
     if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
       return bad("in range");

@@ -291,7 +291,7 @@ api::json Node::Impl::CityAlerts() {
             fmt::format("district {} is followed ([[peers]] in the config) but is not in the "
                         "city list of policy v{}: its log is copied and served, never synced",
                         p.code, v));
-    else if (m->verifier_key != p.verifier_key)
+    else if (!ledger::SameVerifierKey(m->verifier_key, p.verifier_key))
       alert(p.code, "peer_key_mismatch",
             fmt::format("the config verifies district {}'s log with {}, but the city list of "
                         "policy v{} gives {}: syncs of it are refused until they agree",

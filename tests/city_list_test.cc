@@ -57,6 +57,16 @@ TEST_CASE("a policy's city list is checked before it is written") {
     Refused(c.h, NextPolicy(c.h, {{"510105", "青羊区", "not-a-key"}}), Code::kMalformedEntry,
             &c.h.root);
   }
+  SUBCASE("a key not in its one spelling (the hash in upper-case hex)") {
+    std::string upper = x.verifier_key;
+    const auto plus = upper.find('+');
+    for (std::size_t i = plus + 1; i < plus + 9; ++i)
+      upper[i] = static_cast<char>(std::toupper(upper[i]));
+    REQUIRE(upper != x.verifier_key);
+    REQUIRE(SameVerifierKey(upper, x.verifier_key));  // the same key, written otherwise
+    Refused(c.h, NextPolicy(c.h, {h, {"510105", "青羊区", upper}}), Code::kMalformedEntry,
+            &c.h.root);
+  }
   SUBCASE("this district under a key its checkpoints are not signed with") {
     Refused(c.h, NextPolicy(c.h, {{"510104", "锦江区", x.verifier_key}, x}), Code::kMalformedEntry,
             &c.h.root);
@@ -99,8 +109,12 @@ TEST_CASE("with a city list, every other district an entry names must be in it")
   // Care given in an unlisted district, at once or in two phases.
   Refused(c.h, Redeem{elder, 10, "meals", "510199"}, Code::kNotInCity);
   Refused(c.h, Hold{elder, 10, c.h.now + 3600, "meals", "510199"}, Code::kNotInCity);
-  // A gift to someone homed in an unlisted district.
+  // Care for an elder of an unlisted district.
+  Refused(c.h, Deposit{elder, away, "meals", 30, kNoon - 3600, ""}, Code::kNotInCity);
+  // A gift to someone homed in an unlisted district (named first, whatever the balance).
   Refused(c.h, Transfer{TransferKind::kGift, elder, away, 10, Relation::kChild}, Code::kNotInCity);
+  Refused(c.h, Transfer{TransferKind::kGift, elder, away, 100000, Relation::kChild},
+          Code::kNotInCity);
   // Moving home there.
   Refused(c.h, Migrate{elder, "510199"}, Code::kNotInCity);
   // A sync of a log the city does not list.

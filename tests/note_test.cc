@@ -516,5 +516,14 @@ TEST_CASE("C2SP tlog-cosignature/v1: a witness cosigns a district's checkpoint")
         Code::kMalformedEntry);
 }
 
+TEST_CASE("SameVerifierKey: the same name and key, whatever the hash's hex case") {
+  const std::string upper = "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+  REQUIRE(ParseVerifierKey(upper).ok());
+  CHECK(SameVerifierKey(kPeterVkey, kPeterVkey));
+  CHECK(SameVerifierKey(kPeterVkey, upper));
+  CHECK_FALSE(SameVerifierKey(kPeterVkey, kEnochVkey));
+  CHECK_FALSE(SameVerifierKey("junk", "junk"));
+}
+
 }  // namespace
 }  // namespace ledger

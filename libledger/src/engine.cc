@@ -288,6 +288,11 @@ static Status ValidateCity(const Policy& p, const std::string& own_district,
     auto vkey = ParseVerifierKey(m.verifier_key);
     if (!vkey.ok())
       return bad(fmt::format("district {}'s verifier key: {}", m.code, vkey.status().message()));
+    // One spelling per key (the hash in lower-case hex), so that a key is never listed in a
+    // form that compares unequal to itself.
+    if (FormatVerifierKey(vkey->name, vkey->key) != m.verifier_key)
+      return bad(fmt::format("district {}'s verifier key must be written as {}", m.code,
+                             FormatVerifierKey(vkey->name, vkey->key)));
     if (m.code == own_district && m.verifier_key != own_verifier_key)
       return bad(
           fmt::format("lists this district with the key {}, but its checkpoints verify "
@@ -551,6 +556,7 @@ Status Rules::CheckBeneficiary(const Deposit& d) {
     return Err(Code::kSameAccount, "a volunteer cannot serve themself");
   if (IsSystemAccount(d.beneficiary))
     return Err(Code::kAccountKindRestricted, "a beneficiary is a person, not a system account");
+  if (Status s = CheckInCity(*bd, "the beneficiary's account"); !s.ok()) return s;
   // An elder of this district must be registered here; elders of other districts are
   // known to their own district.
   if (*bd == info_->district()) {
@@ -732,8 +738,8 @@ Status Rules::Apply(const Transfer& t) {
   auto home = HomeOf(t.to);
   if (!home.ok()) return home.status();
   if (*home != info_->district()) {  // to a relative homed in another district: it crosses
-    if (Status s = Post(t.from, -t.minutes); !s.ok()) return s;  // at their sync
     if (Status s = CheckInCity(*home, "the receiver's home"); !s.ok()) return s;
+    if (Status s = Post(t.from, -t.minutes); !s.ok()) return s;  // at their sync
     return CreditAway(t.to, t.minutes, 0, *home);
   }
   auto to = LocalAccount(t.to, "receiver");

@@ -229,6 +229,11 @@ Result<NoteVerifier> ParseVerifierKey(std::string_view vkey) {
   return v;
 }
 
+bool SameVerifierKey(std::string_view a, std::string_view b) {
+  auto x = ParseVerifierKey(a), y = ParseVerifierKey(b);
+  return x.ok() && y.ok() && x->name == y->name && x->key == y->key;
+}
+
 std::string SignNote(std::string_view text, std::string_view name, const SigningKey& key) {
   // Preconditions of the header; the note would not open otherwise.
   assert(!text.empty() && text.back() == '\n' && IsValidNoteText(text));

@@ -41,6 +41,9 @@ std::uint32_t NoteKeyHash(std::string_view name, const PublicKey& key);
 // The standard verifier key string "<name>+<8 hex key hash>+<base64(0x01 || key)>".
 std::string FormatVerifierKey(std::string_view name, const PublicKey& key);
 Result<NoteVerifier> ParseVerifierKey(std::string_view vkey);
+// Whether two verifier key strings name the same signer (name and public key); false when
+// either does not parse. Their text may differ (the key hash's hex case).
+bool SameVerifierKey(std::string_view a, std::string_view b);
 
 // Signs `text` (which must end in '\n') as a note: text + "\n" + "— <name>
 // <base64(keyhash||sig)>\n".
