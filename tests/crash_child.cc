@@ -5,6 +5,8 @@
 // acknowledged. The crash test kills this process with SIGKILL at random moments and
 // checks that every printed entry survived.
 #include <cstdio>
+#include <deque>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -23,10 +25,27 @@ int main(int argc, char** argv) {
   std::vector<std::string> accounts(argv + 2, argv + argc);
   District d(argv[1]);
   std::mutex out_mu;
-  // Two appenders, so that kills also land inside shared group commits.
+  // Reports the entries of one call once the ledger has answered it.
+  auto report = [&](const std::vector<EntryBody>& bodies,
+                    const std::vector<Result<Appended>>& results) {
+    std::lock_guard lk(out_mu);
+    for (std::size_t k = 0; k < bodies.size(); ++k) {
+      if (!results[k].ok()) {
+        std::fprintf(stderr, "refused: %s\n", results[k].status().ToString().c_str());
+        std::_Exit(3);
+      }
+      std::printf("%s %llu\n", ToHex(bodies[k].id).c_str(),
+                  static_cast<unsigned long long>(results[k]->index));
+    }
+    std::fflush(stdout);
+  };
+  // Two appenders, so that kills also land inside shared group commits: one waits for each
+  // call (Append), the other keeps up to three calls queued (AppendAsync).
   std::vector<std::thread> threads;
   for (int t = 0; t < 2; ++t)
     threads.emplace_back([&, t] {
+      std::deque<std::pair<std::vector<EntryBody>, std::future<std::vector<Result<Appended>>>>>
+          queued;
       for (std::uint64_t i = 0;; ++i) {
         std::vector<EntryBody> bodies;
         std::vector<std::string> batch;
@@ -41,17 +60,15 @@ int main(int argc, char** argv) {
           bodies.push_back(d.Body(dep));
           batch.push_back(d.Sign(bodies.back()));
         }
-        auto results = d.ledger().Append(batch);
-        std::lock_guard lk(out_mu);
-        for (std::size_t k = 0; k < n; ++k) {
-          if (!results[k].ok()) {
-            std::fprintf(stderr, "refused: %s\n", results[k].status().ToString().c_str());
-            std::_Exit(3);
-          }
-          std::printf("%s %llu\n", ToHex(bodies[k].id).c_str(),
-                      static_cast<unsigned long long>(results[k]->index));
+        if (t == 0) {
+          report(bodies, d.ledger().Append(batch));
+          continue;
         }
-        std::fflush(stdout);
+        queued.emplace_back(std::move(bodies), d.ledger().AppendAsync(std::move(batch)));
+        if (queued.size() > 2) {
+          report(queued.front().first, queued.front().second.get());
+          queued.pop_front();
+        }
       }
     });
   for (auto& t : threads) t.join();

@@ -56,12 +56,13 @@ District::District(const std::string& dir, std::string code, Policy policy,
   Check(r.ok(), "grant: " + r.status().ToString());
 }
 
-void District::Reopen() {
+void District::Reopen(const std::function<void(Options&)>& tune) {
   ledger_.reset();
   Options o;
   o.log_key = log_key;
   o.clock = [this] { return now; };
   o.peers = peers_;
+  if (tune) tune(o);
   auto l = Ledger::Open(o, dir_);
   Check(l.ok(), "open: " + l.status().ToString());
   ledger_ = std::move(l).value();

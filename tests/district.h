@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -56,7 +57,8 @@ class District {
   Ledger& ledger() { return *ledger_; }
   std::shared_ptr<Ledger> shared() { return ledger_; }
   const std::string& code() const { return code_; }
-  void Reopen();
+  // `tune`: changes to the options the ledger is opened with (tests of its limits).
+  void Reopen(const std::function<void(Options&)>& tune = {});
   void Close() { ledger_.reset(); }
 
   EntryBody Body(EntryKind kind) const;

@@ -260,6 +260,14 @@ LedgerImpl::LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,
 }
 
 LedgerImpl::~LedgerImpl() {
+  // Whatever AppendAsync calls queued is sequenced first (the sequencer thread returns
+  // once the queue is empty and nobody leads), then written by the committer.
+  {
+    std::lock_guard lk(queue_mu_);
+    closing_queue_ = true;
+    sequencer_cv_.notify_one();
+  }
+  if (sequencer_.joinable()) sequencer_.join();
   {
     std::lock_guard lk(commit_mu_);
     stopping_ = true;
@@ -336,6 +344,7 @@ Status LedgerImpl::Load() {
   // commit adds its own ids (DbStateReader::Committed).
   id_scan_ = std::thread([this, at_open = TakeSnapshot()] { ScanIds(at_open); });
   committer_ = std::thread([this] { CommitLoop(); });
+  sequencer_ = std::thread([this] { SequenceLoop(); });
   std::lock_guard lk(tree_mu_);
   frontier_ = std::move(frontier).value();
   district_ = info.district();
@@ -448,6 +457,7 @@ void LedgerImpl::Commit(std::vector<Prepared>* items, Turn* turn, std::size_t ti
   }
   std::unique_lock lk(queue_mu_);
   writers_.push_back(&w);
+  queued_entries_ += items->size();
   if (turn) {
     std::lock_guard tl(turn->mu);
     ++turn->next;
@@ -456,27 +466,124 @@ void LedgerImpl::Commit(std::vector<Prepared>* items, Turn* turn, std::size_t ti
   w.cv.wait(
       lk, [&] { return w.done || (!writers_.empty() && writers_.front() == &w && !sequencing_); });
   if (w.done) return;
-  sequencing_ = true;
-  // Leader: sequence the queue as it stands (up to the group limit), hand the group to
-  // the committer, and let the next writer lead while this group is being written.
-  std::vector<Writer*> group;
-  std::size_t n = 0;
-  for (Writer* x : writers_) {
-    if (!group.empty() && n + x->items->size() > options_.max_group_entries) break;
-    group.push_back(x);
-    n += x->items->size();
-  }
-  lk.unlock();
-  Sequence(std::move(group));  // pops the group from writers_
-  lk.lock();
-  sequencing_ = false;
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  Lead(lk, &w);
   w.cv.wait(lk, [&] { return w.done; });
 }
 
+void LedgerImpl::Lead(std::unique_lock<std::mutex>& lk, const Writer* mine) {
+  // An AppendAsync caller goes on for a few rounds more while async writers stand at the
+  // front (waking the sequencer thread for every round costs more than it saves: measured,
+  // docs/performance.md); a blocking caller stops after its own round.
+  constexpr int kExtraRounds = 4;
+  // (Read now: once sequenced, an async writer may be finished and freed at any moment.)
+  const bool mine_async = mine != nullptr && mine->async != nullptr;
+  bool mine_sequenced = false;
+  int extra = 0;
+  do {
+    // Sequence the queue as it stands (up to the group limit), hand the group to the
+    // committer, and let the next writer lead while this group is being written.
+    sequencing_ = true;
+    std::vector<Writer*> group;
+    std::size_t n = 0;
+    for (Writer* x : writers_) {
+      if (!group.empty() && n + x->items->size() > options_.max_group_entries) break;
+      group.push_back(x);
+      n += x->items->size();
+      mine_sequenced |= x == mine;
+    }
+    queued_entries_ -= n;
+    queue_space_cv_.notify_all();
+    lk.unlock();
+    Sequence(std::move(group));  // pops the group from writers_
+    lk.lock();
+    sequencing_ = false;
+  } while (!writers_.empty() &&
+           (mine == nullptr ? writers_.front()->async != nullptr
+                            : !mine_sequenced || (mine_async && writers_.front()->async &&
+                                                  ++extra <= kExtraRounds)));
+  if (writers_.empty()) {
+    if (closing_queue_) sequencer_cv_.notify_one();  // it waits for the queue to empty
+  } else if (writers_.front()->async) {
+    if (mine) sequencer_cv_.notify_one();
+  } else {
+    writers_.front()->cv.notify_one();
+  }
+}
+
+void LedgerImpl::SequenceLoop() {
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // see CommitLoop
+  std::unique_lock lk(queue_mu_);
+  for (;;) {
+    sequencer_cv_.wait(lk, [&] {
+      return !sequencing_ &&
+             (writers_.empty() ? closing_queue_ : writers_.front()->async != nullptr);
+    });
+    if (writers_.empty()) return;  // closing, and nothing queued
+    Lead(lk, nullptr);
+  }
+}
+
+std::future<std::vector<Result<Appended>>> LedgerImpl::AppendAsync(
+    std::vector<std::string> entries) {
+  if (replica_ || entries.empty()) {
+    std::promise<std::vector<Result<Appended>>> done;
+    done.set_value(entries.empty() ? std::vector<Result<Appended>>() : Append(entries));
+    return done.get_future();
+  }
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // see CommitLoop
+  // Owned here until its first writer is queued; from then on by its writers: the last
+  // one to finish frees it (Finish).
+  auto owned = std::make_unique<AsyncAppend>();
+  AsyncAppend* job = owned.get();
+  auto future = job->promise.get_future();
+  job->entries = std::move(entries);
+  const std::size_t chunks = (job->entries.size() + kPipelineChunk - 1) / kPipelineChunk;
+  job->parts.resize(chunks);
+  for (std::size_t k = 0; k < chunks; ++k) job->writers.emplace_back();
+  job->remaining = chunks;
+  const std::span<const std::string> all(job->entries);
+  for (std::size_t k = 0; k < chunks; ++k) {
+    const std::size_t at = k * kPipelineChunk;
+    job->parts[k] = Verify(all.subspan(at, std::min(kPipelineChunk, all.size() - at)), {});
+    Writer& w = job->writers[k];
+    w.items = &job->parts[k];
+    w.async = job;
+    std::unique_lock lk(queue_mu_);
+    queue_space_cv_.wait(lk, [&] { return queued_entries_ < options_.max_queued_entries; });
+    writers_.push_back(&w);
+    queued_entries_ += w.items->size();
+    owned.release();
+    // A blocking writer at the front leads by itself; an async one is led by whoever
+    // holds the queue, or by this thread now, as far as its own chunk.
+    if (!sequencing_ && writers_.front()->async) Lead(lk, &w);
+  }
+  return future;
+}
+
 void LedgerImpl::Finish(const std::vector<Writer*>& group) {
+  // AppendAsync promises first, then blocking writers: a thread that queued a call and
+  // then appended finds the call's future ready once its Append returns.
+  std::vector<AsyncAppend*> complete;
+  std::vector<Writer*> blocking;
+  {
+    std::lock_guard lk(queue_mu_);
+    for (Writer* x : group)
+      if (!x->async)
+        blocking.push_back(x);
+      else if (--x->async->remaining == 0)
+        complete.push_back(x->async);
+  }
+  for (AsyncAppend* job : complete) {  // (their writers go with them)
+    std::vector<Result<Appended>> out;
+    out.reserve(job->entries.size());
+    for (auto& part : job->parts)
+      for (auto& p : part) out.push_back(std::move(*p.result));
+    job->promise.set_value(std::move(out));
+    delete job;
+  }
+  if (blocking.empty()) return;
   std::lock_guard lk(queue_mu_);
-  for (Writer* x : group) {
+  for (Writer* x : blocking) {
     x->done = true;
     x->cv.notify_one();
   }

@@ -5,9 +5,10 @@
 //   2. writers queue; the writer at the front leads: it applies the rules to the queued
 //      entries in log order over an overlay (reading through groups still in flight),
 //      builds one WriteBatch (entries, tree nodes, history, state) and hands it on;
-//      then the next writer leads;
+//      then the next writer leads (an AppendAsync writer has no thread waiting to lead,
+//      so whoever holds the queue goes on leading while one is at the front);
 //   3. the committer thread writes the waiting groups in order with one sync, publishes
-//      the new tree head and wakes their writers.
+//      the new tree head and wakes their writers (or fulfils an AppendAsync's promise).
 // So verifying, sequencing and syncing overlap, and groups grow under load.
 #pragma once
 
@@ -82,6 +83,7 @@ class LedgerImpl final : public Ledger {
   Status Load();
 
   std::vector<Result<Appended>> Append(std::span<const std::string> entries) override;
+  std::future<std::vector<Result<Appended>>> AppendAsync(std::vector<std::string> entries) override;
   std::uint64_t Size() const override;
   std::string District() const override;
   Result<std::string> GetEntry(std::uint64_t index) override;
@@ -133,10 +135,23 @@ class LedgerImpl final : public Ledger {
     bool leaf_known = false;  // `leaf` was given (else Prepare hashes the bytes)
     std::optional<Result<Appended>> result;
   };
+  struct AsyncAppend;
+  // A caller's entries in the commit queue. A blocking caller waits on `cv` to lead or to
+  // be done; an AppendAsync call's writers have no thread waiting (`async` is set).
   struct Writer {
     std::vector<Prepared>* items = nullptr;
     bool done = false;
     std::condition_variable cv;
+    AsyncAppend* async = nullptr;
+  };
+  // An AppendAsync call on its way: owned by its writers; the last one to finish keeps
+  // the promise and frees it.
+  struct AsyncAppend {
+    std::vector<std::string> entries;
+    std::vector<std::vector<Prepared>> parts;  // one writer a chunk
+    std::deque<Writer> writers;
+    std::size_t remaining = 0;  // GUARDED_BY(queue_mu_): writers not finished
+    std::promise<std::vector<Result<Appended>>> promise;
   };
 
   // Reads state through the groups still in flight (newest first), then the store.
@@ -180,6 +195,15 @@ class LedgerImpl final : public Ledger {
     std::size_t next = 0;  // GUARDED_BY(mu): the ticket whose writer joins next
   };
   void Commit(std::vector<Prepared>* items, Turn* turn, std::size_t ticket);
+  // With queue_mu_ held and no round running: sequences groups from the front of the
+  // queue until `mine` has been sequenced (an AppendAsync caller: a few rounds more while
+  // async writers are at the front). Then, if the front writer is a blocking one, it is
+  // woken to lead; if it is an async one (no thread waits to lead it), the sequencer
+  // thread is. mine == nullptr (the sequencer thread): while the front writer is async.
+  void Lead(std::unique_lock<std::mutex>& lk, const Writer* mine);
+  // The sequencer thread: leads the queue whenever an async writer is at its front and
+  // nobody else leads, so that no caller is kept leading other callers' entries.
+  void SequenceLoop();
   // Replicas: writes a state record of the replica's own (the district's note, evidence).
   Status PutMeta(std::string_view key, const std::string& value);
   // Leader only: applies the rules to `group` in log order and queues it for the committer.
@@ -261,8 +285,13 @@ class LedgerImpl final : public Ledger {
 
   // Commit queue; the front writer leads.
   std::mutex queue_mu_;
-  std::deque<Writer*> writers_;  // GUARDED_BY(queue_mu_)
-  bool sequencing_ = false;      // GUARDED_BY(queue_mu_): a leader is applying a group
+  std::deque<Writer*> writers_;             // GUARDED_BY(queue_mu_)
+  bool sequencing_ = false;                 // GUARDED_BY(queue_mu_): a leader is applying a group
+  std::size_t queued_entries_ = 0;          // GUARDED_BY(queue_mu_): in writers_
+  std::condition_variable queue_space_cv_;  // queued_entries_ fell
+  std::condition_variable sequencer_cv_;    // work for the sequencer thread, or closing
+  bool closing_queue_ = false;              // GUARDED_BY(queue_mu_)
+  std::thread sequencer_;
 
   // Published tree state.
   mutable std::mutex tree_mu_;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,6 +60,9 @@ struct Options {
   std::size_t block_cache_bytes = 64u << 20;
   // Most entries one commit group takes (the rest wait for the next group).
   std::size_t max_group_entries = 4096;
+  // Most entries AppendAsync calls may have queued ahead of sequencing; a call beyond it
+  // waits for room (a slow disk holds back the callers, not memory).
+  std::size_t max_queued_entries = 16384;
 };
 
 // Where an accepted entry is.
@@ -154,6 +158,15 @@ class Ledger {
   // chunks of 512: a concurrent caller's entries may come between two chunks.
   virtual std::vector<Result<Appended>> Append(std::span<const std::string> entries) = 0;
   Result<Appended> Append(const std::string& entry);
+  // Appends like Append without waiting for the commit: the entries are verified (on this
+  // thread and the pool) and queued before this returns, and the future yields their
+  // results once they are durable. So a caller can check its next batch's signatures
+  // while the last one is being written. Calls are sequenced in the order they queue (one
+  // thread's calls in the order it makes them). Until the future is ready nothing about
+  // the entries is known, not even a refusal. A call waits for room while
+  // Options.max_queued_entries are queued.
+  virtual std::future<std::vector<Result<Appended>>> AppendAsync(
+      std::vector<std::string> entries) = 0;
 
   // Number of entries in the log.
   virtual std::uint64_t Size() const = 0;
