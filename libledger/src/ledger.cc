@@ -532,7 +532,8 @@ std::future<std::vector<Result<Appended>>> LedgerImpl::AppendAsync(
   }
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // see CommitLoop
   // Owned here until its first writer is queued; from then on by its writers: the last
-  // one to finish frees it (Finish).
+  // one to finish frees it (Finish), and not before every chunk is queued. (Should a later
+  // chunk's verification throw, bad_alloc in practice, the job stays unfinished.)
   auto owned = std::make_unique<AsyncAppend>();
   AsyncAppend* job = owned.get();
   auto future = job->promise.get_future();
@@ -554,7 +555,7 @@ std::future<std::vector<Result<Appended>>> LedgerImpl::AppendAsync(
     queued_entries_ += w.items->size();
     owned.release();
     // A blocking writer at the front leads by itself; an async one is led by whoever
-    // holds the queue, or by this thread now, as far as its own chunk.
+    // holds the queue, or by this thread now: as far as its own chunk, and a few rounds more.
     if (!sequencing_ && writers_.front()->async) Lead(lk, &w);
   }
   return future;
