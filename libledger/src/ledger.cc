@@ -550,7 +550,9 @@ std::future<std::vector<Result<Appended>>> LedgerImpl::AppendAsync(
     w.items = &job->parts[k];
     w.async = job;
     std::unique_lock lk(queue_mu_);
-    queue_space_cv_.wait(lk, [&] { return queued_entries_ < options_.max_queued_entries; });
+    queue_space_cv_.wait(lk, [&] {  // (an empty queue takes a chunk whatever the limit)
+      return queued_entries_ == 0 || queued_entries_ < options_.max_queued_entries;
+    });
     writers_.push_back(&w);
     queued_entries_ += w.items->size();
     owned.release();
@@ -563,7 +565,8 @@ std::future<std::vector<Result<Appended>>> LedgerImpl::AppendAsync(
 
 void LedgerImpl::Finish(const std::vector<Writer*>& group) {
   // AppendAsync promises first, then blocking writers: a thread that queued a call and
-  // then appended finds the call's future ready once its Append returns.
+  // then appended finds the call's future ready once its Append returns (unless a write
+  // failed: then a later group may be refused before an earlier one is finished).
   std::vector<AsyncAppend*> complete;
   std::vector<Writer*> blocking;
   {
