@@ -248,3 +248,19 @@ TEST_CASE("AppendAsync: large calls from several threads, with little room in th
   }
   CHECK(d.ledger().Size() == start + kThreads * kCalls * kEntries);
 }
+
+TEST_CASE("AppendAsync: with no room at all, a call still goes in once the queue is empty") {
+  TempDir dir;
+  District d(dir.path());
+  d.Reopen([](Options& o) { o.max_queued_entries = 0; });
+  const std::string v = d.OpenPerson(1970);
+  const std::uint64_t start = d.ledger().Size();
+  std::deque<std::future<Results>> calls;
+  for (int i = 0; i < 20; ++i)
+    calls.push_back(
+        d.ledger().AppendAsync({d.Sign(d.Body(Serve(v, 1))), d.Sign(d.Body(Serve(v, 2)))}));
+  for (auto& f : calls)
+    for (const auto& r : Await(f)) CHECK(r.ok());
+  CHECK(d.ledger().Size() == start + 40);
+  CHECK(d.BalanceOf(v) == 60);
+}

@@ -96,13 +96,14 @@ double PlainLoop(const std::vector<std::string>& work, int clients, std::size_t 
   return rate;
 }
 
-// Time spent appending work[from, to) to `ledger` from `clients` threads taking batches
-// of `batch` in turn. queued = 0: each call waits (Append); queued = n: each client has up
-// to n calls in flight (AppendAsync: it waits for the oldest before it makes the n+1st)
-// and counts a batch once its future is ready.
 struct Phase {
   double seconds = 0, cpu_seconds = 0;
 };
+
+// Adds to `total` the time spent appending work[from, to) to `ledger` from `clients`
+// threads taking batches of `batch` in turn. queued = 0: each call waits (Append);
+// queued = n: each client has up to n calls in flight (AppendAsync: it waits for the
+// oldest before it makes the n+1st) and counts a batch once its future is ready.
 void AppendPhase(Ledger& ledger, const std::vector<std::string>& work, std::size_t from,
                  std::size_t to, int clients, std::size_t batch, std::size_t queued, Phase* total) {
   std::atomic<std::size_t> next{from}, failed{0};

@@ -260,8 +260,9 @@ LedgerImpl::LedgerImpl(const Options& options, std::unique_ptr<rocksdb::DB> db,
 }
 
 LedgerImpl::~LedgerImpl() {
-  // Whatever AppendAsync calls queued is sequenced first (the sequencer thread returns
-  // once the queue is empty and nobody leads), then written by the committer.
+  // Whatever AppendAsync calls queued is sequenced first (the sequencer thread, started by
+  // the first such call, returns once the queue is empty and nobody leads), then written
+  // by the committer.
   {
     std::lock_guard lk(queue_mu_);
     closing_queue_ = true;
@@ -344,7 +345,6 @@ Status LedgerImpl::Load() {
   // commit adds its own ids (DbStateReader::Committed).
   id_scan_ = std::thread([this, at_open = TakeSnapshot()] { ScanIds(at_open); });
   committer_ = std::thread([this] { CommitLoop(); });
-  sequencer_ = std::thread([this] { SequenceLoop(); });
   std::lock_guard lk(tree_mu_);
   frontier_ = std::move(frontier).value();
   district_ = info.district();
@@ -425,9 +425,15 @@ std::vector<Result<Appended>> LedgerImpl::AppendEntries(std::span<const std::str
     for (auto& t : committers)
       if (t.joinable()) t.join();
   }
+  return TakeResults(&parts);
+}
+
+std::vector<Result<Appended>> LedgerImpl::TakeResults(std::vector<std::vector<Prepared>>* parts) {
+  std::size_t n = 0;
+  for (const auto& part : *parts) n += part.size();
   std::vector<Result<Appended>> out;
-  out.reserve(entries.size());
-  for (auto& part : parts)
+  out.reserve(n);
+  for (auto& part : *parts)
     for (auto& p : part) out.push_back(std::move(*p.result));
   return out;
 }
@@ -553,6 +559,9 @@ std::future<std::vector<Result<Appended>>> LedgerImpl::AppendAsync(
     queue_space_cv_.wait(lk, [&] {  // (an empty queue takes a chunk whatever the limit)
       return queued_entries_ == 0 || queued_entries_ < options_.max_queued_entries;
     });
+    // The sequencer thread starts with the first queued call: replicas and ledgers that
+    // only ever Append need none.
+    if (!sequencer_.joinable()) sequencer_ = std::thread([this] { SequenceLoop(); });
     writers_.push_back(&w);
     queued_entries_ += w.items->size();
     owned.release();
@@ -578,11 +587,7 @@ void LedgerImpl::Finish(const std::vector<Writer*>& group) {
         complete.push_back(x->async);
   }
   for (AsyncAppend* job : complete) {  // (their writers go with them)
-    std::vector<Result<Appended>> out;
-    out.reserve(job->entries.size());
-    for (auto& part : job->parts)
-      for (auto& p : part) out.push_back(std::move(*p.result));
-    job->promise.set_value(std::move(out));
+    job->promise.set_value(TakeResults(&job->parts));
     delete job;
   }
   if (blocking.empty()) return;

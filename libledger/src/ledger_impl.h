@@ -187,6 +187,8 @@ class LedgerImpl final : public Ledger {
                                               std::span<const Hash> leaves = {});
   // Stage one: decodes and verifies `entries` on all cores (leaf hashes too, unless given).
   std::vector<Prepared> Verify(std::span<const std::string> entries, std::span<const Hash> leaves);
+  // The items' results, chunk after chunk, moved out.
+  static std::vector<Result<Appended>> TakeResults(std::vector<std::vector<Prepared>>* parts);
   // Stage two: joins the commit queue (with `turn`, in the order of `ticket`), and returns
   // once the entries are sequenced and durable; each item then holds its result.
   struct Turn {
@@ -291,7 +293,7 @@ class LedgerImpl final : public Ledger {
   std::condition_variable queue_space_cv_;  // queued_entries_ fell
   std::condition_variable sequencer_cv_;    // work for the sequencer thread, or closing
   bool closing_queue_ = false;              // GUARDED_BY(queue_mu_)
-  std::thread sequencer_;
+  std::thread sequencer_;  // GUARDED_BY(queue_mu_) until joined: started by AppendAsync
 
   // Published tree state.
   mutable std::mutex tree_mu_;
