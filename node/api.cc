@@ -94,6 +94,7 @@ int HttpStatusFor(Code code) {
       return 409;
     case Code::kCorruption:
     case Code::kIoError:
+    case Code::kInternal:
       return 500;
     case Code::kUnimplemented:
       return 501;

@@ -500,7 +500,7 @@ void LedgerImpl::Lead(std::unique_lock<std::mutex>& lk, const Writer* mine) {
     queued_entries_ -= n;
     queue_space_cv_.notify_all();
     lk.unlock();
-    Sequence(std::move(group));  // pops the group from writers_
+    Sequence(group);  // pops the group from writers_
     lk.lock();
     sequencing_ = false;
   } while (!writers_.empty() &&
@@ -598,35 +598,47 @@ void LedgerImpl::Finish(const std::vector<Writer*>& group) {
   }
 }
 
-void LedgerImpl::Sequence(std::vector<Writer*> group) {
+void LedgerImpl::Sequence(const std::vector<Writer*>& group) {
   {
     std::lock_guard lk(queue_mu_);
     for (std::size_t i = 0; i < group.size(); ++i) writers_.pop_front();
   }
-  Status broken;
+  Status broken = sequencer_broken_;
   {
     // Backpressure: a few groups in flight keep the disk and the cores busy; more would
     // only grow memory and latency.
     std::unique_lock lk(commit_mu_);
     commit_cv_.wait(lk, [&] { return inflight_.size() < kMaxInflight || !broken_.ok(); });
-    broken = broken_;
+    if (broken.ok()) broken = broken_;
   }
-  if (!broken.ok()) {
-    for (Writer* w : group)
-      for (Prepared& p : *w->items) p.result.emplace(broken);
-    Finish(group);
-    return;
+  if (!broken.ok()) return Refuse(group, broken);
+  std::shared_ptr<PendingGroup> b;
+  try {
+    b = std::make_shared<PendingGroup>();
+    b->writers = group;
+    b->state = std::make_unique<Overlay>(&chain_reader_, /*cache_reads=*/true);
+    b->start = seq_frontier_.size();
+    ApplyGroup(b.get());
+  } catch (const std::exception& e) {
+    // The tree frontier and the rules may be part-way through the group, so nothing after
+    // it can be judged. The groups before it are sound and still get written.
+    sequencer_broken_ = Status(
+        Code::kInternal,
+        fmt::format("sequencing failed ({}); the ledger takes no entries until it is reopened",
+                    e.what()));
+    return Refuse(group, sequencer_broken_);
   }
-  auto b = std::make_shared<PendingGroup>();
-  b->writers = std::move(group);
-  b->state = std::make_unique<Overlay>(&chain_reader_, /*cache_reads=*/true);
-  b->start = seq_frontier_.size();
-  ApplyGroup(b.get());
   // Even a group with nothing new goes through the committer: a repeat of an entry that
   // is still in flight may only be acknowledged once that entry is durable.
   std::lock_guard lk(commit_mu_);
   inflight_.push_back(std::move(b));
   commit_cv_.notify_all();
+}
+
+void LedgerImpl::Refuse(const std::vector<Writer*>& group, const Status& why) {
+  for (Writer* w : group)
+    for (Prepared& p : *w->items) p.result.emplace(why);
+  Finish(group);
 }
 
 void LedgerImpl::ApplyGroup(PendingGroup* b) {

@@ -208,8 +208,12 @@ class LedgerImpl final : public Ledger {
   void SequenceLoop();
   // Replicas: writes a state record of the replica's own (the district's note, evidence).
   Status PutMeta(std::string_view key, const std::string& value);
-  // Leader only: applies the rules to `group` in log order and queues it for the committer.
-  void Sequence(std::vector<Writer*> group);
+  // Leader only: takes `group` off the queue, applies the rules to it in log order and
+  // queues it for the committer. Should that throw (out of memory, a clock that throws),
+  // the group and every later one are refused with kInternal until the ledger is reopened.
+  void Sequence(const std::vector<Writer*>& group);
+  // Every item of `group` gets `why` as its result; then the writers are finished.
+  void Refuse(const std::vector<Writer*>& group, const Status& why);
   void ApplyGroup(PendingGroup* b);
   // A group's writes other than its entries, on their way into its batch: views of its
   // state overlay, or of `owned` (strings made here). `nodes`: scratch for the tree.
@@ -271,6 +275,7 @@ class LedgerImpl final : public Ledger {
   // through writers_), so it needs no lock of its own.
   merkle::Frontier seq_frontier_;
   Engine engine_;
+  Status sequencer_broken_;  // set once sequencing a group threw: every later group is refused
 
   // Groups in flight, in sequence order; the first `written_` are being written.
   std::mutex commit_mu_;

@@ -107,6 +107,8 @@ std::string_view CodeName(Code code) {
       return "peer_key_mismatch";
     case Code::kNotTransitable:
       return "not_transitable";
+    case Code::kInternal:
+      return "internal";
   }
   return "unknown";  // a value cast from an int this version does not know
 }

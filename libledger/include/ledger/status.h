@@ -75,6 +75,8 @@ enum class Code : int {
   kNotTransitable = 53,    // this entry kind cannot cross district lines
   kNotInCity = 54,         // the district named is not in the policy's city list
   kPeerKeyMismatch = 55,   // the copy of a peer's log is not verified with the listed key
+  // Generic, added later.
+  kInternal = 56,  // the library failed inside (an exception, e.g. out of memory); see message
 };
 
 // The stable snake_case name of a code, e.g. "insufficient_balance".
