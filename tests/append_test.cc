@@ -2,12 +2,10 @@
 // appends queued without waiting (AppendAsync).
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <future>
 #include <optional>
-#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -265,90 +263,4 @@ TEST_CASE("AppendAsync: with no room at all, a call still goes in once the queue
     for (const auto& r : Await(f)) CHECK(r.ok());
   CHECK(d.ledger().Size() == start + 40);
   CHECK(d.BalanceOf(v) == 60);
-}
-
-TEST_CASE("a failure while sequencing refuses that group and all later ones until reopened") {
-  TempDir dir;
-  District d(dir.path());
-  // The rules read the clock once a group; a clock that throws stands in for any failure
-  // inside sequencing (out of memory in practice).
-  std::atomic<int> groups_until_failure{-1};  // -1: never
-  auto throwing_clock = [&](Options& o) {
-    o.clock = [&] {
-      if (groups_until_failure.fetch_sub(1) == 0) throw std::runtime_error("clock unavailable");
-      return d.now;
-    };
-  };
-  d.Reopen(throwing_clock);
-  const std::string v = d.OpenPerson(1970);
-  const std::uint64_t start = d.ledger().Size();
-
-  SUBCASE("a blocking call, then the ledger refuses everything until it is reopened") {
-    groups_until_failure = 0;
-    const std::vector<std::string> batch = {d.Sign(d.Body(Serve(v, 1))),
-                                            d.Sign(d.Body(Serve(v, 2)))};
-    for (const auto& r : d.ledger().Append(batch)) {
-      CHECK(r.code() == Code::kInternal);
-      CHECK(r.status().message().find("clock unavailable") != std::string::npos);
-    }
-    auto later = d.ledger().AppendAsync({d.Sign(d.Body(Serve(v, 3)))});
-    for (const auto& r : Await(later)) CHECK(r.code() == Code::kInternal);
-    CHECK(d.ledger().Append(batch)[0].code() == Code::kInternal);
-    CHECK(d.ledger().Size() == start);
-    CHECK(d.BalanceOf(v) == 0);
-    d.Reopen();
-    for (const auto& r : d.ledger().Append(batch)) CHECK(r.ok());
-    CHECK(d.BalanceOf(v) == 3);
-  }
-
-  SUBCASE("queued calls: the groups before the failure are written, none after") {
-    constexpr int kThreads = 3, kCalls = 40;
-    std::vector<std::vector<std::string>> sent(kThreads);
-    std::vector<std::vector<Results>> got(kThreads);
-    groups_until_failure = 12;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t)
-      threads.emplace_back([&, t] {
-        std::deque<std::future<Results>> pending;
-        for (int c = 0; c < kCalls; ++c) {
-          std::vector<std::string> call;
-          for (int k = 0; k < 8; ++k) call.push_back(d.Sign(d.Body(Serve(v, 1))));
-          sent[t].insert(sent[t].end(), call.begin(), call.end());
-          pending.push_back(d.ledger().AppendAsync(std::move(call)));
-          if (pending.size() == 3) {
-            got[t].push_back(Await(pending.front()));
-            pending.pop_front();
-          }
-        }
-        for (auto& f : pending) got[t].push_back(Await(f));
-      });
-    for (auto& th : threads) th.join();
-    std::size_t written = 0, refused = 0;
-    std::vector<std::pair<std::uint64_t, std::string>> acknowledged;
-    for (int t = 0; t < kThreads; ++t) {
-      std::size_t i = 0;
-      bool failed = false;  // in a thread's order: once refused, refused to the end
-      for (const auto& call : got[t])
-        for (const auto& r : call) {
-          if (failed) REQUIRE(r.code() == Code::kInternal);
-          if (r.ok()) {
-            acknowledged.emplace_back(r->index, sent[t][i]);
-            ++written;
-          } else {
-            REQUIRE(r.code() == Code::kInternal);
-            failed = true;
-            ++refused;
-          }
-          ++i;
-        }
-    }
-    CHECK(written > 0);
-    CHECK(refused > 0);
-    CHECK(written + refused == kThreads * kCalls * 8);
-    d.Reopen();  // (closing did not hang on the refused queue)
-    CHECK(d.ledger().Size() == start + written);
-    CHECK(d.BalanceOf(v) == static_cast<Minutes>(written));
-    for (const auto& [index, bytes] : acknowledged)
-      CHECK(d.ledger().GetEntry(index).value() == bytes);
-  }
 }
