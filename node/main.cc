@@ -73,6 +73,9 @@ int Run(const std::string& config_path) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file size limit (ulimit -f) fails a write like a full disk (EFBIG instead of ENOSPC)
+  // rather than killing the node: the ledger refuses entries and /healthz says why.
+  signal(SIGXFSZ, SIG_IGN);
 
   auto node = Node::Start(*config);
   if (!node.ok()) {

@@ -41,7 +41,7 @@ void Metrics::CountRequest(std::string_view route, int status) {
   ++it->second;
 }
 
-std::string Metrics::Render(std::uint64_t log_size, double append_rate) const {
+std::string Metrics::Render(std::uint64_t log_size, double append_rate, bool ledger_failed) const {
   std::string out;
   auto gauge = [&](const char* name, const char* help, auto value) {
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, help, name, name, value);
@@ -50,6 +50,9 @@ std::string Metrics::Render(std::uint64_t log_size, double append_rate) const {
     out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name, value);
   };
   gauge("timebank_log_entries", "Entries in this district's log.", log_size);
+  gauge("timebank_ledger_failed",
+        "1 when the ledger refuses entries since a failed write (restart the node), else 0.",
+        ledger_failed ? 1 : 0);
   counter("timebank_entries_appended_total", "New entries accepted through the API.",
           entries_appended.load());
   counter("timebank_entries_duplicate_total", "Repeats of accepted entries (answered, not added).",

@@ -41,8 +41,9 @@ class Metrics {
   // A request answered, by route name and HTTP status.
   void CountRequest(std::string_view route, int status);
 
-  // Everything, with the ledger's size and the recent append rate from the caller.
-  std::string Render(std::uint64_t log_size, double append_rate_per_sec) const;
+  // Everything, with the ledger's size, the recent append rate and whether the ledger
+  // refuses entries since a failure (Ledger::Health) from the caller.
+  std::string Render(std::uint64_t log_size, double append_rate_per_sec, bool ledger_failed) const;
 
  private:
   mutable std::mutex mu_;

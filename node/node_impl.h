@@ -95,6 +95,11 @@ struct Node::Impl {
   std::set<ledger::PublicKey> reader_keys;
   std::atomic<bool> stopping{false};
 
+  // The ledger's health (Ledger::Health): after a failed write it refuses every entry until
+  // the node is restarted. The first time it is seen failed, that is logged at error level.
+  ledger::Status LedgerHealth();
+  std::atomic<bool> ledger_failure_logged{false};
+
   // Releases holds whose time ran out: a HoldExpire entry each, signed by the log key.
   std::shared_ptr<const ledger::SigningKey> log_key;
   std::thread expirer;

@@ -199,6 +199,8 @@ void Submit(Node::Impl& n, Call& c) {
   auto results = n.ledger->Append(entries);
   n.metrics.commit_latency.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (results[0].code() == Code::kIoError || results[0].code() == Code::kInternal)
+    (void)n.LedgerHealth();  // logs the failure, once
   std::uint64_t added = 0;
   json out = json::array();
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -454,12 +456,19 @@ void GetPolicy(Node::Impl& n, Call& c) {
 
 void Healthz(Node::Impl& n, Call& c) {
   if (n.stopping) return c.Error(503, codes::kUnavailable, "shutting down");
+  // A ledger that refuses entries since a failed write: reads still work, so the node
+  // stays up, but it is not healthy until it is restarted.
+  if (auto health = n.LedgerHealth(); !health.ok())
+    return c.Error(503, CodeName(health.code()),
+                   "the ledger takes no entries since a failure (" + health.message() +
+                       "); reads still work; restart timebankd once the cause is fixed");
   c.Json(200, {{"status", "ok"}, {"size", n.ledger->Size()}});
 }
 
 void GetMetrics(Node::Impl& n, Call& c) {
   c.res.status = 200;
-  c.res.set_content(n.metrics.Render(n.ledger->Size(), n.rate.PerSecond()) + n.PeerMetrics(),
+  c.res.set_content(n.metrics.Render(n.ledger->Size(), n.rate.PerSecond(), !n.LedgerHealth().ok()) +
+                        n.PeerMetrics(),
                     "text/plain; version=0.0.4");
 }
 
@@ -568,8 +577,10 @@ std::vector<Route> DistrictRoutes() {
        R"({"version": 2, "services": [{"category": "meals", "rate_permille": 1000}], "city": [{"code": "510105", "name": "青羊区时间银行", "verifier_key": "timebank.chengdu/510105+1a2b3c4d+AQ..."}]})",
        GetPolicy},
       {"healthz", "GET", "/healthz", "/healthz", Access::kPublic,
-       "Liveness: 200 while serving, 503 while shutting down.", "",
-       R"({"status": "ok", "size": 42})", Healthz},
+       "Liveness: 200 while serving; 503 while shutting down (unavailable), or while the "
+       "ledger refuses entries since a failed write (io_error, internal: restart the node "
+       "once the cause is fixed; reads go on).",
+       "", R"({"status": "ok", "size": 42})", Healthz},
       {"metrics", "GET", "/metrics", "/metrics", Access::kPublic,
        "Prometheus metrics (text format 0.0.4).", "", "timebank_log_entries 42\n", GetMetrics},
   };

@@ -124,6 +124,17 @@ void Node::Impl::ExpireLoop() {
   }
 }
 
+Status Node::Impl::LedgerHealth() {
+  Status health = ledger->Health();
+  if (!health.ok() && !ledger_failure_logged.exchange(true))
+    spdlog::error(
+        "the ledger takes no entries since a failure: {}. Reads go on; restart timebankd once "
+        "the cause (disk space, disk errors) is fixed, and clients send the refused entries "
+        "again",
+        health.ToString());
+  return health;
+}
+
 void Node::Impl::StopExpirer() {
   {
     std::lock_guard lk(expirer_mu);

@@ -47,6 +47,7 @@ TEST_CASE("a failure while sequencing refuses that group and all later ones unti
   const std::uint64_t start = d.ledger().Size();
 
   SUBCASE("a blocking call, then the ledger refuses everything until it is reopened") {
+    CHECK(d.ledger().Health().ok());
     groups_until_failure = 0;
     const std::vector<std::string> batch = {d.Sign(d.Body(Serve(v, 1))),
                                             d.Sign(d.Body(Serve(v, 2)))};
@@ -57,6 +58,7 @@ TEST_CASE("a failure while sequencing refuses that group and all later ones unti
     auto later = d.ledger().AppendAsync({d.Sign(d.Body(Serve(v, 3)))});
     for (const auto& r : Await(later)) CHECK(r.code() == Code::kInternal);
     CHECK(d.ledger().Append(batch)[0].code() == Code::kInternal);
+    CHECK(d.ledger().Health().code() == Code::kInternal);
     CHECK(d.ledger().Size() == start);
     CHECK(d.BalanceOf(v) == 0);
     d.Reopen();
@@ -186,6 +188,8 @@ TEST_CASE("a write the disk refuses: nothing acknowledged is lost, the rest can 
   }
   // The failure is sticky: with the disk writable again, the ledger still refuses.
   CHECK(d.ledger().Append(d.Sign(d.Body(Serve(v, 1)))).code() == Code::kIoError);
+  CHECK(d.ledger().Health().code() == Code::kIoError);
+  CHECK(d.ledger().Balance(v).ok());  // reads go on
 
   std::vector<std::pair<std::uint64_t, const std::string*>> acknowledged;
   std::vector<std::string> refused;
@@ -211,6 +215,7 @@ TEST_CASE("a write the disk refuses: nothing acknowledged is lost, the rest can 
   REQUIRE(!refused.empty());
 
   d.Reopen();
+  CHECK(d.ledger().Health().ok());
   CHECK(d.ledger().Size() >= start + acknowledged.size());
   for (const auto& [index, bytes] : acknowledged)
     CHECK(d.ledger().GetEntry(index).value() == *bytes);

@@ -54,6 +54,7 @@ class NodeProcess {
   int Stop(int signal = 15);     // returns the exit status (or 128+signal)
   void Kill() { Stop(9); }
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   const std::string& dir() const { return dir_.path(); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }

@@ -2,6 +2,7 @@
 // the timebank CLI.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -508,6 +509,79 @@ TEST_CASE("a node killed with SIGKILL keeps every entry it acknowledged") {
   auto size = json::parse(node.Http().Get("/v1/info")->body)["size"].get<std::int64_t>();
   CHECK(total == size - 2 - 4);  // genesis, grant, four opens
   CHECK(total >= static_cast<std::int64_t>(acknowledged.size()));
+}
+
+TEST_CASE("a write the disk refuses: the node says so, serves reads, and recovers on restart") {
+  NodeProcess node;
+  node.Start();
+  node.GrantOperator();
+  const std::string account = node.Register(1985);
+  // The node may not write a file past a little more than it holds now (prlimit: EFBIG,
+  // as a full disk gives ENOSPC).
+  std::uintmax_t largest = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(node.dir()))
+    if (f.is_regular_file()) largest = std::max(largest, f.file_size());
+  const rlimit limit{largest + 128 * 1024, RLIM_INFINITY};
+  REQUIRE(::prlimit(node.pid(), RLIMIT_FSIZE, &limit, nullptr) == 0);
+
+  std::vector<std::string> acknowledged, refused;  // entries
+  std::vector<std::uint64_t> indices;
+  for (int batch = 0; batch < 400 && refused.empty(); ++batch) {
+    std::vector<std::string> entries;
+    for (int i = 0; i < 32; ++i)
+      entries.push_back(node.Entry(Deposit{account, "", "meals", 1, Now() - 60, ""}));
+    auto [status, j] = node.Submit(entries);
+    REQUIRE_MESSAGE(status == 200, j.dump());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const json& r = j["results"][i];
+      if (r.contains("index")) {
+        REQUIRE(refused.empty());  // accepted ones, then refused ones
+        acknowledged.push_back(entries[i]);
+        indices.push_back(r["index"].get<std::uint64_t>());
+      } else {
+        REQUIRE_MESSAGE(ErrorCode(r) == "io_error", r.dump());
+        refused.push_back(entries[i]);
+      }
+    }
+  }
+  REQUIRE(!acknowledged.empty());
+  REQUIRE(!refused.empty());
+  // Sticky, and said: the health check fails with the cause, the metric is set, the log
+  // says what to do; reads go on.
+  auto [one, one_j] = node.SubmitOne(node.Entry(Deposit{account, "", "meals", 1, Now() - 60, ""}));
+  CHECK(one == 500);
+  CHECK(ErrorCode(one_j) == "io_error");
+  auto health = node.Http().Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 503);
+  CHECK(ErrorCode(json::parse(health->body)) == "io_error");
+  auto metrics = node.Http().Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("\ntimebank_ledger_failed 1\n") != std::string::npos);
+  CHECK(node.SignedGet("/v1/accounts/" + account).first == 200);
+  CHECK(node.Stop(SIGTERM) == 0);
+  std::ifstream log(node.dir() + "/node.log");
+  const std::string logged((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK(logged.find("the ledger takes no entries since a failure: io_error") != std::string::npos);
+
+  // Restarted without the limit: healthy, every acknowledged entry there, the refused ones
+  // go in when sent again (once, whatever reached the disk).
+  node.Start();
+  auto again = node.Http().Get("/metrics");
+  REQUIRE(again);
+  CHECK(again->body.find("\ntimebank_ledger_failed 0\n") != std::string::npos);
+  for (std::size_t i = 0; i < acknowledged.size(); ++i) {
+    auto [status, j] = node.SignedGet("/v1/entries/" + std::to_string(indices[i]));
+    REQUIRE(status == 200);
+    std::string bytes;
+    REQUIRE(Base64Decode(j["entry"].get<std::string>(), &bytes));
+    CHECK(bytes == acknowledged[i]);
+  }
+  auto [status, j] = node.Submit(refused);
+  REQUIRE(status == 200);
+  for (const auto& r : j["results"]) CHECK_MESSAGE(r.contains("index"), r.dump());
+  CHECK(node.SignedGet("/v1/accounts/" + account).second["balance_minutes"] ==
+        acknowledged.size() + refused.size());
 }
 
 TEST_CASE("one node per data directory; SIGTERM stops cleanly; restart needs no repair") {

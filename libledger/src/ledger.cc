@@ -603,13 +603,13 @@ void LedgerImpl::Sequence(const std::vector<Writer*>& group) {
     std::lock_guard lk(queue_mu_);
     for (std::size_t i = 0; i < group.size(); ++i) writers_.pop_front();
   }
-  Status broken = sequencer_broken_;
+  Status broken;
   {
     // Backpressure: a few groups in flight keep the disk and the cores busy; more would
     // only grow memory and latency.
     std::unique_lock lk(commit_mu_);
     commit_cv_.wait(lk, [&] { return inflight_.size() < kMaxInflight || !broken_.ok(); });
-    if (broken.ok()) broken = broken_;
+    broken = !broken_.ok() ? broken_ : sequencer_broken_;
   }
   if (!broken.ok()) return Refuse(group, broken);
   std::shared_ptr<PendingGroup> b;
@@ -622,11 +622,15 @@ void LedgerImpl::Sequence(const std::vector<Writer*>& group) {
   } catch (const std::exception& e) {
     // The tree frontier and the rules may be part-way through the group, so nothing after
     // it can be judged. The groups before it are sound and still get written.
-    sequencer_broken_ = Status(
+    Status failed(
         Code::kInternal,
         fmt::format("sequencing failed ({}); the ledger takes no entries until it is reopened",
                     e.what()));
-    return Refuse(group, sequencer_broken_);
+    {
+      std::lock_guard lk(commit_mu_);
+      sequencer_broken_ = failed;
+    }
+    return Refuse(group, failed);
   }
   // Even a group with nothing new goes through the committer: a repeat of an entry that
   // is still in flight may only be acknowledged once that entry is durable.
@@ -785,6 +789,11 @@ void LedgerImpl::CommitLoop() {
     }
     for (auto& b : todo) Finish(b->writers);
   }
+}
+
+Status LedgerImpl::Health() {
+  std::lock_guard lk(commit_mu_);
+  return !broken_.ok() ? broken_ : sequencer_broken_;
 }
 
 Status LedgerImpl::broken_status() {

@@ -84,6 +84,7 @@ class LedgerImpl final : public Ledger {
 
   std::vector<Result<Appended>> Append(std::span<const std::string> entries) override;
   std::future<std::vector<Result<Appended>>> AppendAsync(std::vector<std::string> entries) override;
+  Status Health() override;
   std::uint64_t Size() const override;
   std::string District() const override;
   Result<std::string> GetEntry(std::uint64_t index) override;
@@ -275,7 +276,6 @@ class LedgerImpl final : public Ledger {
   // through writers_), so it needs no lock of its own.
   merkle::Frontier seq_frontier_;
   Engine engine_;
-  Status sequencer_broken_;  // set once sequencing a group threw: every later group is refused
 
   // Groups in flight, in sequence order; the first `written_` are being written.
   std::mutex commit_mu_;
@@ -283,7 +283,10 @@ class LedgerImpl final : public Ledger {
   std::deque<std::shared_ptr<PendingGroup>> inflight_;  // GUARDED_BY(commit_mu_)
   std::size_t written_ = 0;                             // GUARDED_BY(commit_mu_)
   Status broken_;                                       // GUARDED_BY(commit_mu_)
-  bool stopping_ = false;                               // GUARDED_BY(commit_mu_)
+  // Set once sequencing a group threw: every later group is refused (the groups before it
+  // are still written, unlike after a failed commit).
+  Status sequencer_broken_;  // GUARDED_BY(commit_mu_)
+  bool stopping_ = false;    // GUARDED_BY(commit_mu_)
   std::thread committer_;
   // Adds the ids of the store as opened to state_reader_.ids(), then marks it built.
   std::thread id_scan_;

@@ -168,6 +168,11 @@ class Ledger {
   virtual std::future<std::vector<Result<Appended>>> AppendAsync(
       std::vector<std::string> entries) = 0;
 
+  // OK while the ledger takes entries. After a failed commit (kIoError) or a failure
+  // inside sequencing (kInternal) every append is refused with that status until the
+  // ledger is closed and reopened; this returns it. Reads go on working.
+  virtual Status Health() = 0;
+
   // Number of entries in the log.
   virtual std::uint64_t Size() const = 0;
   // The district code from the genesis ("" before it).
