@@ -26,6 +26,12 @@ inline std::int64_t Now() {
   return api::UnixNow();
 }
 
+// The stable code of an API error body ({"error": {"code": ...}}), or what it is instead.
+inline std::string ErrorCode(const api::json& j) {
+  if (!j.is_object() || !j.contains("error")) return "<no error envelope: " + j.dump() + ">";
+  return j["error"].value("code", "<no code>");
+}
+
 // Result of running a program: exit code and what it printed.
 struct Ran {
   int exit_code = -1;

@@ -2,17 +2,11 @@
 // the timebank CLI.
 #include <doctest/doctest.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
-#include <random>
-#include <set>
-#include <thread>
 
 #include "ledger/checkpoint.h"
 #include "node_process.h"
@@ -23,11 +17,6 @@ namespace api = timebank::api;
 using timebank::api::json;
 
 namespace {
-
-std::string ErrorCode(const json& j) {
-  if (!j.is_object() || !j.contains("error")) return "<no error envelope: " + j.dump() + ">";
-  return j["error"].value("code", "<no code>");
-}
 
 // Runs the CLI against `node` with the operator's key.
 Ran Cli(const NodeProcess& node, std::vector<std::string> args, bool with_key = true) {
@@ -456,171 +445,6 @@ TEST_CASE("tiles and proofs served over HTTP verify against the signed checkpoin
   REQUIRE(cons.ok());
   const Hash old_root = RootFromLeafHashes(std::span(leaves).first(100));
   CHECK(VerifyConsistency(*cons, old_root, cp->root).ok());
-}
-
-TEST_CASE("a node killed with SIGKILL keeps every entry it acknowledged") {
-  NodeProcess node;
-  node.Start();
-  node.GrantOperator();
-  std::vector<std::string> accounts;
-  for (int i = 0; i < 4; ++i) accounts.push_back(node.Register(1985));
-  std::mutex mu;
-  std::set<std::string> acknowledged;  // entry ids (hex)
-  std::mt19937 rng(7);
-  for (int round = 0; round < 6; ++round) {
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> clients;
-    for (int t = 0; t < 4; ++t)
-      clients.emplace_back([&, t] {
-        auto http = node.Http();
-        while (!stop) {
-          std::vector<std::string> entries;
-          std::vector<std::string> ids;
-          json list = json::array();
-          for (int i = 0; i < 8; ++i) {
-            EntryBody body{NewEntryId(), node.district(), Now(), "",
-                           Deposit{accounts[(t + i) % 4], "", "meals", 1, Now() - 60, ""}};
-            ids.push_back(ToHex(body.id));
-            list.push_back(Base64Encode(MakeEntry(body, {&node.op()})));
-          }
-          auto r = http.Post("/v1/entries", json{{"entries", list}}.dump(), "application/json");
-          if (!r || r->status != 200) continue;  // killed mid-request: nothing acknowledged
-          auto j = json::parse(r->body);
-          std::lock_guard lk(mu);
-          for (std::size_t i = 0; i < ids.size(); ++i)
-            if (j["results"][i].contains("index")) acknowledged.insert(ids[i]);
-        }
-      });
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 300));
-    node.Kill();
-    stop = true;
-    for (auto& c : clients) c.join();
-    node.Start();
-  }
-  REQUIRE(acknowledged.size() > 100);
-  for (const auto& id : acknowledged) {
-    auto [status, j] = node.SignedGet("/v1/entries/by-id/" + id);
-    REQUIRE_MESSAGE(status == 200, id);
-  }
-  // Balances agree with the deposits the log holds (1 minute each).
-  std::int64_t total = 0;
-  for (const auto& a : accounts)
-    total += node.SignedGet("/v1/accounts/" + a).second["balance_minutes"].get<std::int64_t>();
-  auto size = json::parse(node.Http().Get("/v1/info")->body)["size"].get<std::int64_t>();
-  CHECK(total == size - 2 - 4);  // genesis, grant, four opens
-  CHECK(total >= static_cast<std::int64_t>(acknowledged.size()));
-}
-
-TEST_CASE("a write the disk refuses: the node says so, serves reads, and recovers on restart") {
-  NodeProcess node;
-  node.Start();
-  node.GrantOperator();
-  const std::string account = node.Register(1985);
-  // The node may not write a file past a little more than it holds now (prlimit: EFBIG,
-  // as a full disk gives ENOSPC).
-  std::uintmax_t largest = 0;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(node.dir()))
-    if (f.is_regular_file()) largest = std::max(largest, f.file_size());
-  const rlimit limit{largest + 128 * 1024, RLIM_INFINITY};
-  REQUIRE(::prlimit(node.pid(), RLIMIT_FSIZE, &limit, nullptr) == 0);
-
-  std::vector<std::string> acknowledged, refused;  // entries
-  std::vector<std::uint64_t> indices;
-  for (int batch = 0; batch < 400 && refused.empty(); ++batch) {
-    std::vector<std::string> entries;
-    for (int i = 0; i < 32; ++i)
-      entries.push_back(node.Entry(Deposit{account, "", "meals", 1, Now() - 60, ""}));
-    auto [status, j] = node.Submit(entries);
-    REQUIRE_MESSAGE(status == 200, j.dump());
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      const json& r = j["results"][i];
-      if (r.contains("index")) {
-        REQUIRE(refused.empty());  // accepted ones, then refused ones
-        acknowledged.push_back(entries[i]);
-        indices.push_back(r["index"].get<std::uint64_t>());
-      } else {
-        REQUIRE_MESSAGE(ErrorCode(r) == "io_error", r.dump());
-        refused.push_back(entries[i]);
-      }
-    }
-  }
-  REQUIRE(!acknowledged.empty());
-  REQUIRE(!refused.empty());
-  // Sticky, and said: the health check fails with the cause, the metric is set, the log
-  // says what to do; reads go on.
-  auto [one, one_j] = node.SubmitOne(node.Entry(Deposit{account, "", "meals", 1, Now() - 60, ""}));
-  CHECK(one == 500);
-  CHECK(ErrorCode(one_j) == "io_error");
-  auto health = node.Http().Get("/healthz");
-  REQUIRE(health);
-  CHECK(health->status == 503);
-  CHECK(ErrorCode(json::parse(health->body)) == "io_error");
-  auto metrics = node.Http().Get("/metrics");
-  REQUIRE(metrics);
-  CHECK(metrics->body.find("\ntimebank_ledger_failed 1\n") != std::string::npos);
-  CHECK(node.SignedGet("/v1/accounts/" + account).first == 200);
-  CHECK(node.Stop(SIGTERM) == 0);
-  std::ifstream log(node.dir() + "/node.log");
-  const std::string logged((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-  CHECK(logged.find("the ledger takes no entries since a failure: io_error") != std::string::npos);
-
-  // Restarted without the limit: healthy, every acknowledged entry there, the refused ones
-  // go in when sent again (once, whatever reached the disk).
-  node.Start();
-  auto again = node.Http().Get("/metrics");
-  REQUIRE(again);
-  CHECK(again->body.find("\ntimebank_ledger_failed 0\n") != std::string::npos);
-  for (std::size_t i = 0; i < acknowledged.size(); ++i) {
-    auto [status, j] = node.SignedGet("/v1/entries/" + std::to_string(indices[i]));
-    REQUIRE(status == 200);
-    std::string bytes;
-    REQUIRE(Base64Decode(j["entry"].get<std::string>(), &bytes));
-    CHECK(bytes == acknowledged[i]);
-  }
-  auto [status, j] = node.Submit(refused);
-  REQUIRE(status == 200);
-  for (const auto& r : j["results"]) CHECK_MESSAGE(r.contains("index"), r.dump());
-  CHECK(node.SignedGet("/v1/accounts/" + account).second["balance_minutes"] ==
-        acknowledged.size() + refused.size());
-}
-
-TEST_CASE("one node per data directory; SIGTERM stops cleanly; restart needs no repair") {
-  NodeProcess node;
-  node.Start();
-  node.GrantOperator();
-  Ran second = RunProgram({TIMEBANKD_PATH, "--config", node.dir() + "/timebankd.toml"});
-  CHECK(second.exit_code == 1);
-  CHECK(second.err.find("in use by another timebankd") != std::string::npos);
-  const std::string account = node.Register(1970);
-  CHECK(node.Stop(SIGTERM) == 0);
-  node.Start();
-  CHECK(node.SignedGet("/v1/accounts/" + account).first == 200);
-  // A config error is reported with the setting at fault.
-  node.Stop(SIGTERM);
-  node.SetConfig("format", "\"xml\"");
-  Ran bad = RunProgram({TIMEBANKD_PATH, "--config", node.dir() + "/timebankd.toml"});
-  CHECK(bad.exit_code == 2);
-  CHECK(bad.err.find("log.format") != std::string::npos);
-  node.SetConfig("format", "\"text\"");
-  // Peers: each mistake named by the setting at fault.
-  const std::string config = node.dir() + "/timebankd.toml";
-  std::ifstream in(config);
-  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string peer_ok = "verifier_key = \"" + node.VerifierKey() + "\"\n";
-  const std::pair<std::string, std::string> peer_mistakes[] = {
-      {"[[peers]]\ncode = \"" + node.district() + "\"\n" + peer_ok + "urls = [\"http://x\"]",
-       "peers[0].code"},
-      {"[[peers]]\ncode = \"510199\"\nverifier_key = \"nonsense\"\nurls = [\"http://x\"]",
-       "peers[0].verifier_key"},
-      {"[[peers]]\ncode = \"510199\"\n" + peer_ok + "urls = []", "peers[0].urls"},
-      {"[[peers]]\ncode = \"510199\"\n" + peer_ok + "urls = [\"ftp://x\"]", "peers[0].urls"},
-  };
-  for (const auto& [text, setting] : peer_mistakes) {
-    std::ofstream(config, std::ios::trunc) << good << "\n" << text << "\n";
-    Ran r = RunProgram({TIMEBANKD_PATH, "--config", config});
-    CHECK_MESSAGE(r.exit_code == 2, text);
-    CHECK_MESSAGE(r.err.find(setting) != std::string::npos, r.err);
-  }
 }
 
 TEST_CASE("HTTPS through OpenSSL: the node serves TLS and the CLI checks its certificate") {

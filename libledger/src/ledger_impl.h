@@ -37,6 +37,10 @@
 
 namespace ledger {
 
+// A RocksDB status as ours: kCorruption for corruption, else kIoError; `what` says what
+// was being done ("committing a group").
+Status FromRocks(const rocksdb::Status& s, std::string_view what);
+
 // StateReader over the committed RocksDB state. Accounts, operators and the log's
 // facts and policy — the records nearly every entry reads — are also kept in memory
 // (about 100 bytes an account); entry references and holds are read from the store.
