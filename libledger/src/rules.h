@@ -1,7 +1,8 @@
-// rules.h — the Rules of one entry (internal to engine*.cc).
+// rules.h — the Rules of one entry (internal to engine.cc and rules_*.cc).
 //
-// engine.cc holds the rules of a single district's log; rules_federation.cc those that
-// cross district lines (transit credits, sync). See engine.h for the contract.
+// engine.cc holds the rules of a single district's log; rules_redeem.cc spending
+// (redemptions and holds); rules_pool.cc the pool's queues; rules_federation.cc the rules
+// that cross district lines (transit credits, sync). See engine.h for the contract.
 #pragma once
 
 #include <fmt/format.h>
