@@ -160,6 +160,7 @@ bool PullPeer(Node::Impl& n, Peer& peer) {
   }
   if (!errors.empty()) {
     ++peer.errors;
+    if (!peer.replica->Health().ok()) (void)n.LedgerHealth();  // logs the failure, once
     std::lock_guard lk(peer.mu);
     if (peer.last_error != errors)
       spdlog::warn("pulling district {}: {}", peer.config.code, errors);
@@ -341,6 +342,10 @@ std::string Node::Impl::PeerMetrics() {
   series("timebank_peer_forwarded_total", "counter",
          "Entries for the peer's accounts forwarded to its node (redeeming away).",
          [](Peer& p) { return p.forwarded.load(); });
+  series("timebank_peer_copy_failed", "gauge",
+         "1 when the copy of the peer's log takes no entries since a failed write (restart the "
+         "node).",
+         [](Peer& p) { return p.replica->Health().ok() ? 0 : 1; });
   series("timebank_equivocation", "gauge",
          "1 when the peer signed two trees that cannot both be true.", [](Peer& p) {
            std::lock_guard lk(p.mu);

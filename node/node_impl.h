@@ -95,8 +95,9 @@ struct Node::Impl {
   std::set<ledger::PublicKey> reader_keys;
   std::atomic<bool> stopping{false};
 
-  // The ledger's health (Ledger::Health): after a failed write it refuses every entry until
-  // the node is restarted. The first time it is seen failed, that is logged at error level.
+  // The health of the ledger, then of each copy of a peer's log (Ledger::Health): after a
+  // failed write it refuses every entry until the node is restarted. The first failure
+  // seen is logged at error level.
   ledger::Status LedgerHealth();
   std::atomic<bool> ledger_failure_logged{false};
 

@@ -578,8 +578,9 @@ std::vector<Route> DistrictRoutes() {
        GetPolicy},
       {"healthz", "GET", "/healthz", "/healthz", Access::kPublic,
        "Liveness: 200 while serving; 503 while shutting down (unavailable), or while the "
-       "ledger refuses entries since a failed write (io_error, internal: restart the node "
-       "once the cause is fixed; reads go on).",
+       "ledger or a copy of a peer's log refuses entries since a failed write (io_error, "
+       "internal; the message says which: restart the node once the cause is fixed; reads "
+       "go on).",
        "", R"({"status": "ok", "size": 42})", Healthz},
       {"metrics", "GET", "/metrics", "/metrics", Access::kPublic,
        "Prometheus metrics (text format 0.0.4).", "", "timebank_log_entries 42\n", GetMetrics},

@@ -126,6 +126,10 @@ void Node::Impl::ExpireLoop() {
 
 Status Node::Impl::LedgerHealth() {
   Status health = ledger->Health();
+  for (std::size_t i = 0; i < peers.size() && health.ok(); ++i)
+    if (Status copy = peers[i]->replica->Health(); !copy.ok())
+      health = Status(copy.code(), fmt::format("the copy of district {}'s log: {}",
+                                               peers[i]->config.code, copy.message()));
   if (!health.ok() && !ledger_failure_logged.exchange(true))
     spdlog::error(
         "the ledger takes no entries since a failure: {}. Reads go on; restart timebankd once "

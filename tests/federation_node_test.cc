@@ -1,6 +1,8 @@
 // 通存通兑 between real timebankd processes on loopback (docs/federation.md).
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -688,4 +690,46 @@ TEST_CASE("offline: hours set aside for a district are spent there while the hom
   REQUIRE(res);
   CHECK(json::parse(res->body)["redeemed_minutes"] == 40);
   CHECK(Peers(h)["peers"][0]["unpaid_claim_minutes"] == 0);
+}
+
+TEST_CASE("a copy of a peer's log that the disk refuses to write: said, and healed by a restart") {
+  NodeProcess h("510104"), x("510105");
+  h.SetConfig("pull_every_seconds", "1");
+  h.AddPeer(x);
+  x.AddPeer(h);  // (so that X lets H read its log)
+  h.Start();
+  x.Start();
+  x.GrantOperator();
+  const std::string xv = x.Register(1962);
+  auto x_size = [&] { return json::parse(x.Http().Get("/v1/info")->body)["size"]; };
+  REQUIRE(Eventually([&] { return Peers(h)["peers"][0]["replica_size"] == x_size(); }));
+  // H may not write a file past a little more than it holds now; X's log grows past that.
+  std::uintmax_t largest = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(h.dir()))
+    if (f.is_regular_file()) largest = std::max(largest, f.file_size());
+  const rlimit limit{largest + 64 * 1024, RLIM_INFINITY};
+  REQUIRE(::prlimit(h.pid(), RLIMIT_FSIZE, &limit, nullptr) == 0);
+  for (int batch = 0; batch < 12; ++batch) {
+    std::vector<std::string> entries;
+    for (int i = 0; i < 32; ++i)
+      entries.push_back(x.Entry(Deposit{xv, "", "meals", 1, Now() - 60, ""}));
+    REQUIRE(x.Submit(entries).first == 200);
+  }
+  REQUIRE(Eventually([&] {
+    auto health = h.Http().Get("/healthz");
+    return health && health->status == 503;
+  }));
+  const json why = json::parse(h.Http().Get("/healthz")->body);
+  CHECK(why["error"]["code"] == "io_error");
+  CHECK(why["error"]["message"].get<std::string>().find("district 510105") != std::string::npos);
+  CHECK(h.Http().Get("/metrics")->body.find("timebank_peer_copy_failed{district=\"510105\"} 1") !=
+        std::string::npos);
+  CHECK(Peers(h)["peers"][0]["last_error"].get<std::string>().find("io_error") !=
+        std::string::npos);
+  CHECK(Peers(h)["peers"][0]["replica_size"] < x_size());
+  // Restarted (no limit now): healthy, and the copy catches up.
+  h.Stop();
+  h.Start();
+  CHECK(Eventually([&] { return Peers(h)["peers"][0]["replica_size"] == x_size(); }));
+  CHECK(h.Http().Get("/healthz")->status == 200);
 }
