@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 
 namespace timebank::cli {
 
@@ -156,7 +157,14 @@ int Info(Context& c) {
 
 int StatusCmd(Context& c) {
   auto health = c.client().GetJson("/healthz");
-  if (auto* f = std::get_if<Failure>(&health)) return c.Report(*f);
+  // A node that answers but is not healthy (its ledger takes no entries since a failed
+  // write) still has figures to show: the failure is shown with them, as an alert.
+  std::optional<Failure> unhealthy;
+  if (auto* f = std::get_if<Failure>(&health)) {
+    if (f->exit == kExitUnreachable || f->code.empty()) return c.Report(*f);
+    unhealthy = *f;
+    health = json{{"status", "failed"}, {"error", {{"code", f->code}, {"message", f->message}}}};
+  }
   auto info = c.client().GetJson("/v1/info");
   if (auto* f = std::get_if<Failure>(&info)) return c.Report(*f);
   auto stats = c.client().GetJson("/v1/stats");
@@ -165,7 +173,7 @@ int StatusCmd(Context& c) {
   const json& st = std::get<json>(stats);
   if (c.json_output()) {
     c.PrintJson({{"health", std::get<json>(health)}, {"info", i}, {"stats", st}});
-    return kExitOk;
+    return unhealthy ? kExitVerifyFailed : kExitOk;
   }
   const Lang l = c.lang();
   c.Print(Rows({{std::string(T(l, "district")),
@@ -201,6 +209,10 @@ int StatusCmd(Context& c) {
               fmt::format("  ! {} {}: {}\n", q.value("district", ""), T(l, label), Hours(l, m)));
   }
   int code = kExitOk;
+  if (unhealthy) {
+    c.Print(fmt::format("! {}: {}\n", unhealthy->code, unhealthy->message));
+    code = kExitVerifyFailed;
+  }
   if (auto* a = std::get_if<json>(&alerts))
     for (const auto& alert : (*a)["alerts"]) {
       c.Print(fmt::format("! {}\n", alert.value("message", "")));

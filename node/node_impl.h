@@ -81,6 +81,7 @@ struct Peer {
   std::string source;         // GUARDED_BY(mu): the URL the latest checkpoint came from
   std::int64_t last_ok = 0;   // GUARDED_BY(mu): Unix seconds of the latest good pull
   bool equivocation = false;  // GUARDED_BY(mu): the peer signed two conflicting trees
+  std::atomic<bool> copy_failure_logged{false};  // the copy's failure was logged (once)
 };
 
 struct Node::Impl {
@@ -96,8 +97,8 @@ struct Node::Impl {
   std::atomic<bool> stopping{false};
 
   // The health of the ledger, then of each copy of a peer's log (Ledger::Health): after a
-  // failed write it refuses every entry until the node is restarted. The first failure
-  // seen is logged at error level.
+  // failed write it refuses every entry until the node is restarted. Each one's failure is
+  // logged at error level the first time it is seen. The message says which failed.
   ledger::Status LedgerHealth();
   std::atomic<bool> ledger_failure_logged{false};
 

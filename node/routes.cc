@@ -199,7 +199,9 @@ void Submit(Node::Impl& n, Call& c) {
   auto results = n.ledger->Append(entries);
   n.metrics.commit_latency.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  if (results[0].code() == Code::kIoError || results[0].code() == Code::kInternal)
+  if (std::any_of(results.begin(), results.end(), [](const auto& r) {
+        return r.code() == Code::kIoError || r.code() == Code::kInternal;
+      }))
     (void)n.LedgerHealth();  // logs the failure, once
   std::uint64_t added = 0;
   json out = json::array();
@@ -456,20 +458,22 @@ void GetPolicy(Node::Impl& n, Call& c) {
 
 void Healthz(Node::Impl& n, Call& c) {
   if (n.stopping) return c.Error(503, codes::kUnavailable, "shutting down");
-  // A ledger that refuses entries since a failed write: reads still work, so the node
-  // stays up, but it is not healthy until it is restarted.
+  // A ledger (or a copy of a peer's log) that refuses entries since a failed write: reads
+  // still work, so the node stays up, but it is not healthy until it is restarted.
   if (auto health = n.LedgerHealth(); !health.ok())
     return c.Error(503, CodeName(health.code()),
-                   "the ledger takes no entries since a failure (" + health.message() +
-                       "); reads still work; restart timebankd once the cause is fixed");
+                   health.message() +
+                       "; reads still work; restart timebankd once the cause is "
+                       "fixed");
   c.Json(200, {{"status", "ok"}, {"size", n.ledger->Size()}});
 }
 
 void GetMetrics(Node::Impl& n, Call& c) {
   c.res.status = 200;
-  c.res.set_content(n.metrics.Render(n.ledger->Size(), n.rate.PerSecond(), !n.LedgerHealth().ok()) +
-                        n.PeerMetrics(),
-                    "text/plain; version=0.0.4");
+  c.res.set_content(
+      n.metrics.Render(n.ledger->Size(), n.rate.PerSecond(), !n.ledger->Health().ok()) +
+          n.PeerMetrics(),
+      "text/plain; version=0.0.4");
 }
 
 constexpr char kTileN[] = "((?:x[0-9]{3}/)*[0-9]{3})";

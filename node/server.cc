@@ -125,18 +125,29 @@ void Node::Impl::ExpireLoop() {
 }
 
 Status Node::Impl::LedgerHealth() {
-  Status health = ledger->Health();
-  for (std::size_t i = 0; i < peers.size() && health.ok(); ++i)
-    if (Status copy = peers[i]->replica->Health(); !copy.ok())
-      health = Status(copy.code(), fmt::format("the copy of district {}'s log: {}",
-                                               peers[i]->config.code, copy.message()));
-  if (!health.ok() && !ledger_failure_logged.exchange(true))
-    spdlog::error(
-        "the ledger takes no entries since a failure: {}. Reads go on; restart timebankd once "
-        "the cause (disk space, disk errors) is fixed, and clients send the refused entries "
-        "again",
-        health.ToString());
-  return health;
+  if (Status own = ledger->Health(); !own.ok()) {
+    if (!ledger_failure_logged.exchange(true))
+      spdlog::error(
+          "the ledger takes no entries since a failure: {}. Reads go on; restart timebankd "
+          "once the cause (disk space, disk errors) is fixed, and clients send the refused "
+          "entries again",
+          own.ToString());
+    return Status(own.code(),
+                  "the ledger takes no entries since a failure (" + own.message() + ")");
+  }
+  for (auto& p : peers) {
+    Status copy = p->replica->Health();
+    if (copy.ok()) continue;
+    if (!p->copy_failure_logged.exchange(true))
+      spdlog::error(
+          "the copy of district {}'s log takes no entries since a failure: {}. It is served as "
+          "far as it goes; restart timebankd once the cause (disk space, disk errors) is fixed",
+          p->config.code, copy.ToString());
+    return Status(copy.code(), fmt::format("the copy of district {}'s log takes no entries since "
+                                           "a failure ({})",
+                                           p->config.code, copy.message()));
+  }
+  return Status::Ok();
 }
 
 void Node::Impl::StopExpirer() {

@@ -2,6 +2,7 @@
 // appends queued without waiting (AppendAsync).
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <future>
@@ -9,23 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include "await.h"
 #include "city.h"
 #include "district.h"
 
 using namespace ledger;
 using namespace ledger::testing;
-
-namespace {
-
-using Results = std::vector<Result<Appended>>;
-
-// The future's results; fails the test instead of hanging when they never come.
-Results Await(std::future<Results>& f) {
-  REQUIRE(f.wait_for(std::chrono::seconds(120)) == std::future_status::ready);
-  return f.get();
-}
-
-}  // namespace
 
 TEST_CASE("a batch larger than a pipeline chunk keeps its order and each entry's result") {
   TempDir dir;
@@ -99,6 +89,7 @@ TEST_CASE("AppendAsync: each caller's calls keep their order, each entry its own
     std::vector<Result<Appended>> results;
   };
   std::vector<std::vector<Call>> calls(kThreads, std::vector<Call>(kCalls));
+  std::atomic<bool> timed_out{false};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
@@ -115,13 +106,15 @@ TEST_CASE("AppendAsync: each caller's calls keep their order, each entry its own
         }
         pending.emplace_back(c, d.ledger().AppendAsync(call.batch));
         if (pending.size() > 2) {  // three calls queued ahead at most
-          calls[t][pending.front().first].results = Await(pending.front().second);
+          calls[t][pending.front().first].results =
+              AwaitInThread(pending.front().second, &timed_out);
           pending.pop_front();
         }
       }
-      for (auto& [c, f] : pending) calls[t][c].results = Await(f);
+      for (auto& [c, f] : pending) calls[t][c].results = AwaitInThread(f, &timed_out);
     });
   for (auto& th : threads) th.join();
+  REQUIRE_FALSE(timed_out);
 
   std::size_t accepted = 0;
   for (int t = 0; t < kThreads; ++t) {
@@ -217,6 +210,7 @@ TEST_CASE("AppendAsync: large calls from several threads, with little room in th
       for (int k = 0; k < kEntries; ++k)
         b.push_back(d.Sign(d.Body(Serve(volunteers[(t + c + k) % 10], 1))));
     }
+  std::atomic<bool> timed_out{false};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
@@ -224,13 +218,14 @@ TEST_CASE("AppendAsync: large calls from several threads, with little room in th
       for (int c = 0; c < kCalls; ++c) {
         pending.emplace_back(c, d.ledger().AppendAsync(batches[t][c]));
         if (pending.size() == 2) {
-          results[t][pending.front().first] = Await(pending.front().second);
+          results[t][pending.front().first] = AwaitInThread(pending.front().second, &timed_out);
           pending.pop_front();
         }
       }
-      for (auto& [c, f] : pending) results[t][c] = Await(f);
+      for (auto& [c, f] : pending) results[t][c] = AwaitInThread(f, &timed_out);
     });
   for (auto& th : threads) th.join();
+  REQUIRE_FALSE(timed_out);
   for (int t = 0; t < kThreads; ++t) {
     std::uint64_t last = 0;
     for (int c = 0; c < kCalls; ++c) {

@@ -14,21 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include "await.h"
 #include "district.h"
 
 using namespace ledger;
 using namespace ledger::testing;
-
-namespace {
-
-using Results = std::vector<Result<Appended>>;
-
-Results Await(std::future<Results>& f) {
-  REQUIRE(f.wait_for(std::chrono::seconds(120)) == std::future_status::ready);
-  return f.get();
-}
-
-}  // namespace
 
 TEST_CASE("a failure while sequencing refuses that group and all later ones until reopened") {
   TempDir dir;
@@ -36,9 +26,13 @@ TEST_CASE("a failure while sequencing refuses that group and all later ones unti
   // The rules read the clock once a group; a clock that throws stands in for any failure
   // inside sequencing (out of memory in practice).
   std::atomic<int> groups_until_failure{-1};  // -1: never
+  std::atomic<bool> throw_int{false};         // throw something that is not a std::exception
   auto throwing_clock = [&](Options& o) {
     o.clock = [&] {
-      if (groups_until_failure.fetch_sub(1) == 0) throw std::runtime_error("clock unavailable");
+      if (groups_until_failure.fetch_sub(1) == 0) {
+        if (throw_int) throw 42;
+        throw std::runtime_error("clock unavailable");
+      }
       return d.now;
     };
   };
@@ -66,11 +60,23 @@ TEST_CASE("a failure while sequencing refuses that group and all later ones unti
     CHECK(d.BalanceOf(v) == 3);
   }
 
+  SUBCASE("an exception of any type") {
+    throw_int = true;
+    groups_until_failure = 0;
+    auto call = d.ledger().AppendAsync({d.Sign(d.Body(Serve(v, 1)))});  // (sequencer thread)
+    const Results rs = Await(call);
+    REQUIRE(rs.size() == 1);
+    CHECK(rs[0].code() == Code::kInternal);
+    CHECK(rs[0].status().message().find("unknown type") != std::string::npos);
+    CHECK(d.ledger().Append(d.Sign(d.Body(Serve(v, 1)))).code() == Code::kInternal);
+  }
+
   SUBCASE("queued calls: the groups before the failure are written, none after") {
     constexpr int kThreads = 3, kCalls = 40;
     std::vector<std::vector<std::string>> sent(kThreads);
     std::vector<std::vector<Results>> got(kThreads);
     groups_until_failure = 12;
+    std::atomic<bool> timed_out{false};
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
       threads.emplace_back([&, t] {
@@ -81,13 +87,14 @@ TEST_CASE("a failure while sequencing refuses that group and all later ones unti
           sent[t].insert(sent[t].end(), call.begin(), call.end());
           pending.push_back(d.ledger().AppendAsync(std::move(call)));
           if (pending.size() == 3) {
-            got[t].push_back(Await(pending.front()));
+            got[t].push_back(AwaitInThread(pending.front(), &timed_out));
             pending.pop_front();
           }
         }
-        for (auto& f : pending) got[t].push_back(Await(f));
+        for (auto& f : pending) got[t].push_back(AwaitInThread(f, &timed_out));
       });
     for (auto& th : threads) th.join();
+    REQUIRE_FALSE(timed_out);
     std::size_t written = 0, refused = 0;
     std::vector<std::pair<std::uint64_t, std::string>> acknowledged;
     for (int t = 0; t < kThreads; ++t) {
@@ -107,7 +114,7 @@ TEST_CASE("a failure while sequencing refuses that group and all later ones unti
           ++i;
         }
     }
-    CHECK(written > 0);
+    CHECK(written >= 12 * 8);  // the twelve groups before the failure, each a call or more
     CHECK(refused > 0);
     CHECK(written + refused == kThreads * kCalls * 8);
     d.Reopen();  // (closing did not hang on the refused queue)
@@ -126,10 +133,10 @@ class FileSizeLimit {
  public:
   explicit FileSizeLimit(rlim_t bytes) {
     REQUIRE(getrlimit(RLIMIT_FSIZE, &saved_) == 0);
-    old_handler_ = signal(SIGXFSZ, SIG_IGN);  // (else the process is killed)
     rlimit limit = saved_;
     limit.rlim_cur = bytes;
     REQUIRE(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+    old_handler_ = signal(SIGXFSZ, SIG_IGN);  // (else the process is killed)
   }
   ~FileSizeLimit() {
     setrlimit(RLIMIT_FSIZE, &saved_);
@@ -163,12 +170,13 @@ TEST_CASE("a write the disk refuses: nothing acknowledged is lost, the rest can 
   {
     // Room for a few hundred more entries in the write-ahead log, then writes fail.
     FileSizeLimit limit(LargestFile(dir.path()) + 256 * 1024);
+    std::atomic<bool> timed_out{false};
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
       threads.emplace_back([&, t] {
         std::deque<std::future<Results>> pending;
         auto take = [&] {
-          for (auto& r : Await(pending.front())) got[t].push_back(std::move(r));
+          for (auto& r : AwaitInThread(pending.front(), &timed_out)) got[t].push_back(std::move(r));
           pending.pop_front();
         };
         for (int c = 0; c < kCalls; ++c) {
@@ -185,6 +193,7 @@ TEST_CASE("a write the disk refuses: nothing acknowledged is lost, the rest can 
         while (!pending.empty()) take();
       });
     for (auto& th : threads) th.join();
+    REQUIRE_FALSE(timed_out);
   }
   // The failure is sticky: with the disk writable again, the ledger still refuses.
   CHECK(d.ledger().Append(d.Sign(d.Body(Serve(v, 1)))).code() == Code::kIoError);

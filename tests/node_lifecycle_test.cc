@@ -120,6 +120,13 @@ TEST_CASE("a write the disk refuses: the node says so, serves reads, and recover
   REQUIRE(metrics);
   CHECK(metrics->body.find("\ntimebank_ledger_failed 1\n") != std::string::npos);
   CHECK(node.SignedGet("/v1/accounts/" + account).first == 200);
+  // The CLI's status shows the figures and the failure, as an alert (exit 5).
+  Ran cli = RunProgram({TIMEBANK_CLI_PATH, "--node", node.url(), "--lang", "en", "status"},
+                       {"HOME=/nonexistent"});
+  CHECK(cli.exit_code == 5);
+  CHECK(cli.out.find("! io_error: the ledger takes no entries since a failure") !=
+        std::string::npos);
+  CHECK(cli.out.find(FormatHours(static_cast<Minutes>(acknowledged.size()))) != std::string::npos);
   CHECK(node.Stop(SIGTERM) == 0);
   std::ifstream log(node.dir() + "/node.log");
   const std::string logged((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());

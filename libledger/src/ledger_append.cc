@@ -144,7 +144,7 @@ void LedgerImpl::Commit(std::vector<Prepared>* items, Turn* turn, std::size_t ti
   w.cv.wait(lk, [&] { return w.done; });
 }
 
-void LedgerImpl::Lead(std::unique_lock<std::mutex>& lk, const Writer* mine) {
+void LedgerImpl::Lead(std::unique_lock<std::mutex>& lk, const Writer* mine) noexcept {
   // An AppendAsync caller goes on for a few rounds more while async writers stand at the
   // front (waking the sequencer thread for every round costs more than it saves: measured,
   // docs/performance.md); a blocking caller stops after its own round.
@@ -280,31 +280,35 @@ void LedgerImpl::Sequence(const std::vector<Writer*>& group) {
     broken = !broken_.ok() ? broken_ : sequencer_broken_;
   }
   if (!broken.ok()) return Refuse(group, broken);
-  std::shared_ptr<PendingGroup> b;
+  std::string failure;
   try {
-    b = std::make_shared<PendingGroup>();
+    auto b = std::make_shared<PendingGroup>();
     b->writers = group;
     b->state = std::make_unique<Overlay>(&chain_reader_, /*cache_reads=*/true);
     b->start = seq_frontier_.size();
     ApplyGroup(b.get());
+    // Even a group with nothing new goes through the committer: a repeat of an entry that
+    // is still in flight may only be acknowledged once that entry is durable.
+    std::lock_guard lk(commit_mu_);
+    inflight_.push_back(std::move(b));
+    commit_cv_.notify_all();
+    return;
   } catch (const std::exception& e) {
-    // The tree frontier and the rules may be part-way through the group, so nothing after
-    // it can be judged. The groups before it are sound and still get written.
-    Status failed(
-        Code::kInternal,
-        fmt::format("sequencing failed ({}); the ledger takes no entries until it is reopened",
-                    e.what()));
-    {
-      std::lock_guard lk(commit_mu_);
-      sequencer_broken_ = failed;
-    }
-    return Refuse(group, failed);
+    failure = e.what();
+  } catch (...) {  // (Options.clock may throw anything)
+    failure = "an exception of unknown type";
   }
-  // Even a group with nothing new goes through the committer: a repeat of an entry that
-  // is still in flight may only be acknowledged once that entry is durable.
-  std::lock_guard lk(commit_mu_);
-  inflight_.push_back(std::move(b));
-  commit_cv_.notify_all();
+  // The tree frontier and the rules may be part-way through the group, so nothing after it
+  // can be judged. The groups before it are sound and still get written.
+  Status failed(Code::kInternal,
+                fmt::format("sequencing failed ({}); the ledger takes no entries until it is "
+                            "reopened",
+                            failure));
+  {
+    std::lock_guard lk(commit_mu_);
+    sequencer_broken_ = failed;
+  }
+  Refuse(group, failed);
 }
 
 void LedgerImpl::Refuse(const std::vector<Writer*>& group, const Status& why) {

@@ -207,7 +207,10 @@ class LedgerImpl final : public Ledger {
   // async writers are at the front). Then, if the front writer is a blocking one, it is
   // woken to lead; if it is an async one (no thread waits to lead it), the sequencer
   // thread is. mine == nullptr (the sequencer thread): while the front writer is async.
-  void Lead(std::unique_lock<std::mutex>& lk, const Writer* mine);
+  // noexcept: Sequence turns a failure into refusals (kInternal); should even that fail
+  // (out of memory while refusing), the process ends rather than leave writers waiting
+  // for ever. Nothing acknowledged is lost, and reopening recovers.
+  void Lead(std::unique_lock<std::mutex>& lk, const Writer* mine) noexcept;
   // The sequencer thread: leads the queue whenever an async writer is at its front and
   // nobody else leads, so that no caller is kept leading other callers' entries.
   void SequenceLoop();

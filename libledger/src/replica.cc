@@ -172,6 +172,12 @@ Result<std::uint64_t> LedgerImpl::Replicate(std::span<const std::string> entries
     if (results[i].code() == Code::kUnknownPeer)
       return Status(Code::kUnknownPeer, fmt::format("{}'s entry {} waits: {}", pending_->cp.origin,
                                                     size + i, results[i].status().message()));
+    // The copy's own failure (a write the disk refused, or one inside the library) is not
+    // the district's fault: passed on as it is (sticky until the copy is reopened).
+    if (results[i].code() == Code::kIoError || results[i].code() == Code::kInternal)
+      return Status(results[i].code(),
+                    fmt::format("{}'s entry {} is not stored: {}", pending_->cp.origin, size + i,
+                                results[i].status().message()));
     if (!results[i].ok())
       return Status(Code::kCorruption,
                     fmt::format("{}'s entry {} is refused by the rules here: {}",

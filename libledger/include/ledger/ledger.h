@@ -273,9 +273,10 @@ class Ledger {
   // cover (so they must end at a multiple of 256 or at the checkpoint's size when they
   // reach into a whole tile: kInvalidArgument otherwise), then replayed through the rules
   // (signatures, roles, balances) as the district applied them. All or none: an entry the rules
-  // refuse is evidence of a faulty district (kCorruption names it). Once the replica reaches the
-  // checkpoint's size, the checkpoint note becomes the replica's SignedCheckpoint. Returns the new
-  // size.
+  // refuse is evidence of a faulty district (kCorruption names it); the replica's own
+  // failure is kIoError or kInternal (sticky until it is reopened, as for Append). Once the
+  // replica reaches the checkpoint's size, the checkpoint note becomes the replica's
+  // SignedCheckpoint. Returns the new size.
   virtual Result<std::uint64_t> Replicate(std::span<const std::string> entries) = 0;
   // After BeginReplication found that a larger checkpoint does not extend the replica's
   // tree (kCorruption): is that the bytes served, or did the district sign a fork?
