@@ -106,6 +106,7 @@ Status ReadSettings(const toml::table& t, NodeConfig* c, std::string* listen) {
       Read(t, "log.level", &c->log_level),
       Read(t, "log.format", &c->log_format),
       Read(t, "federation.pull_every_seconds", &c->pull_every_seconds),
+      Read(t, "federation.sync_during_copy_entries", &c->sync_during_copy_entries),
   };
   for (const Status& s : errors)
     if (!s.ok()) return s;
@@ -144,6 +145,8 @@ Status ParseListen(const std::string& listen, NodeConfig* c) {
 // The settings' ranges and the ones that go together.
 Status CheckRanges(const NodeConfig& c) {
   if (c.pull_every_seconds < 1) return Bad("federation.pull_every_seconds", "must be >= 1");
+  if (c.sync_during_copy_entries < 0 || c.sync_during_copy_entries > (1 << 20))
+    return Bad("federation.sync_during_copy_entries", "must be 0..1048576");
   if (c.district.origin.empty()) return Bad("district.origin", "is required");
   if (c.http_threads < 2 || c.http_threads > 1024) return Bad("http.threads", "must be 2..1024");
   if (c.max_batch_entries < 1 || c.max_batch_entries > 4096)
@@ -229,6 +232,9 @@ format = "text"                # text or json (one object per line)
 # tree and its checkpoint), serves the copies under /peers/<code>/, and records sync
 # entries that bring their credits for this district's accounts home.
 pull_every_seconds = 2
+# A long copy (a new node, or one back after days away) is synced as it grows, each time
+# this many of the peer's entries have come in; 0: once, when the copy is complete.
+sync_during_copy_entries = 65536
 # One table per district of the city. The peers' log keys (from their verifier keys) may
 # read this node's log, as reader keys do.
 # [[peers]]

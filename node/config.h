@@ -52,6 +52,9 @@ struct NodeConfig {
   int expire_holds_every_seconds = 30;        // release timed-out holds; 0: never
   std::vector<PeerConfig> peers;              // the city's other districts
   int pull_every_seconds = 2;                 // how often each peer's checkpoint is fetched
+  // While a long copy of a peer's log goes on: a sync each time this many of its entries
+  // have come in, so that its credits count here as the copy grows (0: at the end only).
+  std::int64_t sync_during_copy_entries = 65536;
 };
 
 // Reads `path`. Relative file names in it are resolved against its directory. Errors name

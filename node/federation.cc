@@ -6,7 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <future>
 
 #include "node_impl.h"
 
@@ -83,11 +85,67 @@ bool Relevant(Node::Impl& n, Peer& peer, std::uint64_t from, std::uint64_t to) {
   return false;
 }
 
+// The rules' largest sync: a longer copy is synced a step at a time.
+constexpr std::uint64_t kSyncStep = 1u << 20;
+
+// This log's sync of `peer` up to `to` of its replica, signed with the log key.
+Result<std::string> SyncEntry(Node::Impl& n, Peer& peer, std::uint64_t to) {
+  auto root = peer.replica->RootAt(to);
+  if (!root.ok()) return root.status();
+  ledger::EntryBody body{ledger::NewEntryId(), n.config.district.code, UnixNow(), "",
+                         ledger::Sync{peer.config.code, to, *root}};
+  return ledger::MakeEntry(body, {n.log_key.get()});
+}
+
+void SyncWritten(Node::Impl& n, Peer& peer, std::uint64_t to, const Result<ledger::Appended>& r) {
+  if (!r.ok()) {
+    spdlog::error("sync of {} to {}: {}", peer.config.code, to, r.status().ToString());
+    return;
+  }
+  n.metrics.entries_appended += 1;
+  n.rate.Add(1);
+  spdlog::info("synced district {} to size {} (entry {})", peer.config.code, to, r->index);
+}
+
+// Waits for the sync queued during a copy, if any, and reports it.
+void FinishQueuedSync(Node::Impl& n, Peer& peer) {
+  if (!peer.queued_sync.valid()) return;
+  auto results = peer.queued_sync.get();
+  SyncWritten(n, peer, peer.queued_sync_to, results.front());
+}
+
+// During a long copy, after each batch: once federation.sync_during_copy_entries have come
+// in since the last sync, and they hold something for this district, their sync is queued
+// (AppendAsync), so that the rules credit them while the copy verifies the next batch, and
+// accounts here see a peer's credits as the copy grows rather than when it ends. One at a
+// time: while one is on its way, nothing more is queued.
+void SyncDuringCopy(Node::Impl& n, Peer& peer) {
+  const auto every = static_cast<std::uint64_t>(n.config.sync_during_copy_entries);
+  if (every == 0) return;
+  if (peer.queued_sync.valid()) {
+    if (peer.queued_sync.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    FinishQueuedSync(n, peer);
+  }
+  auto synced = n.ledger->SyncedSize(peer.config.code);
+  if (!synced.ok()) return;
+  const std::uint64_t from = std::max(*synced, peer.nothing_new_until);
+  const std::uint64_t to = std::min(peer.replica->Size(), *synced + kSyncStep);
+  if (to < from + every) return;
+  if (!Relevant(n, peer, from, to)) {
+    peer.nothing_new_until = to;
+    return;
+  }
+  auto entry = SyncEntry(n, peer, to);
+  if (!entry.ok()) return;
+  peer.queued_sync = n.ledger->AppendAsync({std::move(entry).value()});
+  peer.queued_sync_to = to;
+}
+
 // Records this log's sync of `peer` up to its replica's size (a step at a time) — when
 // the new part of the peer's log holds something for this district. Syncs of syncs would
 // never end: each sync grows a log that the other districts would sync in turn.
 void SyncPeer(Node::Impl& n, Peer& peer) {
-  constexpr std::uint64_t kStep = 1u << 20;  // the rules' largest sync
+  FinishQueuedSync(n, peer);
   for (;;) {
     auto synced = n.ledger->SyncedSize(peer.config.code);
     if (!synced.ok()) {
@@ -96,7 +154,7 @@ void SyncPeer(Node::Impl& n, Peer& peer) {
     }
     const std::uint64_t have = peer.replica->Size();
     if (have <= *synced) return;
-    const std::uint64_t to = std::min(have, *synced + kStep);
+    const std::uint64_t to = std::min(have, *synced + kSyncStep);
     if (to == have) {
       const std::uint64_t from = std::max(*synced, peer.nothing_new_until);
       if (from >= to || !Relevant(n, peer, from, to)) {
@@ -104,18 +162,11 @@ void SyncPeer(Node::Impl& n, Peer& peer) {
         return;
       }
     }
-    auto root = peer.replica->RootAt(to);
-    if (!root.ok()) return;
-    ledger::EntryBody body{ledger::NewEntryId(), n.config.district.code, UnixNow(), "",
-                           ledger::Sync{peer.config.code, to, *root}};
-    auto r = n.ledger->Append(ledger::MakeEntry(body, {n.log_key.get()}));
-    if (!r.ok()) {
-      spdlog::error("sync of {} to {}: {}", peer.config.code, to, r.status().ToString());
-      return;
-    }
-    n.metrics.entries_appended += 1;
-    n.rate.Add(1);
-    spdlog::info("synced district {} to size {} (entry {})", peer.config.code, to, r->index);
+    auto entry = SyncEntry(n, peer, to);
+    if (!entry.ok()) return;
+    auto r = n.ledger->Append(*entry);
+    SyncWritten(n, peer, to, r);
+    if (!r.ok()) return;
   }
 }
 
@@ -131,6 +182,7 @@ bool PullPeer(Node::Impl& n, Peer& peer) {
   for (const std::string& url : peer.config.urls) {
     api::TileClient client(url, n.log_key.get());
     api::PullProgress progress;
+    progress.after_batch = [&] { SyncDuringCopy(n, peer); };
     Status s = api::PullLog(client, ledger::ParseVerifierKey(peer.config.verifier_key).value(),
                             *peer.replica, &progress);
     peer.pulled += progress.pulled;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -76,6 +77,9 @@ struct Peer {
   // Its log up to here holds nothing for this district beyond the last sync (puller only):
   // each pull looks at the new part alone.
   std::uint64_t nothing_new_until = 0;
+  // A sync queued while a long copy goes on (puller only), and the size it syncs.
+  std::future<std::vector<ledger::Result<ledger::Appended>>> queued_sync;
+  std::uint64_t queued_sync_to = 0;
   std::mutex mu;
   std::string last_error;     // GUARDED_BY(mu): of the latest pull ("" when it worked)
   std::string source;         // GUARDED_BY(mu): the URL the latest checkpoint came from

@@ -219,6 +219,7 @@ Status PullLog(TileClient& c, const ledger::NoteVerifier& verifier, ledger::Ledg
     }
     progress->pulled += batch->size();
     if (!pending.valid()) break;
+    if (progress->after_batch) progress->after_batch();
     batch = pending.get();
     tile = next;
   }

@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -49,6 +50,9 @@ ledger::Result<std::uint64_t> ExportLog(TileClient& c, const std::string& dir);
 struct PullProgress {
   std::uint64_t checkpoint_size = 0;  // the checkpoint served
   std::uint64_t pulled = 0;           // entries taken into the replica
+  // Called (if set) after each batch of a long copy is in the replica, while the next
+  // batch is on its way: the node writes syncs as the copy grows (docs/federation.md §4).
+  std::function<void()> after_batch;
 };
 
 // Brings `replica` up to the checkpoint served under `c`: the checkpoint (verified with

@@ -736,3 +736,41 @@ TEST_CASE("a copy of a peer's log that the disk refuses to write: said, and heal
   CHECK(Eventually([&] { return Peers(h)["peers"][0]["replica_size"] == x_size(); }));
   CHECK(h.Http().Get("/healthz")->status == 200);
 }
+
+TEST_CASE("a long copy is synced as it grows: credits count here before the copy ends") {
+  NodeProcess h("510104"), x("510105");
+  h.SetConfig("sync_during_copy_entries", "4096");
+  h.AddPeer(x);
+  x.AddPeer(h);  // (so that X lets H read its log)
+  h.Start();
+  h.GrantOperator();
+  const std::string hv = h.Register(1960);
+  h.Stop();
+  // X serves H's volunteer while H is down: more entries than one batch of the copy (64
+  // tiles of 256), so that H's copy, when it comes back, goes in several batches.
+  x.Start();
+  x.GrantOperator();
+  constexpr int kEntries = 20480;
+  for (int b = 0; b < kEntries / 1024; ++b) {
+    std::vector<std::string> entries;
+    for (int i = 0; i < 1024; ++i)
+      entries.push_back(x.Entry(Deposit{hv, "", "meals", 1, Now() - 3600, ""}));
+    auto [status, body] = x.Submit(entries);
+    REQUIRE_MESSAGE(status == 200, body.dump());
+  }
+  const std::uint64_t x_size = json::parse(x.Http().Get("/v1/info")->body)["size"];
+  h.Start();
+  REQUIRE(Eventually([&] { return BalanceAt(h, hv) == kEntries; }, 120));
+  // H's log: a sync of X queued during the copy (short of X's size), then the one at the end.
+  const std::uint64_t h_size = json::parse(h.Http().Get("/v1/info")->body)["size"];
+  std::vector<std::uint64_t> synced;
+  for (std::uint64_t i = 0; i < h_size; ++i) {
+    auto [status, j] = h.SignedGet("/v1/entries/" + std::to_string(i));
+    REQUIRE(status == 200);
+    if (j["decoded"]["kind"] == "sync") synced.push_back(j["decoded"]["body"]["size"]);
+  }
+  REQUIRE(synced.size() >= 2);
+  CHECK(synced.front() < x_size);
+  CHECK(synced.back() == x_size);
+  for (std::size_t i = 1; i < synced.size(); ++i) CHECK(synced[i] > synced[i - 1]);
+}
