@@ -161,7 +161,8 @@ int StatusCmd(Context& c) {
   // write) still has figures to show: the failure is shown with them, as an alert.
   std::optional<Failure> unhealthy;
   if (auto* f = std::get_if<Failure>(&health)) {
-    if (f->exit == kExitUnreachable || f->code.empty()) return c.Report(*f);
+    if (f->exit != kExitRejected || (f->code != "io_error" && f->code != "internal"))
+      return c.Report(*f);
     unhealthy = *f;
     health = json{{"status", "failed"}, {"error", {{"code", f->code}, {"message", f->message}}}};
   }

@@ -108,10 +108,12 @@ void SyncWritten(Node::Impl& n, Peer& peer, std::uint64_t to, const Result<ledge
 }
 
 // Waits for the sync queued during a copy, if any, and reports it.
+// A refused one stops syncs during this copy (the sync at its end says why again).
 void FinishQueuedSync(Node::Impl& n, Peer& peer) {
   if (!peer.queued_sync.valid()) return;
   auto results = peer.queued_sync.get();
   SyncWritten(n, peer, peer.queued_sync_to, results.front());
+  if (!results.front().ok()) peer.queued_sync_refused = true;
 }
 
 // During a long copy, after each batch: once federation.sync_during_copy_entries have come
@@ -126,6 +128,7 @@ void SyncDuringCopy(Node::Impl& n, Peer& peer) {
     if (peer.queued_sync.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
     FinishQueuedSync(n, peer);
   }
+  if (peer.queued_sync_refused) return;
   auto synced = n.ledger->SyncedSize(peer.config.code);
   if (!synced.ok()) return;
   const std::uint64_t from = std::max(*synced, peer.nothing_new_until);
@@ -179,6 +182,7 @@ bool PullPeer(Node::Impl& n, Peer& peer) {
   }
   std::string errors;
   bool waiting = false;
+  peer.queued_sync_refused = false;
   for (const std::string& url : peer.config.urls) {
     api::TileClient client(url, n.log_key.get());
     api::PullProgress progress;
@@ -202,6 +206,7 @@ bool PullPeer(Node::Impl& n, Peer& peer) {
           "district {} signed two trees that cannot both be true ({}): {}; its entries "
           "are no longer taken; the evidence is kept",
           peer.config.code, url, s.message());
+      FinishQueuedSync(n, peer);  // (what the copy held before is sound)
       std::lock_guard lk(peer.mu);
       peer.equivocation = true;
       peer.last_error = s.ToString();
@@ -243,6 +248,8 @@ void Node::Impl::PullLoop() {
     }
     lk.lock();
   } while (!puller_cv.wait_for(lk, every, [&] { return puller_stop; }));
+  lk.unlock();
+  for (auto& p : peers) FinishQueuedSync(*this, *p);  // (stopped in the middle of a copy)
 }
 
 void Node::Impl::StopPuller() {

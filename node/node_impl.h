@@ -80,6 +80,7 @@ struct Peer {
   // A sync queued while a long copy goes on (puller only), and the size it syncs.
   std::future<std::vector<ledger::Result<ledger::Appended>>> queued_sync;
   std::uint64_t queued_sync_to = 0;
+  bool queued_sync_refused = false;  // during this pull: no more syncs queued
   std::mutex mu;
   std::string last_error;     // GUARDED_BY(mu): of the latest pull ("" when it worked)
   std::string source;         // GUARDED_BY(mu): the URL the latest checkpoint came from

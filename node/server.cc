@@ -125,6 +125,7 @@ void Node::Impl::ExpireLoop() {
 }
 
 Status Node::Impl::LedgerHealth() {
+  Status first;  // the ledger's failure, else the first copy's; each is logged once
   if (Status own = ledger->Health(); !own.ok()) {
     if (!ledger_failure_logged.exchange(true))
       spdlog::error(
@@ -132,8 +133,8 @@ Status Node::Impl::LedgerHealth() {
           "once the cause (disk space, disk errors) is fixed, and clients send the refused "
           "entries again",
           own.ToString());
-    return Status(own.code(),
-                  "the ledger takes no entries since a failure (" + own.message() + ")");
+    first =
+        Status(own.code(), "the ledger takes no entries since a failure (" + own.message() + ")");
   }
   for (auto& p : peers) {
     Status copy = p->replica->Health();
@@ -143,11 +144,12 @@ Status Node::Impl::LedgerHealth() {
           "the copy of district {}'s log takes no entries since a failure: {}. It is served as "
           "far as it goes; restart timebankd once the cause (disk space, disk errors) is fixed",
           p->config.code, copy.ToString());
-    return Status(copy.code(), fmt::format("the copy of district {}'s log takes no entries since "
-                                           "a failure ({})",
-                                           p->config.code, copy.message()));
+    if (first.ok())
+      first = Status(copy.code(), fmt::format("the copy of district {}'s log takes no entries "
+                                              "since a failure ({})",
+                                              p->config.code, copy.message()));
   }
-  return Status::Ok();
+  return first;
 }
 
 void Node::Impl::StopExpirer() {

@@ -63,7 +63,7 @@ TEST_CASE("a failure while sequencing refuses that group and all later ones unti
   SUBCASE("an exception of any type") {
     throw_int = true;
     groups_until_failure = 0;
-    auto call = d.ledger().AppendAsync({d.Sign(d.Body(Serve(v, 1)))});  // (sequencer thread)
+    auto call = d.ledger().AppendAsync({d.Sign(d.Body(Serve(v, 1)))});  // (led by this thread)
     const Results rs = Await(call);
     REQUIRE(rs.size() == 1);
     CHECK(rs[0].code() == Code::kInternal);

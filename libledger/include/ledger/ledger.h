@@ -273,8 +273,8 @@ class Ledger {
   // cover (so they must end at a multiple of 256 or at the checkpoint's size when they
   // reach into a whole tile: kInvalidArgument otherwise), then replayed through the rules
   // (signatures, roles, balances) as the district applied them. All or none: an entry the rules
-  // refuse is evidence of a faulty district (kCorruption names it); the replica's own
-  // failure is kIoError or kInternal (sticky until it is reopened, as for Append). Once the
+  // refuse is evidence of a faulty district (kCorruption names it); a failed write of the
+  // replica is kIoError or kInternal (sticky until it is reopened, as for Append). Once the
   // replica reaches the checkpoint's size, the checkpoint note becomes the replica's
   // SignedCheckpoint. Returns the new size.
   virtual Result<std::uint64_t> Replicate(std::span<const std::string> entries) = 0;
