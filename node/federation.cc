@@ -186,11 +186,19 @@ bool PullPeer(Node::Impl& n, Peer& peer) {
   for (const std::string& url : peer.config.urls) {
     api::TileClient client(url, n.log_key.get());
     api::PullProgress progress;
-    progress.after_batch = [&] { SyncDuringCopy(n, peer); };
+    progress.after_batch = [&] {
+      if (n.stopping) return false;  // (a long copy would hold up the node's stop)
+      SyncDuringCopy(n, peer);
+      return true;
+    };
     Status s = api::PullLog(client, ledger::ParseVerifierKey(peer.config.verifier_key).value(),
                             *peer.replica, &progress);
     peer.pulled += progress.pulled;
     peer.checkpoint_size = std::max<std::uint64_t>(peer.checkpoint_size, progress.checkpoint_size);
+    if (s.code() == Code::kClosed) {  // the node is stopping: the copy goes on at the next start
+      FinishQueuedSync(n, peer);
+      return false;
+    }
     if (s.ok() || s.code() == Code::kUnknownPeer) {
       waiting = !s.ok();
       if (waiting) spdlog::debug("pulling district {}: {}", peer.config.code, s.message());

@@ -219,7 +219,10 @@ Status PullLog(TileClient& c, const ledger::NoteVerifier& verifier, ledger::Ledg
     }
     progress->pulled += batch->size();
     if (!pending.valid()) break;
-    if (progress->after_batch) progress->after_batch();
+    if (progress->after_batch && !progress->after_batch()) {
+      pending.wait();
+      return Status(Code::kClosed, "the copy stopped at " + std::to_string(r.Size()));
+    }
     batch = pending.get();
     tile = next;
   }

@@ -52,13 +52,15 @@ struct PullProgress {
   std::uint64_t pulled = 0;           // entries taken into the replica
   // Called (if set) after each batch of a long copy is in the replica, while the next
   // batch is on its way: the node writes syncs as the copy grows (docs/federation.md §4).
-  std::function<void()> after_batch;
+  // false stops the copy there (the node is stopping): PullLog returns kClosed.
+  std::function<bool()> after_batch;
 };
 
 // Brings `replica` up to the checkpoint served under `c`: the checkpoint (verified with
 // `verifier`), the level-0 hash tiles of the new entries (which must lead to its root),
 // then the entry bundles, each entry checked against its hash and replayed by the rules.
-// Errors as Ledger::BeginReplication and Ledger::Replicate, or kIoError for the network.
+// Errors as Ledger::BeginReplication and Ledger::Replicate, kIoError for the network, or
+// kClosed when progress->after_batch stopped the copy.
 ledger::Status PullLog(TileClient& c, const ledger::NoteVerifier& verifier, ledger::Ledger& replica,
                        PullProgress* progress);
 

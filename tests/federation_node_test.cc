@@ -1,5 +1,6 @@
 // 通存通兑 between real timebankd processes on loopback (docs/federation.md).
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -776,4 +777,32 @@ TEST_CASE("a long copy is synced as it grows: credits count here before the copy
   CHECK(synced.front() < x_size);
   CHECK(synced.back() == x_size);
   for (std::size_t i = 1; i < synced.size(); ++i) CHECK(synced[i] > synced[i - 1]);
+}
+
+TEST_CASE("SIGTERM during a long copy: the node stops cleanly, and the copy goes on after") {
+  NodeProcess h("510104"), x("510105");
+  h.AddPeer(x);
+  const PublicKey h_key = SigningKey::LoadFile(h.dir() + "/log.key").value().public_key();
+  x.SetConfig("reader_keys", "[\"" + ToHex(h_key) + "\"]");
+  h.Start();
+  h.GrantOperator();
+  const std::string hv = h.Register(1960);
+  h.Stop();
+  x.Start();
+  x.GrantOperator();
+  constexpr int kEntries = 40960;  // ten batches of the copy
+  for (int b = 0; b < kEntries / 1024; ++b) {
+    std::vector<std::string> entries;
+    for (int i = 0; i < 1024; ++i)
+      entries.push_back(x.Entry(Deposit{hv, "", "meals", 1, Now() - 3600, ""}));
+    REQUIRE(x.Submit(entries).first == 200);
+  }
+  h.Start();
+  REQUIRE(Eventually([&] { return Peers(h)["peers"][0]["replica_size"] > 0; }));
+  CHECK(h.Stop(SIGTERM) == 0);  // (here in the middle of the copy: the first batch is 16,384)
+  h.Start();
+  CHECK(Eventually([&] { return BalanceAt(h, hv) == kEntries; }, 120));
+  const json peer = Peers(h)["peers"][0];
+  CHECK(peer["replica_size"] == json::parse(x.Http().Get("/v1/info")->body)["size"]);
+  CHECK(peer["last_error"] == "");
 }
