@@ -145,8 +145,8 @@ Status ParseListen(const std::string& listen, NodeConfig* c) {
 // The settings' ranges and the ones that go together.
 Status CheckRanges(const NodeConfig& c) {
   if (c.pull_every_seconds < 1) return Bad("federation.pull_every_seconds", "must be >= 1");
-  if (c.sync_during_copy_entries < 0 || c.sync_during_copy_entries > (1 << 20))
-    return Bad("federation.sync_during_copy_entries", "must be 0..1048576");
+  if (c.sync_during_copy_entries > (1 << 20))  // (a negative number is refused as read)
+    return Bad("federation.sync_during_copy_entries", "must be at most 1048576 (a sync's span)");
   if (c.district.origin.empty()) return Bad("district.origin", "is required");
   if (c.http_threads < 2 || c.http_threads > 1024) return Bad("http.threads", "must be 2..1024");
   if (c.max_batch_entries < 1 || c.max_batch_entries > 4096)

@@ -256,8 +256,6 @@ void Node::Impl::PullLoop() {
     }
     lk.lock();
   } while (!puller_cv.wait_for(lk, every, [&] { return puller_stop; }));
-  lk.unlock();
-  for (auto& p : peers) FinishQueuedSync(*this, *p);  // (stopped in the middle of a copy)
 }
 
 void Node::Impl::StopPuller() {

@@ -1,6 +1,8 @@
 #include "district.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 namespace ledger::testing {
@@ -9,6 +11,13 @@ TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "timebank-test-XXXXXX").string();
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
   path_ = tmpl;
+}
+
+std::uintmax_t LargestFile(const std::string& dir) {
+  std::uintmax_t largest = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir))
+    if (f.is_regular_file()) largest = std::max(largest, f.file_size());
+  return largest;
 }
 
 TempDir::~TempDir() {

@@ -24,6 +24,9 @@ inline Deposit Serve(const std::string& volunteer, Minutes minutes,
   return Deposit{volunteer, "", std::move(category), minutes, kNoon - 3600, ""};
 }
 
+// The size of the largest file under `dir` (tests that cap how far files may grow).
+std::uintmax_t LargestFile(const std::string& dir);
+
 // A temporary directory removed on destruction.
 class TempDir {
  public:

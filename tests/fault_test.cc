@@ -148,13 +148,6 @@ class FileSizeLimit {
   void (*old_handler_)(int) = nullptr;
 };
 
-std::uintmax_t LargestFile(const std::string& dir) {
-  std::uintmax_t largest = 0;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir))
-    if (f.is_regular_file()) largest = std::max(largest, f.file_size());
-  return largest;
-}
-
 }  // namespace
 
 TEST_CASE("a write the disk refuses: nothing acknowledged is lost, the rest can be sent again") {

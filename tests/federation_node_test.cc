@@ -64,6 +64,30 @@ json Peers(const NodeProcess& node) {
   return json::parse(res->body);
 }
 
+// A catch-up to come: H follows X and may read its log (a reader key at X; X does not
+// follow H, so that its log holds only what the test writes). H registers a volunteer
+// and goes down; X records `entries` one-minute services for her, 1,024 a request. H is
+// left stopped, X running. Returns the volunteer's account.
+std::string ServedWhileHomeDown(NodeProcess& h, NodeProcess& x, int entries) {
+  h.AddPeer(x);
+  const PublicKey h_key = SigningKey::LoadFile(h.dir() + "/log.key").value().public_key();
+  x.SetConfig("reader_keys", "[\"" + ToHex(h_key) + "\"]");
+  h.Start();
+  h.GrantOperator();
+  const std::string hv = h.Register(1960);
+  h.Stop();
+  x.Start();
+  x.GrantOperator();
+  for (int b = 0; b < entries / 1024; ++b) {
+    std::vector<std::string> batch;
+    for (int i = 0; i < 1024; ++i)
+      batch.push_back(x.Entry(Deposit{hv, "", "meals", 1, Now() - 3600, ""}));
+    auto [status, body] = x.Submit(batch);
+    REQUIRE_MESSAGE(status == 200, body.dump());
+  }
+  return hv;
+}
+
 }  // namespace
 
 TEST_CASE("two districts: hours served away reach home; logs are copied, cosigned, served on") {
@@ -705,10 +729,7 @@ TEST_CASE("a copy of a peer's log that the disk refuses to write: said, and heal
   auto x_size = [&] { return json::parse(x.Http().Get("/v1/info")->body)["size"]; };
   REQUIRE(Eventually([&] { return Peers(h)["peers"][0]["replica_size"] == x_size(); }));
   // H may not write a file past a little more than it holds now; X's log grows past that.
-  std::uintmax_t largest = 0;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(h.dir()))
-    if (f.is_regular_file()) largest = std::max(largest, f.file_size());
-  const rlimit limit{largest + 64 * 1024, RLIM_INFINITY};
+  const rlimit limit{LargestFile(h.dir()) + 64 * 1024, RLIM_INFINITY};
   REQUIRE(::prlimit(h.pid(), RLIMIT_FSIZE, &limit, nullptr) == 0);
   auto failed = [&] {
     auto health = h.Http().Get("/healthz");
@@ -741,27 +762,10 @@ TEST_CASE("a copy of a peer's log that the disk refuses to write: said, and heal
 TEST_CASE("a long copy is synced as it grows: credits count here before the copy ends") {
   NodeProcess h("510104"), x("510105");
   h.SetConfig("sync_during_copy_entries", "4096");
-  h.AddPeer(x);
-  // H's node may read X's log (a reader key at X; X does not follow H, so that its log
-  // holds only what the test writes).
-  const PublicKey h_key = SigningKey::LoadFile(h.dir() + "/log.key").value().public_key();
-  x.SetConfig("reader_keys", "[\"" + ToHex(h_key) + "\"]");
-  h.Start();
-  h.GrantOperator();
-  const std::string hv = h.Register(1960);
-  h.Stop();
-  // X serves H's volunteer while H is down: more entries than one batch of the copy (64
-  // tiles of 256), so that H's copy, when it comes back, goes in several batches.
-  x.Start();
-  x.GrantOperator();
+  // More entries than one batch of the copy (64 tiles of 256), so that H's copy, when it
+  // comes back, goes in several batches.
   constexpr int kEntries = 20480;
-  for (int b = 0; b < kEntries / 1024; ++b) {
-    std::vector<std::string> entries;
-    for (int i = 0; i < 1024; ++i)
-      entries.push_back(x.Entry(Deposit{hv, "", "meals", 1, Now() - 3600, ""}));
-    auto [status, body] = x.Submit(entries);
-    REQUIRE_MESSAGE(status == 200, body.dump());
-  }
+  const std::string hv = ServedWhileHomeDown(h, x, kEntries);
   const std::uint64_t x_size = json::parse(x.Http().Get("/v1/info")->body)["size"];
   h.Start();
   REQUIRE(Eventually([&] { return BalanceAt(h, hv) == kEntries; }, 120));
@@ -781,22 +785,8 @@ TEST_CASE("a long copy is synced as it grows: credits count here before the copy
 
 TEST_CASE("SIGTERM during a long copy: the node stops cleanly, and the copy goes on after") {
   NodeProcess h("510104"), x("510105");
-  h.AddPeer(x);
-  const PublicKey h_key = SigningKey::LoadFile(h.dir() + "/log.key").value().public_key();
-  x.SetConfig("reader_keys", "[\"" + ToHex(h_key) + "\"]");
-  h.Start();
-  h.GrantOperator();
-  const std::string hv = h.Register(1960);
-  h.Stop();
-  x.Start();
-  x.GrantOperator();
   constexpr int kEntries = 40960;  // ten batches of the copy
-  for (int b = 0; b < kEntries / 1024; ++b) {
-    std::vector<std::string> entries;
-    for (int i = 0; i < 1024; ++i)
-      entries.push_back(x.Entry(Deposit{hv, "", "meals", 1, Now() - 3600, ""}));
-    REQUIRE(x.Submit(entries).first == 200);
-  }
+  const std::string hv = ServedWhileHomeDown(h, x, kEntries);
   h.Start();
   REQUIRE(Eventually([&] { return Peers(h)["peers"][0]["replica_size"] > 0; }));
   CHECK(h.Stop(SIGTERM) == 0);  // (here in the middle of the copy: the first batch is 16,384)

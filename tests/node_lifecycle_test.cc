@@ -79,10 +79,7 @@ TEST_CASE("a write the disk refuses: the node says so, serves reads, and recover
   const std::string account = node.Register(1985);
   // The node may not write a file past a little more than it holds now (prlimit: EFBIG,
   // as a full disk gives ENOSPC).
-  std::uintmax_t largest = 0;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(node.dir()))
-    if (f.is_regular_file()) largest = std::max(largest, f.file_size());
-  const rlimit limit{largest + 128 * 1024, RLIM_INFINITY};
+  const rlimit limit{LargestFile(node.dir()) + 128 * 1024, RLIM_INFINITY};
   REQUIRE(::prlimit(node.pid(), RLIMIT_FSIZE, &limit, nullptr) == 0);
 
   std::vector<std::string> acknowledged, refused;  // entries
@@ -188,5 +185,20 @@ TEST_CASE("one node per data directory; SIGTERM stops cleanly; restart needs no 
     Ran r = RunProgram({TIMEBANKD_PATH, "--config", config});
     CHECK_MESSAGE(r.exit_code == 2, text);
     CHECK_MESSAGE(r.err.find(setting) != std::string::npos, r.err);
+  }
+  // A setting out of its range, named too.
+  const std::string sync_every = "sync_during_copy_entries = 65536";
+  const std::pair<std::string, std::string> out_of_range[] = {
+      {"-1", "must be a whole number >= 0"}, {"1048577", "must be at most 1048576"}};
+  for (const auto& [value, why] : out_of_range) {
+    std::string text = good;
+    const auto at = text.find(sync_every);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, sync_every.size(), "sync_during_copy_entries = " + value);
+    std::ofstream(config, std::ios::trunc) << text;
+    Ran r = RunProgram({TIMEBANKD_PATH, "--config", config});
+    CHECK(r.exit_code == 2);
+    CHECK_MESSAGE(r.err.find("federation.sync_during_copy_entries: " + why) != std::string::npos,
+                  r.err);
   }
 }
