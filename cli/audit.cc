@@ -268,9 +268,23 @@ int ExportLogCmd(Context& c, const std::string& out_dir) {
   }
   api::TileClient client(c.settings().node, key);
   auto size = api::ExportLog(client, out_dir);
-  if (!size.ok())
-    return c.Report(
-        {kExitError, std::string(ledger::CodeName(size.code())), size.status().message()});
+  if (!size.ok()) {
+    const std::string& why = size.status().message();
+    if (why.find(": HTTP 401 ") != std::string::npos ||
+        why.find(": HTTP 403 ") != std::string::npos)
+      return c.Report(
+          {kExitRejected,
+           why.find(": HTTP 401 ") != std::string::npos ? "unauthenticated" : "forbidden",
+           "the node does not let " + (key ? std::string("this key") : "anyone unsigned") +
+               " read its log: sign with --key, a key in the node's access.reader_keys "
+               "or an operator's (" +
+               why + ")"});
+    // No answer at all (rather than an answer refused, or a file not written here).
+    if (size.code() == ledger::Code::kIoError && why.find(": HTTP ") == std::string::npos &&
+        why.find("cannot be written") == std::string::npos)
+      return c.Report({kExitUnreachable, "unreachable", why});
+    return c.Report({kExitError, std::string(ledger::CodeName(size.code())), why});
+  }
   if (c.json_output())
     c.PrintJson({{"dir", out_dir}, {"size", *size}});
   else

@@ -22,10 +22,21 @@ Failure Usage(std::string message) {
 
 // --minutes, else --hours (rounded to the minute); must be positive.
 Answer<Minutes> AmountOf(const MoveArgs& a) {
-  if (a.minutes > 0 && a.hours > 0) return Usage("give either --hours or --minutes, not both");
-  const Minutes m = a.minutes > 0 ? a.minutes : static_cast<Minutes>(std::llround(a.hours * 60));
-  if (m <= 0) return Usage("an amount is required: --hours 1.5 or --minutes 90");
-  return m;
+  if (a.minutes && a.hours) return Usage("give either --hours or --minutes, not both");
+  if (!a.minutes && !a.hours) return Usage("an amount is required: --hours 1.5 or --minutes 90");
+  // Time is counted in whole minutes, up to 10,000,000 hours in one entry (as the ledger).
+  constexpr double kMaxMinutes = 60.0 * 10'000'000;
+  const double m = a.minutes ? static_cast<double>(*a.minutes) : *a.hours * 60;
+  if (!std::isfinite(m) || m <= 0 || m > kMaxMinutes)
+    return Usage(fmt::format(
+        "the amount must be more than 0 and at most 10,000,000 hours; got {}",
+        a.minutes ? fmt::format("--minutes {}", *a.minutes) : fmt::format("--hours {}", *a.hours)));
+  if (std::abs(m - std::round(m)) > 1e-6)
+    return Usage(
+        fmt::format("--hours {} is not a whole number of minutes (time is counted in "
+                    "minutes: --hours 1.25 is 75 minutes)",
+                    *a.hours));
+  return static_cast<Minutes>(std::llround(m));
 }
 
 Answer<EntryId> ParseId(const std::string& hex, const char* what) {
@@ -35,7 +46,8 @@ Answer<EntryId> ParseId(const std::string& hex, const char* what) {
   return id;
 }
 
-Relation RelationOf(const std::string& r) {
+// The relation named by --relation: std::nullopt for a name not on the list.
+std::optional<Relation> RelationOf(const std::string& r) {
   static const std::map<std::string, Relation> names = {{"parent", Relation::kParent},
                                                         {"child", Relation::kChild},
                                                         {"spouse", Relation::kSpouse},
@@ -45,8 +57,10 @@ Relation RelationOf(const std::string& r) {
                                                         {"relative", Relation::kOtherRelative},
                                                         {"friend", Relation::kFriend},
                                                         {"none", Relation::kNone}};
+  if (r.empty()) return Relation::kUnspecified;
   auto it = names.find(r);
-  return it == names.end() ? Relation::kUnspecified : it->second;
+  if (it == names.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace
@@ -256,6 +270,10 @@ int Revoke(Context& c, const std::string& key_hex, const std::string& reason) {
 }
 
 int Register(Context& c, const RegisterArgs& a) {
+  // 实名制: a person is registered under a real name and an identity document.
+  if (a.name.empty() || (!a.group && a.id_number.empty()))
+    return c.Report(Usage(a.group ? "register needs --name"
+                                  : "register needs --name and --id-number (实名制)"));
   auto district = c.District();
   if (auto* f = std::get_if<Failure>(&district)) return c.Report(*f);
   auto key = c.Key();
@@ -475,12 +493,20 @@ int GiveCmd(Context& c, const MoveArgs& a) {
   t.minutes = minutes;
   if (a.kind == "gift" || a.kind.empty()) {
     if (a.from.empty() || a.to.empty()) return c.Report(Usage("a gift needs --from and --to"));
-    t = Transfer{TransferKind::kGift, a.from, a.to, minutes, RelationOf(a.relation)};
+    const auto relation = RelationOf(a.relation);
+    if (!relation)
+      return c.Report(
+          Usage("--relation is parent, child, spouse, grandparent, grandchild, "
+                "sibling, relative, friend or none"));
+    t = Transfer{TransferKind::kGift, a.from, a.to, minutes, *relation};
   } else if (a.kind == "donation") {
-    if (a.from.empty()) return c.Report(Usage("a donation needs --from"));
+    // The pool receives a donation and pays a grant: naming another side would be ignored.
+    if (a.from.empty() || !a.to.empty())
+      return c.Report(Usage("a donation needs --from, and no --to (the pool receives it)"));
     t = Transfer{TransferKind::kDonation, a.from, "", minutes};
   } else if (a.kind == "grant") {
-    if (a.to.empty()) return c.Report(Usage("a pool grant needs --to"));
+    if (a.to.empty() || !a.from.empty())
+      return c.Report(Usage("a pool grant needs --to, and no --from (the pool pays it)"));
     t = Transfer{TransferKind::kPoolGrant, "", a.to, minutes};
     if (!a.request.empty()) {
       auto id = ParseId(a.request, "--request");

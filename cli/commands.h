@@ -68,8 +68,8 @@ struct RegisterArgs {
 };
 struct MoveArgs {
   std::string account, from, to, service, serving_district, reason, relation, kind, request, home;
-  double hours = 0;
-  std::int64_t minutes = 0;
+  std::optional<double> hours;
+  std::optional<std::int64_t> minutes;
   std::int64_t served_ago_minutes = 0;
   std::int64_t expires_in = 3600;
 };

@@ -39,7 +39,20 @@ void AddGlobalOptions(CLI::App& app, Globals* g) {
 // Settings not given as flags come from the environment, then from the config file
 // ($TIMEBANK_CONFIG, else ~/.config/timebank/config.toml): node, key, verifier_key, lang,
 // ca_cert.
-void FillFromEnvironment(Globals* g) {
+// The node's URL as http(s)://host[:port], a trailing slash dropped; or why it is not one.
+std::string NormalizeNodeUrl(std::string* url) {
+  while (url->ends_with('/')) url->pop_back();
+  const auto scheme = url->find("://");
+  const std::string name = scheme == std::string::npos ? "" : url->substr(0, scheme);
+  if (name != "http" && name != "https")
+    return "the node URL " + *url + " must begin with http:// or https://";
+  if (url->size() == scheme + 3 || url->find('/', scheme + 3) != std::string::npos)
+    return "the node URL " + *url + " must be scheme://host[:port], without a path";
+  return "";
+}
+
+// A usage mistake found before any command runs: its message (empty when all is well).
+std::string FillFromEnvironment(Globals* g) {
   auto env = [](const char* name) -> std::string {
     const char* v = std::getenv(name);
     return v ? v : "";
@@ -47,6 +60,8 @@ void FillFromEnvironment(Globals* g) {
   std::string path = g->config_file.empty() ? env("TIMEBANK_CONFIG") : g->config_file;
   if (path.empty() && !env("HOME").empty()) path = env("HOME") + "/.config/timebank/config.toml";
   toml::table file;
+  if (!g->config_file.empty() && !std::filesystem::exists(path))
+    return "--config " + path + ": no such file";
   if (std::filesystem::exists(path)) {
     try {
       file = toml::parse_file(path);
@@ -69,6 +84,9 @@ void FillFromEnvironment(Globals* g) {
   pick(g->verifier_key, &s.verifier_key, "TIMEBANK_VERIFIER_KEY", "verifier_key");
   pick(g->lang, &s.lang, "TIMEBANK_LANG", "lang");
   pick(g->ca_cert, &s.ca_cert, "TIMEBANK_CA_CERT", "ca_cert");
+  if (!s.ca_cert.empty() && !std::filesystem::exists(s.ca_cert))
+    return "the CA certificate " + s.ca_cert + " does not exist";
+  return NormalizeNodeUrl(&s.node);
 }
 
 // The subcommands, each with what runs when it is the one given.
@@ -122,7 +140,7 @@ void AddNodeCommands(Commands& cmds) {
         }
         return VerifyCmd(c, a->index, a->id);
       });
-  verify->add_option("index", a->index, "entry index");
+  verify->add_option("index", a->index, "entry index")->check(CLI::NonNegativeNumber);
   verify->add_option("--id", a->id, "or the entry id");
 
   auto* alerts = cmds.Add(
@@ -219,7 +237,8 @@ void AddDepositCommands(Commands& cmds, const std::shared_ptr<MoveArgs>& mv) {
   deposit->add_option("--volunteer", mv->account, "volunteer account")->required();
   deposit->add_option("--beneficiary", mv->to, "elder served (account)");
   deposit->add_option("--service", mv->service, "service category, e.g. meals")->required();
-  deposit->add_option("--served-ago", mv->served_ago_minutes, "service started N minutes ago");
+  deposit->add_option("--served-ago", mv->served_ago_minutes, "service started N minutes ago")
+      ->check(CLI::PositiveNumber);
   AmountOptions(deposit, mv.get());
 
   auto* give = cmds.Add("give", "family gift (转赠), pool donation (捐赠) or pool grant",
@@ -343,7 +362,13 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
-  FillFromEnvironment(&globals);
+  if (std::string mistake = FillFromEnvironment(&globals); !mistake.empty()) {
+    if (globals.settings.json)
+      std::printf("%s\n", timebank::api::ErrorBody("usage", mistake).dump().c_str());
+    else
+      std::fprintf(stderr, "timebank: error: usage: %s\n", mistake.c_str());
+    return kExitUsage;
+  }
   Context c(globals.settings);
   return cmds.Run(c);
 }

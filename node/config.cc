@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "ledger/checkpoint.h"
 #include "ledger/types.h"
@@ -113,6 +115,57 @@ Status ReadSettings(const toml::table& t, NodeConfig* c, std::string* listen) {
   return Status::Ok();
 }
 
+// Every key of the file must be a setting: a misspelt one would otherwise leave its
+// setting at the default without a word.
+Status CheckKnownKeys(const toml::table& t) {
+  static const std::set<std::string, std::less<>> kSettings = {
+      "district.code",
+      "district.name",
+      "district.city",
+      "district.origin",
+      "node.data_dir",
+      "node.log_key_file",
+      "node.max_clock_skew_seconds",
+      "node.expire_holds_every_seconds",
+      "http.listen",
+      "http.threads",
+      "http.max_body_bytes",
+      "http.read_timeout_seconds",
+      "http.write_timeout_seconds",
+      "http.keep_alive_seconds",
+      "http.max_batch_entries",
+      "http.tls_cert_file",
+      "http.tls_key_file",
+      "access.open_log",
+      "access.reader_keys",
+      "access.replay_window_seconds",
+      "log.level",
+      "log.format",
+      "federation.pull_every_seconds",
+      "federation.sync_during_copy_entries"};
+  static const std::set<std::string, std::less<>> kPeerSettings = {"code", "name", "verifier_key",
+                                                                   "urls"};
+  constexpr std::string_view kHint = "is not a setting (misspelt? see docs/operator-guide.md)";
+  for (const auto& [table_key, node] : t) {
+    const std::string table(table_key.str());
+    if (table == "peers" && node.is_array()) {
+      const toml::array& peers = *node.as_array();
+      for (std::size_t i = 0; i < peers.size(); ++i)
+        if (const toml::table* p = peers.get(i)->as_table())
+          for (const auto& [k, v] : *p)
+            if (!kPeerSettings.contains(k.str()))
+              return Bad(fmt::format("peers[{}].{}", i, k.str()), kHint);
+      continue;
+    }
+    const toml::table* settings = node.as_table();
+    if (!settings) return Bad(table, kHint);
+    for (const auto& [k, v] : *settings)
+      if (const std::string key = table + "." + std::string(k.str()); !kSettings.contains(key))
+        return Bad(key, kHint);
+  }
+  return Status::Ok();
+}
+
 // access.reader_keys: hex public keys that may read the log when it is not open.
 Status ReadReaderKeys(const toml::table& t, std::vector<std::string>* out) {
   const toml::node* n = t.at_path("access.reader_keys").node();
@@ -153,6 +206,12 @@ Status CheckRanges(const NodeConfig& c) {
     return Bad("http.max_batch_entries", "must be 1..4096");
   if (c.replay_window_seconds < 5) return Bad("access.replay_window_seconds", "must be >= 5");
   if (c.log_format != "text" && c.log_format != "json") return Bad("log.format", "text or json");
+  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
+                                                 "error", "critical", "off"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels))
+    return Bad("log.level", "trace, debug, info, warn, error, critical or off");
+  if (c.max_body_bytes < 4096 || c.max_body_bytes > (std::size_t{1} << 30))
+    return Bad("http.max_body_bytes", "must be 4096..1073741824");
   if (c.tls_cert_file.empty() != c.tls_key_file.empty())
     return Bad("http.tls_cert_file", "set both tls_cert_file and tls_key_file, or neither");
   return Status::Ok();
@@ -172,6 +231,7 @@ ledger::Result<NodeConfig> LoadConfig(const std::string& path) {
   }
   NodeConfig c;
   std::string listen = "127.0.0.1:8420";
+  if (Status s = CheckKnownKeys(t); !s.ok()) return s;
   if (Status s = ReadSettings(t, &c, &listen); !s.ok()) return s;
   if (Status s = ReadReaderKeys(t, &c.reader_keys); !s.ok()) return s;
   if (!ledger::IsDistrictCode(c.district.code)) return Bad("district.code", "must be 6 digits");
@@ -224,7 +284,7 @@ reader_keys = []               # hex Ed25519 public keys
 replay_window_seconds = 60     # a signed request's time must be this close to the node's
 
 [log]
-level = "info"                 # trace, debug, info, warn, error
+level = "info"                 # trace, debug, info, warn, error, critical, off
 format = "text"                # text or json (one object per line)
 
 [federation]

@@ -46,7 +46,7 @@ struct NodeConfig {
   std::vector<std::string> reader_keys;     // hex keys of peers and auditors: may read the log
   std::string tls_cert_file;                // both set: HTTPS
   std::string tls_key_file;
-  std::string log_level = "info";             // trace, debug, info, warn, error
+  std::string log_level = "info";             // trace, debug, info, warn, error, critical, off
   std::string log_format = "text";            // text | json
   std::int64_t max_clock_skew_seconds = 600;  // entries' time vs the node's clock
   int expire_holds_every_seconds = 30;        // release timed-out holds; 0: never

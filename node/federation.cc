@@ -458,6 +458,9 @@ void GetAccountHome(Node::Impl& n, Call& c) {
 // What other districts set aside for care here (claimable offline: `timebank claim`).
 void GetSetAsides(Node::Impl& n, Call& c) {
   const std::string account = c.req.has_param("account") ? c.req.get_param_value("account") : "";
+  if (!account.empty())
+    if (auto d = ledger::ParseAccountDistrict(account); !d.ok())
+      return c.Fail(Status(Code::kBadAccountNumber, "account: " + d.status().message()));
   auto list = n.ledger->SetAsides(account, 1000);
   if (!list.ok()) return c.Fail(list.status());
   api::json out = api::json::array();

@@ -5,6 +5,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -243,25 +245,59 @@ void Node::Impl::RegisterMethodNotAllowed(
   }
 }
 
+namespace {
+
+// The segment after /v1/accounts/ (empty for other paths).
+std::string_view AccountInPath(std::string_view path) {
+  constexpr std::string_view kPrefix = "/v1/accounts/";
+  if (!path.starts_with(kPrefix)) return {};
+  path.remove_prefix(kPrefix.size());
+  return path.substr(0, path.find('/'));
+}
+
+// What the account routes take (routes.cc kAcct): 1-20 digits, or 6 digits '.' a-z name.
+bool LooksLikeAccount(std::string_view a) {
+  auto digits = [](std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (a.size() > 7 && a[6] == '.')
+    return digits(a.substr(0, 6)) &&
+           std::all_of(a.begin() + 7, a.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  return a.size() <= 20 && digits(a);
+}
+
+}  // namespace
+
 // Whatever httplib answers on its own (no route, body too large, bad request line) gets
 // the error envelope too; a handler that throws answers 500 and is logged.
 void Node::Impl::RegisterErrorHandlers() {
-  server->set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        std::string code = codes::kBadRequest, message = "the request could not be read";
-        if (res.status == 404) {
-          code = codes::kUnknownRoute;
-          message = fmt::format("no route {} {} (see docs/api.md)", req.method, req.path);
-        } else if (res.status == 413) {
-          code = codes::kBodyTooLarge;
-          message = fmt::format("request bodies are limited to {} bytes", config.max_body_bytes);
-        }
-        metrics.CountError(code);
-        metrics.CountRequest("none", res.status);
-        res.set_content(api::ErrorBody(code, message).dump(), "application/json");
-        return httplib::Server::HandlerResponse::Handled;
-      }));
+  server->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
+                                                                        httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string code = codes::kBadRequest, message = "the request could not be read";
+    const std::string_view account = AccountInPath(req.path);
+    if (res.status == 404 && req.path.starts_with("/v1/accounts/") && !LooksLikeAccount(account)) {
+      // The account routes take only account numbers: anything else there is a bad
+      // account number (as in an entry), not a missing route.
+      res.status = 400;
+      code = std::string(ledger::CodeName(Code::kBadAccountNumber));
+      message = fmt::format(
+          "{} is not an account number (15 digits, or <district>.<name> for a district's own "
+          "accounts)",
+          account);
+    } else if (res.status == 404) {
+      code = codes::kUnknownRoute;
+      message = fmt::format("no route {} {} (see docs/api.md)", req.method, req.path);
+    } else if (res.status == 413) {
+      code = codes::kBodyTooLarge;
+      message = fmt::format("request bodies are limited to {} bytes", config.max_body_bytes);
+    }
+    metrics.CountError(code);
+    metrics.CountRequest("none", res.status);
+    res.set_content(api::ErrorBody(code, message).dump(), "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
   server->set_exception_handler(
       [this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown";
@@ -324,16 +360,27 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   if (!impl->server->is_valid())
     return Fail(Code::kInvalidArgument, "TLS certificate or key could not be loaded");
   impl->RegisterRoutes();
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, which lets a second node
+  // listen on the same port and take part of this one's requests.
+  impl->server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   // The port first: the puller's outgoing connections take ephemeral ports, and one of
   // them could otherwise be the port this node is about to listen on.
   if (config.listen_port == 0) {
     impl->port = impl->server->bind_to_any_port(config.listen_host);
-  } else if (impl->server->bind_to_port(config.listen_host, config.listen_port)) {
-    impl->port = config.listen_port;
+  } else {
+    errno = 0;
+    if (impl->server->bind_to_port(config.listen_host, config.listen_port))
+      impl->port = config.listen_port;
   }
   if (impl->port <= 0)
     return Fail(Code::kIoError,
-                fmt::format("cannot listen on {}:{}", config.listen_host, config.listen_port));
+                fmt::format("cannot listen on {}:{}{}", config.listen_host, config.listen_port,
+                            errno == EADDRINUSE ? ": the address is in use (another node?)"
+                            : errno != 0        ? std::string(": ") + std::strerror(errno)
+                                                : std::string()));
   if (config.expire_holds_every_seconds > 0)
     impl->expirer = std::thread([p = impl.get()] { p->ExpireLoop(); });
   for (const auto& a : impl->CityAlerts()) spdlog::error("city list: {}", a.value("message", ""));
@@ -368,13 +415,28 @@ Status InitDistrict(const std::string& dir, const DistrictConfig& d, const std::
   for (const std::string* s : {&d.name, &d.origin})
     if (s->find_first_of("\"\\\n") != std::string::npos)
       return Fail(Code::kInvalidArgument, "names may not contain quotes, backslashes or newlines");
+  // A failed init takes away what it made (keys, store, directory), so that it can be run
+  // again as it is once the mistake is corrected.
+  struct Undo {
+    std::vector<std::string> made;  // in the order made
+    bool keep = false;
+    ~Undo() {
+      std::error_code ignored;
+      if (!keep)
+        for (auto it = made.rbegin(); it != made.rend(); ++it) fs::remove_all(*it, ignored);
+    }
+  } undo;
+  for (const std::string& d : {dir, dir + "/data"})
+    if (!fs::exists(d)) undo.made.push_back(d);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Fail(Code::kIoError, fmt::format("cannot create {}", dir));
   const SigningKey root = SigningKey::Generate();
   const auto log = std::make_shared<const SigningKey>(SigningKey::Generate());
   if (Status s = root.SaveFile(dir + "/root.key"); !s.ok()) return s;
+  undo.made.push_back(dir + "/root.key");
   if (Status s = log->SaveFile(dir + "/log.key"); !s.ok()) return s;
+  undo.made.push_back(dir + "/log.key");
   auto fd = LockDataDir(dir + "/data");
   if (!fd.ok()) return fd.status();
   Status result;
@@ -401,6 +463,7 @@ Status InitDistrict(const std::string& dir, const DistrictConfig& d, const std::
   if (!result.ok()) return result;
   if (Status s = WriteNewFile(config_path, DefaultConfigText(d, host, port), 0644); !s.ok())
     return s;
+  undo.keep = true;
   *out = fmt::format(
       "created district {} ({}) in {}\n"
       "  config    {}\n"

@@ -156,6 +156,15 @@ TEST_CASE("one node per data directory; SIGTERM stops cleanly; restart needs no 
   Ran second = RunProgram({TIMEBANKD_PATH, "--config", node.dir() + "/timebankd.toml"});
   CHECK(second.exit_code == 1);
   CHECK(second.err.find("in use by another timebankd") != std::string::npos);
+  // Another district's node on the same port is refused, not let in to share the port.
+  NodeProcess neighbour("510105");
+  neighbour.SetConfig("listen", "\"127.0.0.1:" + std::to_string(node.port()) + "\"");
+  // (Bounded: were it let in, it would serve until stopped.)
+  Ran same_port = RunProgram(
+      {"/usr/bin/timeout", "10", TIMEBANKD_PATH, "--config", neighbour.dir() + "/timebankd.toml"});
+  CHECK(same_port.exit_code == 1);
+  CHECK_MESSAGE(same_port.err.find("address is in use") != std::string::npos, same_port.err);
+  CHECK(json::parse(node.Http().Get("/v1/info")->body)["district"] == node.district());
   const std::string account = node.Register(1970);
   CHECK(node.Stop(SIGTERM) == 0);
   node.Start();
@@ -167,6 +176,19 @@ TEST_CASE("one node per data directory; SIGTERM stops cleanly; restart needs no 
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("log.format") != std::string::npos);
   node.SetConfig("format", "\"text\"");
+  const std::pair<std::string, std::string> bad_settings[] = {
+      {"level", "log.level"}, {"max_body_bytes", "http.max_body_bytes"}};
+  for (const auto& [key, setting] : bad_settings) {
+    const std::string good_value = key == "level" ? "\"info\"" : "4194304";
+    for (const std::string value :
+         {key == "level" ? "\"verbose\"" : "0", key == "level" ? "\"INFO\"" : "1073741825"}) {
+      node.SetConfig(key, value);
+      Ran r = RunProgram({TIMEBANKD_PATH, "--config", node.dir() + "/timebankd.toml"});
+      CHECK_MESSAGE(r.exit_code == 2, key, " = ", value);
+      CHECK_MESSAGE(r.err.find(setting) != std::string::npos, r.err);
+    }
+    node.SetConfig(key, good_value);
+  }
   // Peers: each mistake named by the setting at fault.
   const std::string config = node.dir() + "/timebankd.toml";
   std::ifstream in(config);
@@ -180,6 +202,21 @@ TEST_CASE("one node per data directory; SIGTERM stops cleanly; restart needs no 
       {"[[peers]]\ncode = \"510199\"\n" + peer_ok + "urls = []", "peers[0].urls"},
       {"[[peers]]\ncode = \"510199\"\n" + peer_ok + "urls = [\"ftp://x\"]", "peers[0].urls"},
   };
+  // A key that is no setting (misspelt, or in the wrong table) is refused, named.
+  std::string misspelt = good;
+  const auto pull = misspelt.find("pull_every_seconds =");
+  REQUIRE(pull != std::string::npos);
+  misspelt.replace(pull, 18, "pull_every_second");
+  for (const auto& [text, setting] : std::vector<std::pair<std::string, std::string>>{
+           {misspelt, "federation.pull_every_second"},
+           {good + "\n[logging]\nlevel = \"debug\"", "logging.level"},
+           {good + "\n[[peers]]\ncode = \"510199\"\n" + peer_ok + "url = [\"http://x\"]",
+            "peers[0].url"}}) {
+    std::ofstream(config, std::ios::trunc) << text << "\n";
+    Ran r = RunProgram({TIMEBANKD_PATH, "--config", config});
+    CHECK_MESSAGE(r.exit_code == 2, text);
+    CHECK_MESSAGE(r.err.find(setting + ": is not a setting") != std::string::npos, r.err);
+  }
   for (const auto& [text, setting] : peer_mistakes) {
     std::ofstream(config, std::ios::trunc) << good << "\n" << text << "\n";
     Ran r = RunProgram({TIMEBANKD_PATH, "--config", config});

@@ -142,6 +142,61 @@ TEST_CASE("the CLI tells a district's story against a real node") {
   Ran gone = RunProgram({TIMEBANK_CLI_PATH, "--node", "http://127.0.0.1:1", "--key",
                          node.op_key_file(), "balance", volunteer});
   CHECK(gone.exit_code == 4);
+  // Mistakes the CLI can see itself: exit 2 naming what is wrong, and nothing sent.
+  const std::string root_before = node.CheckpointRoot();
+  const std::pair<std::vector<std::string>, std::string> mistakes[] = {
+      {{"give", "--from", volunteer, "--to", mother, "--hours", "1", "--relation", "cousin"},
+       "--relation is parent"},
+      {{"give", "--kind", "donation", "--from", volunteer, "--to", mother, "--hours", "1"},
+       "no --to"},
+      {{"give", "--kind", "grant", "--from", volunteer, "--to", mother, "--hours", "1"},
+       "no --from"},
+      {{"deposit", "--volunteer", volunteer, "--service", "meals", "--hours", "1", "--served-ago",
+        "-100"},
+       "--served-ago"},
+      {{"verify", "-1"}, "index"},
+      {{"redeem", "--account", mother, "--hours", "0"}, "more than 0"},
+      {{"redeem", "--account", mother, "--hours", "nan"}, "more than 0"},
+      {{"redeem", "--account", mother, "--hours", "99999999999"}, "at most 10,000,000 hours"},
+      {{"redeem", "--account", mother, "--hours", "1.234"}, "whole number of minutes"},
+      {{"redeem", "--account", mother, "--hours", "1", "--minutes", "60"}, "not both"},
+      {{"register", "--name", "", "--id-number", "", "--phone", "", "--birth-year", "1992"},
+       "--name and --id-number"},
+      {{"--ca-cert", "/nonexistent/ca.crt", "info"}, "does not exist"},
+  };
+  for (const auto& [args, why] : mistakes) {
+    Ran r = Cli(node, args);
+    CHECK_MESSAGE(r.exit_code == 2, args[0], " ", why);
+    CHECK_MESSAGE(r.err.find(why) != std::string::npos, r.err);
+  }
+  CHECK(node.CheckpointRoot() == root_before);
+  // export-log: a node that will not let the caller read its log is a refusal (exit 3), a
+  // node that does not answer is unreachable (exit 4).
+  Ran unsigned_export = Cli(node, {"export-log", "--out", node.dir() + "/export"}, false);
+  CHECK(unsigned_export.exit_code == 3);
+  CHECK_MESSAGE(unsigned_export.err.find("unauthenticated") != std::string::npos,
+                unsigned_export.err);
+  Ran no_node_export = RunProgram({TIMEBANK_CLI_PATH, "--node", "http://127.0.0.1:1", "export-log",
+                                   "--out", node.dir() + "/export"},
+                                  {"HOME=/nonexistent"});
+  CHECK_MESSAGE(no_node_export.exit_code == 4, no_node_export.err);
+  // The node's URL: a trailing slash is fine; another scheme, a path or a missing config
+  // file are usage errors (exit 2), not a crash or "unreachable".
+  Ran slash =
+      RunProgram({TIMEBANK_CLI_PATH, "--node", node.url() + "/", "info"}, {"HOME=/nonexistent"});
+  CHECK_MESSAGE(slash.exit_code == 0, slash.err);
+  const std::pair<std::vector<std::string>, std::string> bad_urls[] = {
+      {{"--node", "ftp://127.0.0.1:1", "info"}, "must begin with http:// or https://"},
+      {{"--node", node.url() + "/base", "info"}, "without a path"},
+      {{"--config", "/nonexistent/timebank.toml", "info"}, "no such file"},
+  };
+  for (const auto& [args, why] : bad_urls) {
+    std::vector<std::string> argv = {TIMEBANK_CLI_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Ran r = RunProgram(argv, {"HOME=/nonexistent"});
+    CHECK_MESSAGE(r.exit_code == 2, args[1]);
+    CHECK_MESSAGE(r.err.find(why) != std::string::npos, r.err);
+  }
 }
 
 TEST_CASE("bad input of every kind gets its error and changes nothing") {
@@ -225,6 +280,9 @@ TEST_CASE("bad input of every kind gets its error and changes nothing") {
       {"tile not yet full", "/tile/0/001", 404, "not_found"},
       {"bad detail flag", "/v1/accounts/" + account + "/history?detail=yes", 400, "bad_request"},
       {"bad account number", "/v1/accounts/510104000000000", 400, "bad_account_number"},
+      {"account that is not a number", "/v1/accounts/abc", 400, "bad_account_number"},
+      {"set-asides of no account", "/v1/set-asides?account=abc", 400, "bad_account_number"},
+      {"system account in capitals", "/v1/accounts/510104.POOL/history", 400, "bad_account_number"},
       {"unknown account", "/v1/accounts/" + MakeAccountNumber("510104", 777).value(), 404,
        "unknown_account"},
   };
@@ -531,6 +589,23 @@ TEST_CASE("init refuses what it cannot do well; metrics report what happened") {
   Ran quote = RunProgram({TIMEBANKD_PATH, "init", "--dir", dir.path() + "/y", "--district",
                           "510104", "--name", "a\"b"});
   CHECK(quote.exit_code == 1);
+  // A genesis the library refuses (a malformed origin): nothing is left behind, so the
+  // corrected command goes through in the same directory.
+  Ran bad_origin = RunProgram({TIMEBANKD_PATH, "init", "--dir", dir.path() + "/o", "--district",
+                               "510104", "--name", "o", "--origin", "bad origin"});
+  CHECK(bad_origin.exit_code == 1);
+  CHECK_MESSAGE(bad_origin.err.find("origin") != std::string::npos, bad_origin.err);
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/o"));
+  std::filesystem::create_directories(dir.path() + "/p/mine");  // a directory that was there
+  bad_origin = RunProgram({TIMEBANKD_PATH, "init", "--dir", dir.path() + "/p", "--district",
+                           "510104", "--name", "p", "--origin", "bad origin"});
+  CHECK(bad_origin.exit_code == 1);
+  CHECK(std::filesystem::exists(dir.path() + "/p/mine"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/p/root.key"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/p/data"));
+  Ran fixed = RunProgram({TIMEBANKD_PATH, "init", "--dir", dir.path() + "/p", "--district",
+                          "510104", "--name", "p", "--origin", "timebank.chengdu/510104"});
+  CHECK_MESSAGE(fixed.exit_code == 0, fixed.err);
   Ran ok = RunProgram(
       {TIMEBANKD_PATH, "init", "--dir", dir.path() + "/z", "--district", "510104", "--name", "z"});
   REQUIRE(ok.exit_code == 0);

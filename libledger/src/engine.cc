@@ -211,7 +211,9 @@ Status Rules::CheckMinutes(Minutes m, std::string_view what) const {
   constexpr Minutes kAbsurd = 10'000'000LL * 60;  // ten million hours
   if (m <= 0 || m > kAbsurd)
     return Err(Code::kInvalidAmount,
-               fmt::format("{} must be a positive number of minutes, got {}", what, m));
+               fmt::format("{} must be more than 0 and at most 600000000 (ten million hours), "
+                           "got {}",
+                           what, m));
   return Status::Ok();
 }
 
@@ -548,6 +550,32 @@ Status Rules::CheckService(const std::string& category, const std::string& servi
   return Status::Ok();
 }
 
+static std::string_view RelationName(Relation rel) {
+  switch (rel) {
+    case Relation::kUnspecified:
+      return "not stated";
+    case Relation::kParent:
+      return "parent";
+    case Relation::kChild:
+      return "child";
+    case Relation::kSpouse:
+      return "spouse";
+    case Relation::kGrandparent:
+      return "grandparent";
+    case Relation::kGrandchild:
+      return "grandchild";
+    case Relation::kSibling:
+      return "sibling";
+    case Relation::kOtherRelative:
+      return "relative";
+    case Relation::kFriend:
+      return "friend";
+    case Relation::kNone:
+      return "none";
+  }
+  return "unknown";
+}
+
 static bool GiftAllowed(GiftScope scope, Relation rel) {
   switch (scope) {
     case GiftScope::kAnyone:
@@ -603,8 +631,11 @@ Status Rules::Apply(const Transfer& t) {
   if (t.to == t.from) return Err(Code::kSameAccount, "an account cannot give hours to itself");
   if (!GiftAllowed(policy_->gift_scope, t.relation))
     return Err(Code::kGiftNotAllowed,
-               fmt::format("policy v{} does not allow gifts with relation {}", policy_->version,
-                           static_cast<int>(t.relation)));
+               fmt::format("policy v{} does not allow gifts {}", policy_->version,
+                           t.relation == Relation::kUnspecified
+                               ? "that do not state the relation (parent, friend, ...)"
+                               : fmt::format("with relation {} ({})", static_cast<int>(t.relation),
+                                             RelationName(t.relation))));
   if (auto rd = ParseAccountDistrict(t.to); !rd.ok())
     return Err(Code::kBadAccountNumber, "receiver: " + rd.status().message());
   if (IsSystemAccount(t.to))
