@@ -27,15 +27,18 @@ Answer<Minutes> AmountOf(const MoveArgs& a) {
   // Time is counted in whole minutes, up to 10,000,000 hours in one entry (as the ledger).
   constexpr double kMaxMinutes = 60.0 * 10'000'000;
   const double m = a.minutes ? static_cast<double>(*a.minutes) : *a.hours * 60;
-  if (!std::isfinite(m) || m <= 0 || m > kMaxMinutes)
+  const auto described = [&] {
+    return a.minutes ? fmt::format("--minutes {}", *a.minutes)
+                     : fmt::format("--hours {}", *a.hours);
+  };
+  if (!std::isfinite(m) || m > kMaxMinutes || std::llround(m) <= 0)
     return Usage(fmt::format(
-        "the amount must be more than 0 and at most 10,000,000 hours; got {}",
-        a.minutes ? fmt::format("--minutes {}", *a.minutes) : fmt::format("--hours {}", *a.hours)));
+        "the amount must be at least a minute and at most 10,000,000 hours; got {}", described()));
   if (std::abs(m - std::round(m)) > 1e-6)
     return Usage(
-        fmt::format("--hours {} is not a whole number of minutes (time is counted in "
-                    "minutes: --hours 1.25 is 75 minutes)",
-                    *a.hours));
+        fmt::format("{} is not a whole number of minutes (time is counted in minutes: "
+                    "--hours 1.25 is 75 minutes)",
+                    described()));
   return static_cast<Minutes>(std::llround(m));
 }
 

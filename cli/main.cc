@@ -1,6 +1,8 @@
 // timebank — the command-line client of a timebankd node (see cli/README.md).
+#include <fmt/format.h>
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
+
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -46,13 +48,14 @@ std::string NormalizeNodeUrl(std::string* url) {
   const std::string name = scheme == std::string::npos ? "" : url->substr(0, scheme);
   if (name != "http" && name != "https")
     return "the node URL " + *url + " must begin with http:// or https://";
-  if (url->size() == scheme + 3 || url->find('/', scheme + 3) != std::string::npos)
-    return "the node URL " + *url + " must be scheme://host[:port], without a path";
+  if (url->size() == scheme + 3 || url->find_first_of("/?#@", scheme + 3) != std::string::npos)
+    return "the node URL " + *url + " must be scheme://host[:port], without a path or query";
   return "";
 }
 
 // A usage mistake found before any command runs: its message (empty when all is well).
-std::string FillFromEnvironment(Globals* g) {
+// `offline`: the command contacts no node (its URL and CA certificate are not checked).
+std::string FillFromEnvironment(Globals* g, bool offline) {
   auto env = [](const char* name) -> std::string {
     const char* v = std::getenv(name);
     return v ? v : "";
@@ -60,14 +63,16 @@ std::string FillFromEnvironment(Globals* g) {
   std::string path = g->config_file.empty() ? env("TIMEBANK_CONFIG") : g->config_file;
   if (path.empty() && !env("HOME").empty()) path = env("HOME") + "/.config/timebank/config.toml";
   toml::table file;
-  if (!g->config_file.empty() && !std::filesystem::exists(path))
-    return "--config " + path + ": no such file";
+  // A config file named (--config, $TIMEBANK_CONFIG) must be there; any must be readable:
+  // falling back to the defaults could send signed requests to another node.
+  const bool named = !g->config_file.empty() || !env("TIMEBANK_CONFIG").empty();
+  if (named && !std::filesystem::exists(path)) return "config file " + path + ": no such file";
   if (std::filesystem::exists(path)) {
     try {
       file = toml::parse_file(path);
     } catch (const toml::parse_error& e) {
-      std::fprintf(stderr, "timebank: ignoring %s: %s\n", path.c_str(),
-                   std::string(e.description()).c_str());
+      return fmt::format("config file {} line {}: {}", path, e.source().begin.line,
+                         e.description());
     }
   }
   auto pick = [&](const CLI::Option* flag, std::string* out, const char* var, const char* key) {
@@ -84,6 +89,10 @@ std::string FillFromEnvironment(Globals* g) {
   pick(g->verifier_key, &s.verifier_key, "TIMEBANK_VERIFIER_KEY", "verifier_key");
   pick(g->lang, &s.lang, "TIMEBANK_LANG", "lang");
   pick(g->ca_cert, &s.ca_cert, "TIMEBANK_CA_CERT", "ca_cert");
+  if (offline) {  // (a URL it could not use would only stop the client being made)
+    if (!NormalizeNodeUrl(&s.node).empty()) s.node = Settings().node;
+    return "";
+  }
   if (!s.ca_cert.empty() && !std::filesystem::exists(s.ca_cert))
     return "the CA certificate " + s.ca_cert + " does not exist";
   return NormalizeNodeUrl(&s.node);
@@ -140,7 +149,13 @@ void AddNodeCommands(Commands& cmds) {
         }
         return VerifyCmd(c, a->index, a->id);
       });
-  verify->add_option("index", a->index, "entry index")->check(CLI::NonNegativeNumber);
+  verify->add_option("index", a->index, "entry index")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return v.starts_with('-') ? std::string("an entry index is a whole number >= 0")
+                                      : std::string();
+          },
+          "INDEX"));
   verify->add_option("--id", a->id, "or the entry id");
 
   auto* alerts = cmds.Add(
@@ -238,7 +253,7 @@ void AddDepositCommands(Commands& cmds, const std::shared_ptr<MoveArgs>& mv) {
   deposit->add_option("--beneficiary", mv->to, "elder served (account)");
   deposit->add_option("--service", mv->service, "service category, e.g. meals")->required();
   deposit->add_option("--served-ago", mv->served_ago_minutes, "service started N minutes ago")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 365 * 24 * 60));
   AmountOptions(deposit, mv.get());
 
   auto* give = cmds.Add("give", "family gift (转赠), pool donation (捐赠) or pool grant",
@@ -362,7 +377,8 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
-  if (std::string mistake = FillFromEnvironment(&globals); !mistake.empty()) {
+  const bool offline = app.got_subcommand("keygen");
+  if (std::string mistake = FillFromEnvironment(&globals, offline); !mistake.empty()) {
     if (globals.settings.json)
       std::printf("%s\n", timebank::api::ErrorBody("usage", mistake).dump().c_str());
     else

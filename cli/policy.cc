@@ -1,7 +1,9 @@
 // timebank policy: the district's rules as a TOML file an office can read, edit and apply
 // as the next policy version (docs/operator-guide.md, "Changing the policy").
 #include <fmt/format.h>
+
 #include <toml++/toml.h>
+#include <algorithm>
 
 #include <sstream>
 
@@ -150,6 +152,20 @@ int Set(Context& c, const std::string& file, const std::string& city_file) {
   if (!policy.ok())
     return c.Report(Failure{kExitUsage, std::string(ledger::CodeName(policy.code())),
                             policy.status().message()});
+  if (!policy->city.empty() && std::find(changed.begin(), changed.end(), "city") != changed.end()) {
+    // Entries may then name only the districts listed: a list without this district is a
+    // mistake in the city file (the audit would report it), not a choice.
+    auto district = c.District();
+    if (auto* f = std::get_if<Failure>(&district)) return c.Report(*f);
+    const std::string& own = std::get<std::string>(district);
+    if (std::none_of(policy->city.begin(), policy->city.end(),
+                     [&](const ledger::CityMember& m) { return m.code == own; }))
+      return c.Report(Usage(fmt::format(
+          "{} does not list this district ({}): every district's list names all the city's "
+          "districts, itself included",
+          city_file.empty() ? std::string("the policy's city list") : "the city file " + city_file,
+          own)));
+  }
   if (changed.empty())
     return c.Report(Usage(fmt::format("the file changes nothing in policy v{}",
                                       std::get<json>(current).value("version", 0u))));

@@ -148,7 +148,8 @@ Status CheckKnownKeys(const toml::table& t) {
   constexpr std::string_view kHint = "is not a setting (misspelt? see docs/operator-guide.md)";
   for (const auto& [table_key, node] : t) {
     const std::string table(table_key.str());
-    if (table == "peers" && node.is_array()) {
+    if (table == "peers") {  // (not an array of tables: ReadPeers says so)
+      if (!node.is_array()) continue;
       const toml::array& peers = *node.as_array();
       for (std::size_t i = 0; i < peers.size(); ++i)
         if (const toml::table* p = peers.get(i)->as_table())
@@ -158,7 +159,12 @@ Status CheckKnownKeys(const toml::table& t) {
       continue;
     }
     const toml::table* settings = node.as_table();
-    if (!settings) return Bad(table, kHint);
+    if (!settings) {
+      const bool known = std::any_of(kSettings.begin(), kSettings.end(), [&](const std::string& k) {
+        return k.starts_with(table + ".");
+      });
+      return Bad(table, known ? fmt::format("must be a table [{}]", table) : std::string(kHint));
+    }
     for (const auto& [k, v] : *settings)
       if (const std::string key = table + "." + std::string(k.str()); !kSettings.contains(key))
         return Bad(key, kHint);
@@ -206,8 +212,9 @@ Status CheckRanges(const NodeConfig& c) {
     return Bad("http.max_batch_entries", "must be 1..4096");
   if (c.replay_window_seconds < 5) return Bad("access.replay_window_seconds", "must be >= 5");
   if (c.log_format != "text" && c.log_format != "json") return Bad("log.format", "text or json");
-  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
-                                                 "error", "critical", "off"};
+  // (spdlog's names, with its aliases "warning" and "err".)
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info",     "warn", "warning",
+                                                 "error", "err",   "critical", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels))
     return Bad("log.level", "trace, debug, info, warn, error, critical or off");
   if (c.max_body_bytes < 4096 || c.max_body_bytes > (std::size_t{1} << 30))
@@ -266,7 +273,7 @@ expire_holds_every_seconds = 30  # holds past their time are released (HoldExpir
 [http]
 listen = "{}:{}"
 threads = 16                   # connections served at once
-max_body_bytes = 4194304       # larger requests get 413 body_too_large
+max_body_bytes = 4194304       # larger requests get 413 body_too_large (4096..1073741824)
 read_timeout_seconds = 10
 write_timeout_seconds = 10
 keep_alive_seconds = 30

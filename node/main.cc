@@ -80,6 +80,9 @@ int Run(const std::string& config_path) {
   auto node = Node::Start(*config);
   if (!node.ok()) {
     spdlog::error("cannot start: {}", node.status().ToString());
+    // (Said on standard error too when the log level keeps errors out of the log.)
+    if (!spdlog::default_logger()->should_log(spdlog::level::err))
+      std::fprintf(stderr, "timebankd: cannot start: %s\n", node.status().ToString().c_str());
     return 1;
   }
   spdlog::info("district {} serving on {}:{} (data {})", config->district.code, config->listen_host,

@@ -272,32 +272,32 @@ bool LooksLikeAccount(std::string_view a) {
 // Whatever httplib answers on its own (no route, body too large, bad request line) gets
 // the error envelope too; a handler that throws answers 500 and is logged.
 void Node::Impl::RegisterErrorHandlers() {
-  server->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
-                                                                        httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string code = codes::kBadRequest, message = "the request could not be read";
-    const std::string_view account = AccountInPath(req.path);
-    if (res.status == 404 && req.path.starts_with("/v1/accounts/") && !LooksLikeAccount(account)) {
-      // The account routes take only account numbers: anything else there is a bad
-      // account number (as in an entry), not a missing route.
-      res.status = 400;
-      code = std::string(ledger::CodeName(Code::kBadAccountNumber));
-      message = fmt::format(
-          "{} is not an account number (15 digits, or <district>.<name> for a district's own "
-          "accounts)",
-          account);
-    } else if (res.status == 404) {
-      code = codes::kUnknownRoute;
-      message = fmt::format("no route {} {} (see docs/api.md)", req.method, req.path);
-    } else if (res.status == 413) {
-      code = codes::kBodyTooLarge;
-      message = fmt::format("request bodies are limited to {} bytes", config.max_body_bytes);
-    }
-    metrics.CountError(code);
-    metrics.CountRequest("none", res.status);
-    res.set_content(api::ErrorBody(code, message).dump(), "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  server->set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string code = codes::kBadRequest, message = "the request could not be read";
+        const std::string_view account = AccountInPath(req.path);
+        if (res.status == 404 && !account.empty() && !LooksLikeAccount(account)) {
+          // The account routes take only account numbers: anything else there is a bad
+          // account number (as in an entry), not a missing route.
+          res.status = 400;
+          code = std::string(ledger::CodeName(Code::kBadAccountNumber));
+          message = fmt::format(
+              "{} is not an account number (15 digits, or <district>.<name> for a district's own "
+              "accounts)",
+              account);
+        } else if (res.status == 404) {
+          code = codes::kUnknownRoute;
+          message = fmt::format("no route {} {} (see docs/api.md)", req.method, req.path);
+        } else if (res.status == 413) {
+          code = codes::kBodyTooLarge;
+          message = fmt::format("request bodies are limited to {} bytes", config.max_body_bytes);
+        }
+        metrics.CountError(code);
+        metrics.CountRequest("none", res.status);
+        res.set_content(api::ErrorBody(code, message).dump(), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   server->set_exception_handler(
       [this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown";
@@ -368,10 +368,10 @@ ledger::Result<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   });
   // The port first: the puller's outgoing connections take ephemeral ports, and one of
   // them could otherwise be the port this node is about to listen on.
+  errno = 0;
   if (config.listen_port == 0) {
     impl->port = impl->server->bind_to_any_port(config.listen_host);
   } else {
-    errno = 0;
     if (impl->server->bind_to_port(config.listen_host, config.listen_port))
       impl->port = config.listen_port;
   }
@@ -415,30 +415,41 @@ Status InitDistrict(const std::string& dir, const DistrictConfig& d, const std::
   for (const std::string* s : {&d.name, &d.origin})
     if (s->find_first_of("\"\\\n") != std::string::npos)
       return Fail(Code::kInvalidArgument, "names may not contain quotes, backslashes or newlines");
-  // A failed init takes away what it made (keys, store, directory), so that it can be run
-  // again as it is once the mistake is corrected.
+  // A failed init takes away exactly what it made — the key files, the new store, and the
+  // directories it created if they are empty again — so that it can be run again as it is
+  // once the mistake is corrected. (Nothing that was there before is touched.)
   struct Undo {
-    std::vector<std::string> made;  // in the order made
+    std::vector<fs::path> files, stores, dirs;  // dirs: deepest first
     bool keep = false;
     ~Undo() {
+      if (keep) return;
       std::error_code ignored;
-      if (!keep)
-        for (auto it = made.rbegin(); it != made.rend(); ++it) fs::remove_all(*it, ignored);
+      for (const auto& f : files) fs::remove(f, ignored);
+      for (const auto& s : stores) fs::remove_all(s, ignored);
+      for (const auto& d : dirs) fs::remove(d, ignored);  // only if empty
     }
   } undo;
-  for (const std::string& d : {dir, dir + "/data"})
-    if (!fs::exists(d)) undo.made.push_back(d);
+  auto missing = [](fs::path p, std::vector<fs::path>* out) {  // p and its missing parents
+    std::error_code ec;
+    for (; !p.empty() && !fs::exists(fs::symlink_status(p, ec)); p = p.parent_path())
+      out->push_back(p);
+  };
+  const fs::path data = fs::path(dir) / "data";
+  missing(data, &undo.dirs);
   std::error_code ec;
+  if (!fs::exists(fs::symlink_status(data / "timebankd.lock", ec)))
+    undo.files.push_back(data / "timebankd.lock");
   fs::create_directories(dir, ec);
   if (ec) return Fail(Code::kIoError, fmt::format("cannot create {}", dir));
   const SigningKey root = SigningKey::Generate();
   const auto log = std::make_shared<const SigningKey>(SigningKey::Generate());
   if (Status s = root.SaveFile(dir + "/root.key"); !s.ok()) return s;
-  undo.made.push_back(dir + "/root.key");
+  undo.files.push_back(dir + "/root.key");
   if (Status s = log->SaveFile(dir + "/log.key"); !s.ok()) return s;
-  undo.made.push_back(dir + "/log.key");
+  undo.files.push_back(dir + "/log.key");
   auto fd = LockDataDir(dir + "/data");
   if (!fd.ok()) return fd.status();
+  if (!fs::exists(data / "ledger")) undo.stores.push_back(data / "ledger");
   Status result;
   {
     Options options;

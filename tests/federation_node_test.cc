@@ -643,6 +643,14 @@ TEST_CASE("migration under traffic: an account moves home while its deposits arr
   };
   for (const NodeProcess* n : city) REQUIRE(policy_set(*n, city_file).exit_code == 0);
   CHECK(AuditCity(city_file, key_file).exit_code == 0);
+  // A city file that leaves O out is not taken into O's policy.
+  const std::string without_o = city_file + ".without-o";
+  WriteCityFile({&t, &x}, without_o, [](const NodeProcess& n) { return n.url(); });
+  Ran left_out = policy_set(o, without_o);
+  CHECK(left_out.exit_code == 2);
+  CHECK_MESSAGE(
+      left_out.err.find("does not list this district (" + o.district() + ")") != std::string::npos,
+      left_out.err);
   // O lists X under a key X does not sign with: O's node raises an alert (its syncs of X
   // would be refused), and the audit names the disagreement.
   std::string wrong = city_file + ".wrong";

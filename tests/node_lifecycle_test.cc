@@ -217,6 +217,11 @@ TEST_CASE("one node per data directory; SIGTERM stops cleanly; restart needs no 
     CHECK_MESSAGE(r.exit_code == 2, text);
     CHECK_MESSAGE(r.err.find(setting + ": is not a setting") != std::string::npos, r.err);
   }
+  // [peers] written as a table rather than an array of tables: said as such.
+  std::ofstream(config, std::ios::trunc) << good << "\n[peers]\ncode = \"510199\"\n";
+  Ran table = RunProgram({TIMEBANKD_PATH, "--config", config});
+  CHECK(table.exit_code == 2);
+  CHECK_MESSAGE(table.err.find("[[peers]]") != std::string::npos, table.err);
   for (const auto& [text, setting] : peer_mistakes) {
     std::ofstream(config, std::ios::trunc) << good << "\n" << text << "\n";
     Ran r = RunProgram({TIMEBANKD_PATH, "--config", config});

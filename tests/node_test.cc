@@ -155,8 +155,9 @@ TEST_CASE("the CLI tells a district's story against a real node") {
         "-100"},
        "--served-ago"},
       {{"verify", "-1"}, "index"},
-      {{"redeem", "--account", mother, "--hours", "0"}, "more than 0"},
-      {{"redeem", "--account", mother, "--hours", "nan"}, "more than 0"},
+      {{"redeem", "--account", mother, "--hours", "0"}, "at least a minute"},
+      {{"redeem", "--account", mother, "--hours", "1e-9"}, "at least a minute"},
+      {{"redeem", "--account", mother, "--hours", "nan"}, "at least a minute"},
       {{"redeem", "--account", mother, "--hours", "99999999999"}, "at most 10,000,000 hours"},
       {{"redeem", "--account", mother, "--hours", "1.234"}, "whole number of minutes"},
       {{"redeem", "--account", mother, "--hours", "1", "--minutes", "60"}, "not both"},
@@ -189,7 +190,15 @@ TEST_CASE("the CLI tells a district's story against a real node") {
       {{"--node", "ftp://127.0.0.1:1", "info"}, "must begin with http:// or https://"},
       {{"--node", node.url() + "/base", "info"}, "without a path"},
       {{"--config", "/nonexistent/timebank.toml", "info"}, "no such file"},
+      {{"--config", node.dir() + "/timebankd.toml.broken", "info"}, "line 1"},
+      {{"--node", node.url() + "?x=1", "info"}, "without a path or query"},
   };
+  std::ofstream(node.dir() + "/timebankd.toml.broken") << "node = \"http://x\n";
+  // A command that contacts no node does not care about its URL.
+  Ran keygen = RunProgram(
+      {TIMEBANK_CLI_PATH, "--node", "ftp://x", "keygen", "--out", node.dir() + "/offline.key"},
+      {"HOME=/nonexistent"});
+  CHECK_MESSAGE(keygen.exit_code == 0, keygen.err);
   for (const auto& [args, why] : bad_urls) {
     std::vector<std::string> argv = {TIMEBANK_CLI_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -596,12 +605,17 @@ TEST_CASE("init refuses what it cannot do well; metrics report what happened") {
   CHECK(bad_origin.exit_code == 1);
   CHECK_MESSAGE(bad_origin.err.find("origin") != std::string::npos, bad_origin.err);
   CHECK_FALSE(std::filesystem::exists(dir.path() + "/o"));
+  Ran nested = RunProgram({TIMEBANKD_PATH, "init", "--dir", dir.path() + "/q/r/s", "--district",
+                           "510104", "--name", "q", "--origin", "bad origin"});
+  CHECK(nested.exit_code == 1);
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/q"));      // every directory it made
   std::filesystem::create_directories(dir.path() + "/p/mine");  // a directory that was there
   bad_origin = RunProgram({TIMEBANKD_PATH, "init", "--dir", dir.path() + "/p", "--district",
                            "510104", "--name", "p", "--origin", "bad origin"});
   CHECK(bad_origin.exit_code == 1);
   CHECK(std::filesystem::exists(dir.path() + "/p/mine"));
   CHECK_FALSE(std::filesystem::exists(dir.path() + "/p/root.key"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/p/log.key"));
   CHECK_FALSE(std::filesystem::exists(dir.path() + "/p/data"));
   Ran fixed = RunProgram({TIMEBANKD_PATH, "init", "--dir", dir.path() + "/p", "--district",
                           "510104", "--name", "p", "--origin", "timebank.chengdu/510104"});
