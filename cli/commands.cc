@@ -258,6 +258,8 @@ int Grant(Context& c, const std::string& key_hex, const std::string& roles,
       return c.Report(
           Usage(fmt::format("unknown role '{}' (registrar, recorder, redeemer, admin, auditor)",
                             roles.substr(at, comma - at))));
+    if (std::find(g.roles.begin(), g.roles.end(), it->second) != g.roles.end())
+      return c.Report(Usage(fmt::format("role '{}' is named twice", it->first)));
     g.roles.push_back(it->second);
     at = comma + 1;
   }
@@ -664,33 +666,40 @@ int ClearingCmd(Context& c, const std::string& from, const std::string& to) {
   c.Print(fmt::format("{} {} … {} ({})\n", T(l, "clearing"), j.value("from", ""), j.value("to", ""),
                       T(l, "to_excluded")));
   // One line per district, then the matrix: rows are homes, columns where care was given.
-  // Columns are padded by display width (CJK characters take two).
-  auto right = [](const std::string& text, std::size_t width) {
-    const std::size_t w = DisplayWidth(text);
-    return std::string(w < width ? width - w : 1, ' ') + text;
-  };
+  // Each column is as wide as its widest cell (by display width: CJK characters take two),
+  // two spaces apart; the first is left-aligned, the rest right-aligned.
   std::vector<std::string> codes;
   for (const auto& d : j["districts"]) codes.push_back(d.value("district", ""));
-  std::string head =
-      std::string(T(l, "district")) +
-      std::string(8 - std::min<std::size_t>(8, DisplayWidth(T(l, "district"))), ' ') +
-      right(std::string(T(l, "entries")), 10) + right(std::string(T(l, "issued")), 12) +
-      right(std::string(T(l, "liability")), 12);
-  for (const auto& code : codes) head += right(code, 12);
-  c.Print(head + "\n");
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> head = {std::string(T(l, "district")), std::string(T(l, "entries")),
+                                   std::string(T(l, "issued")), std::string(T(l, "liability"))};
+  head.insert(head.end(), codes.begin(), codes.end());
+  rows.push_back(head);
+  std::vector<std::string> errors;  // (districts whose copy could not be read)
   for (const auto& d : j["districts"]) {
-    std::string line = fmt::format("{:<8}", d.value("district", ""));
     if (d.contains("error")) {
-      c.Print(line + d.value("error", "") + "\n");
+      errors.push_back(d.value("district", "") + "  " + d.value("error", ""));
       continue;
     }
-    line += right(std::to_string(d.value("entries", 0ull)), 10) +
-            right(Hours(l, d.value("issued_minutes", 0ll)), 12) +
-            right(Hours(l, d.value("liability_minutes", 0ll)), 12);
-    for (const auto& code : codes)
-      line += right(Hours(l, d["redeemed_minutes"].value(code, 0ll)), 12);
+    std::vector<std::string> row = {
+        d.value("district", ""), std::to_string(d.value("entries", 0ull)),
+        Hours(l, d.value("issued_minutes", 0ll)), Hours(l, d.value("liability_minutes", 0ll))};
+    for (const auto& code : codes) row.push_back(Hours(l, d["redeemed_minutes"].value(code, 0ll)));
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::size_t> width(head.size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t k = 0; k < row.size(); ++k)
+      width[k] = std::max(width[k], DisplayWidth(row[k]));
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t k = 0; k < row.size(); ++k) {
+      const std::string pad(width[k] - DisplayWidth(row[k]), ' ');
+      line += k == 0 ? row[k] + pad : "  " + pad + row[k];
+    }
     c.Print(line + "\n");
   }
+  for (const auto& e : errors) c.Print(e + "\n");
   c.Print(fmt::format("{}\n", T(l, "clearing_legend")));
   return kExitOk;
 }

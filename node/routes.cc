@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "node_impl.h"
@@ -192,7 +193,11 @@ void Submit(Node::Impl& n, Call& c) {
   ++n.metrics.submit_requests;
   std::vector<std::string> entries;
   bool batch = true;
-  const bool binary = c.req.get_header_value("Content-Type").starts_with(api::kEntriesMediaType);
+  // (Media types are case-insensitive: RFC 9110 §8.3.1.)
+  std::string type = c.req.get_header_value("Content-Type");
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  const bool binary = type.starts_with(api::kEntriesMediaType);
   if (!(binary ? EntriesFromBundle(n, c, &entries) : EntriesFromJson(n, c, &entries, &batch)))
     return;
   const auto start = std::chrono::steady_clock::now();

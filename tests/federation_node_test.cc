@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "ledger/checkpoint.h"
@@ -490,6 +491,36 @@ TEST_CASE("convergence: random traffic across three districts; the city's audit 
     return da == db && db == dc && ja["issued_minutes"] == served &&
            ja["liability_minutes"] == served;
   }));
+  // The CLI's table, in Chinese too: every line as wide as the header, columns two spaces
+  // apart at least (CJK characters take two columns).
+  {
+    Ran table = RunProgram({TIMEBANK_CLI_PATH, "--node", a.url(), "--lang", "zh", "clearing"},
+                           {"HOME=/nonexistent"});
+    REQUIRE_MESSAGE(table.exit_code == 0, table.err);
+    auto width = [](const std::string& line) {
+      std::size_t w = 0;
+      for (unsigned char ch : line)
+        if (ch < 0x80)
+          ++w;
+        else if (ch >= 0xE0 && ch < 0xF0)
+          w += 2;  // a 3-byte sequence: CJK here
+        else if (ch >= 0xC0)
+          ++w;
+      return w;
+    };
+    std::istringstream in(table.out);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    REQUIRE(lines.size() == 6);  // the period, the header, three districts, the legend
+    for (std::size_t i = 2; i < 5; ++i) {
+      CHECK_MESSAGE(width(lines[i]) == width(lines[1]), lines[1] << "\n" << lines[i]);
+      std::size_t fields = 0;
+      for (std::size_t at = 0; at != std::string::npos;
+           at = lines[i].find_first_not_of(' ', lines[i].find("  ", at)))
+        ++fields;
+      CHECK_MESSAGE(fields == 7, lines[i]);  // district, entries, issued, owes, 3 columns
+    }
+  }
   // Bad periods are refused with the parameter named; an account no log holds has no home.
   for (const char* q : {"?from=2026-02-30", "?from=2026-11-05&to=2026-11-05", "?to=11/05/2026",
                         "?from=1969-12-31"}) {

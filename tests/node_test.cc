@@ -155,6 +155,8 @@ TEST_CASE("the CLI tells a district's story against a real node") {
         "-100"},
        "--served-ago"},
       {{"verify", "-1"}, "index"},
+      {{"grant", "--operator", ToHex(KeyFromByte(77).public_key()), "--roles", "recorder,recorder"},
+       "named twice"},
       {{"redeem", "--account", mother, "--hours", "0"}, "at least a minute"},
       {{"redeem", "--account", mother, "--hours", "1e-9"}, "at least a minute"},
       {{"redeem", "--account", mother, "--hours", "nan"}, "at least a minute"},
@@ -467,7 +469,10 @@ TEST_CASE("tiles and proofs served over HTTP verify against the signed checkpoin
       bundle += static_cast<char>(e.size() & 0xff);
       bundle += e;
     }
-    auto r = node.Http().Post("/v1/entries", bundle, api::kEntriesMediaType);
+    // (The media type in any case: RFC 9110 media types are case-insensitive.)
+    auto r =
+        node.Http().Post("/v1/entries", bundle,
+                         at % 32 == 8 ? "Application/X-Timebank-Entries" : api::kEntriesMediaType);
     REQUIRE(r);
     REQUIRE(r->status == 200);
     auto j = json::parse(r->body);
