@@ -408,8 +408,26 @@ int DepositCmd(Context& c, const MoveArgs& a) {
   const Minutes minutes = std::get<Minutes>(m);
   const std::int64_t served_at =
       api::UnixNow() - 60 * (a.served_ago_minutes > 0 ? a.served_ago_minutes : minutes);
-  return c.SubmitEntry(Deposit{a.account, a.to, a.service, minutes, served_at, ""},
-                       fmt::format("{} {} {}", a.account, a.service, Hours(c.lang(), minutes)));
+  const int done =
+      c.SubmitEntry(Deposit{a.account, a.to, a.service, minutes, served_at, ""},
+                    fmt::format("{} {} {}", a.account, a.service, Hours(c.lang(), minutes)));
+  if (done != kExitOk || c.json_output()) return done;
+  // Credit beyond the balance cap goes to the pool (公益池): said, so that "recorded 600 h"
+  // is not read as 600 h more in the account. (Only for this district's accounts, whose
+  // balance is here; a read that fails changes nothing about what was recorded.)
+  auto district = c.District();
+  auto key = c.Key();
+  if (std::get_if<Failure>(&district) || std::get_if<Failure>(&key) ||
+      !a.account.starts_with(std::get<std::string>(district)))
+    return done;
+  auto account = c.client().GetJson("/v1/accounts/" + a.account, std::get<const SigningKey*>(key));
+  auto policy = c.client().GetJson("/v1/policy");
+  if (std::get_if<Failure>(&account) || std::get_if<Failure>(&policy)) return done;
+  const Minutes cap = std::get<json>(policy).value("balance_cap_minutes", 0ll);
+  if (cap > 0 && std::get<json>(account).value("balance_minutes", 0ll) >= cap)
+    c.Print(fmt::format("  {}\n",
+                        fmt::format(fmt::runtime(T(c.lang(), "at_cap")), Hours(c.lang(), cap))));
+  return done;
 }
 
 int RedeemCmd(Context& c, const MoveArgs& a) {

@@ -62,6 +62,9 @@ const std::map<std::string_view, Phrase>& Phrases() {
       {"clearing", {"clearing report", "清算报表"}},
       {"liability", {"owes", "负债"}},
       {"to_excluded", {"the last day not included", "不含末日"}},
+      {"at_cap",
+       {"the balance is at the policy's cap of {}: hours beyond it went to the pool",
+        "余额已达政策上限 {}：超出部分已转入公益池"}},
       {"clearing_legend",
        {"entries: of each log as this node holds it; issued: hours minted in the district's "
         "log; owes: its accounts, pool and holds at the end; columns: its people's redemptions "

@@ -173,6 +173,21 @@ TEST_CASE("the CLI tells a district's story against a real node") {
     CHECK_MESSAGE(r.err.find(why) != std::string::npos, r.err);
   }
   CHECK(node.CheckpointRoot() == root_before);
+  // A deposit that takes the balance past the cap (1500 h by default) says where the rest went.
+  {
+    const std::string worker =
+        Json(Cli(node, {"--json", "register", "--name", "赵强", "--id-number", "510104199003030011",
+                        "--phone", "13800000009", "--birth-year", "1990"}))["account"];
+    Ran first =
+        Cli(node, {"deposit", "--volunteer", worker, "--service", "meals", "--hours", "1000"});
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    CHECK(first.out.find("cap") == std::string::npos);
+    Ran over =
+        Cli(node, {"deposit", "--volunteer", worker, "--service", "meals", "--hours", "600"});
+    REQUIRE_MESSAGE(over.exit_code == 0, over.err);
+    CHECK_MESSAGE(over.out.find("at the policy's cap of 1500 h") != std::string::npos, over.out);
+    CHECK(node.SignedGet("/v1/accounts/" + worker).second["balance_minutes"] == 1500 * 60);
+  }
   // export-log: a node that will not let the caller read its log is a refusal (exit 3), a
   // node that does not answer is unreachable (exit 4).
   Ran unsigned_export = Cli(node, {"export-log", "--out", node.dir() + "/export"}, false);
