@@ -20,7 +20,7 @@ Failure Usage(std::string message) {
   return Failure{kExitUsage, "usage", std::move(message)};
 }
 
-// --minutes, else --hours (rounded to the minute); must be positive.
+// --minutes, else --hours (whole minutes); must be positive.
 Answer<Minutes> AmountOf(const MoveArgs& a) {
   if (a.minutes && a.hours) return Usage("give either --hours or --minutes, not both");
   if (!a.minutes && !a.hours) return Usage("an amount is required: --hours 1.5 or --minutes 90");
@@ -412,19 +412,18 @@ int DepositCmd(Context& c, const MoveArgs& a) {
       c.SubmitEntry(Deposit{a.account, a.to, a.service, minutes, served_at, ""},
                     fmt::format("{} {} {}", a.account, a.service, Hours(c.lang(), minutes)));
   if (done != kExitOk || c.json_output()) return done;
-  // Credit beyond the balance cap goes to the pool (公益池): said, so that "recorded 600 h"
-  // is not read as 600 h more in the account. (Only for this district's accounts, whose
-  // balance is here; a read that fails changes nothing about what was recorded.)
-  auto district = c.District();
+  // Credit beyond a person's balance cap goes to the pool (公益池): said, so that "recorded
+  // 600 h" is not read as 600 h more in the account. (For an account whose balance is here;
+  // a read that fails changes nothing about what was recorded.)
   auto key = c.Key();
-  if (std::get_if<Failure>(&district) || std::get_if<Failure>(&key) ||
-      !a.account.starts_with(std::get<std::string>(district)))
-    return done;
+  if (std::get_if<Failure>(&key)) return done;
   auto account = c.client().GetJson("/v1/accounts/" + a.account, std::get<const SigningKey*>(key));
   auto policy = c.client().GetJson("/v1/policy");
   if (std::get_if<Failure>(&account) || std::get_if<Failure>(&policy)) return done;
+  const json& acct = std::get<json>(account);
   const Minutes cap = std::get<json>(policy).value("balance_cap_minutes", 0ll);
-  if (cap > 0 && std::get<json>(account).value("balance_minutes", 0ll) >= cap)
+  if (cap > 0 && acct.value("type", "") == "person" && !acct.contains("moved_to") &&
+      acct.value("balance_minutes", 0ll) >= cap)
     c.Print(fmt::format("  {}\n",
                         fmt::format(fmt::runtime(T(c.lang(), "at_cap")), Hours(c.lang(), cap))));
   return done;

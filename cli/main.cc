@@ -253,7 +253,7 @@ void AddDepositCommands(Commands& cmds, const std::shared_ptr<MoveArgs>& mv) {
   deposit->add_option("--beneficiary", mv->to, "elder served (account)");
   deposit->add_option("--service", mv->service, "service category, e.g. meals")->required();
   deposit->add_option("--served-ago", mv->served_ago_minutes, "service started N minutes ago")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 365 * 24 * 60));
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{366} * 24 * 60));  // (the ledger's limit)
   AmountOptions(deposit, mv.get());
 
   auto* give = cmds.Add("give", "family gift (转赠), pool donation (捐赠) or pool grant",
@@ -377,7 +377,8 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
-  const bool offline = app.got_subcommand("keygen");
+  // (audit reads the city file's URLs, not the node's.)
+  const bool offline = app.got_subcommand("keygen") || app.got_subcommand("audit");
   if (std::string mistake = FillFromEnvironment(&globals, offline); !mistake.empty()) {
     if (globals.settings.json)
       std::printf("%s\n", timebank::api::ErrorBody("usage", mistake).dump().c_str());

@@ -434,11 +434,9 @@ Status InitDistrict(const std::string& dir, const DistrictConfig& d, const std::
     for (; !p.empty() && !fs::exists(fs::symlink_status(p, ec)); p = p.parent_path())
       out->push_back(p);
   };
-  const fs::path data = fs::path(dir) / "data";
-  missing(data, &undo.dirs);
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(data / "timebankd.lock", ec)))
-    undo.files.push_back(data / "timebankd.lock");
+  const fs::path data = (fs::absolute(dir, ec) / "data").lexically_normal();  // (no "x/..")
+  missing(data, &undo.dirs);
   fs::create_directories(dir, ec);
   if (ec) return Fail(Code::kIoError, fmt::format("cannot create {}", dir));
   const SigningKey root = SigningKey::Generate();
@@ -449,6 +447,15 @@ Status InitDistrict(const std::string& dir, const DistrictConfig& d, const std::
   undo.files.push_back(dir + "/log.key");
   auto fd = LockDataDir(dir + "/data");
   if (!fd.ok()) return fd.status();
+  struct Closer {  // (closed before the undo runs, on every path)
+    int fd;
+    ~Closer() {
+      if (fd >= 0) ::close(fd);
+    }
+  } lock{*fd};
+  // The lock file is this init's only when it made the directory that holds it.
+  if (std::find(undo.dirs.begin(), undo.dirs.end(), data) != undo.dirs.end())
+    undo.files.push_back(data / "timebankd.lock");
   if (!fs::exists(data / "ledger")) undo.stores.push_back(data / "ledger");
   Status result;
   {
@@ -470,7 +477,8 @@ Status InitDistrict(const std::string& dir, const DistrictConfig& d, const std::
     auto r = (*ledger)->Append(MakeEntry(body, {&root}));
     if (!r.ok()) result = r.status();
   }
-  ::close(*fd);
+  ::close(lock.fd);
+  lock.fd = -1;
   if (!result.ok()) return result;
   if (Status s = WriteNewFile(config_path, DefaultConfigText(d, host, port), 0644); !s.ok())
     return s;

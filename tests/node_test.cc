@@ -187,6 +187,16 @@ TEST_CASE("the CLI tells a district's story against a real node") {
     REQUIRE_MESSAGE(over.exit_code == 0, over.err);
     CHECK_MESSAGE(over.out.find("at the policy's cap of 1500 h") != std::string::npos, over.out);
     CHECK(node.SignedGet("/v1/accounts/" + worker).second["balance_minutes"] == 1500 * 60);
+    // A group account has no cap: nothing goes to the pool, and nothing is said.
+    const std::string group = Json(Cli(
+        node, {"--json", "register", "--group", "--name", "社区服务队", "--id-number",
+               "51010400MA000000X1", "--phone", "02800000000", "--birth-year", "2000"}))["account"];
+    Ran big = Cli(node, {"deposit", "--volunteer", group, "--service", "meals", "--hours", "1000"});
+    REQUIRE_MESSAGE(big.exit_code == 0, big.err);
+    big = Cli(node, {"deposit", "--volunteer", group, "--service", "meals", "--hours", "600"});
+    REQUIRE_MESSAGE(big.exit_code == 0, big.err);
+    CHECK(big.out.find("cap") == std::string::npos);
+    CHECK(node.SignedGet("/v1/accounts/" + group).second["balance_minutes"] == 1600 * 60);
   }
   // export-log: a node that will not let the caller read its log is a refusal (exit 3), a
   // node that does not answer is unreachable (exit 4).

@@ -78,10 +78,11 @@ Result<st::Hold> Rules::OpenHold(const EntryId& id) {
   auto found = Load(keys::Hold(id), &hold);
   if (!found.ok()) return found.status();
   if (!*found)
-    return Err(Code::kHoldNotFound,
-               fmt::format("no hold with id {} in district {}'s log (a hold of another "
-                           "district's account is in its home's log: complete it there)",
-                           ToHex(id), info_->district()));
+    return Err(
+        Code::kHoldNotFound,
+        fmt::format("no hold with id {} in district {}'s log (a hold of another "
+                    "district's account is in its home's log: post or void it with the home named)",
+                    ToHex(id), info_->district()));
   static constexpr std::string_view kStatus[] = {"open", "posted", "voided", "expired"};
   if (hold.status() != kOpen)
     return Err(Code::kHoldClosed,
