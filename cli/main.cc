@@ -66,13 +66,19 @@ std::string FillFromEnvironment(Globals* g, bool offline) {
   // A config file named (--config, $TIMEBANK_CONFIG) must be there; any must be readable:
   // falling back to the defaults could send signed requests to another node.
   const bool named = !g->config_file.empty() || !env("TIMEBANK_CONFIG").empty();
-  if (named && !std::filesystem::exists(path)) return "config file " + path + ": no such file";
-  if (std::filesystem::exists(path)) {
+  std::error_code ec;  // (a directory that cannot be searched counts as no file there)
+  const bool there = std::filesystem::exists(path, ec);
+  if (named && !there) return "config file " + path + ": no such file";
+  if (there && !std::filesystem::is_regular_file(path, ec))
+    return "config file " + path + ": not a regular file";
+  if (there) {
     try {
       file = toml::parse_file(path);
     } catch (const toml::parse_error& e) {
-      return fmt::format("config file {} line {}: {}", path, e.source().begin.line,
-                         e.description());
+      // (A file that cannot be read has no line to name.)
+      const auto line = e.source().begin.line;
+      return line > 0 ? fmt::format("config file {} line {}: {}", path, line, e.description())
+                      : fmt::format("config file {}: {}", path, e.description());
     }
   }
   auto pick = [&](const CLI::Option* flag, std::string* out, const char* var, const char* key) {
@@ -93,7 +99,7 @@ std::string FillFromEnvironment(Globals* g, bool offline) {
     if (!NormalizeNodeUrl(&s.node).empty()) s.node = Settings().node;
     return "";
   }
-  if (!s.ca_cert.empty() && !std::filesystem::exists(s.ca_cert))
+  if (!s.ca_cert.empty() && !std::filesystem::exists(s.ca_cert, ec))
     return "the CA certificate " + s.ca_cert + " does not exist";
   return NormalizeNodeUrl(&s.node);
 }

@@ -218,6 +218,7 @@ TEST_CASE("the CLI tells a district's story against a real node") {
       {{"--node", node.url() + "/base", "info"}, "without a path"},
       {{"--config", "/nonexistent/timebank.toml", "info"}, "no such file"},
       {{"--config", node.dir() + "/timebankd.toml.broken", "info"}, "line 1"},
+      {{"--config", node.dir(), "info"}, "config file " + node.dir() + ": "},  // a directory
       {{"--node", node.url() + "?x=1", "info"}, "without a path or query"},
   };
   std::ofstream(node.dir() + "/timebankd.toml.broken") << "node = \"http://x\n";
