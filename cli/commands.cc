@@ -49,23 +49,6 @@ Answer<EntryId> ParseId(const std::string& hex, const char* what) {
   return id;
 }
 
-// The relation named by --relation: std::nullopt for a name not on the list.
-std::optional<Relation> RelationOf(const std::string& r) {
-  static const std::map<std::string, Relation> names = {{"parent", Relation::kParent},
-                                                        {"child", Relation::kChild},
-                                                        {"spouse", Relation::kSpouse},
-                                                        {"grandparent", Relation::kGrandparent},
-                                                        {"grandchild", Relation::kGrandchild},
-                                                        {"sibling", Relation::kSibling},
-                                                        {"relative", Relation::kOtherRelative},
-                                                        {"friend", Relation::kFriend},
-                                                        {"none", Relation::kNone}};
-  if (r.empty()) return Relation::kUnspecified;
-  auto it = names.find(r);
-  if (it == names.end()) return std::nullopt;
-  return it->second;
-}
-
 }  // namespace
 
 Context::Context(Settings s)
@@ -515,7 +498,8 @@ int GiveCmd(Context& c, const MoveArgs& a) {
   t.minutes = minutes;
   if (a.kind == "gift" || a.kind.empty()) {
     if (a.from.empty() || a.to.empty()) return c.Report(Usage("a gift needs --from and --to"));
-    const auto relation = RelationOf(a.relation);
+    const auto relation =
+        a.relation.empty() ? std::optional(Relation::kUnspecified) : ParseRelation(a.relation);
     if (!relation)
       return c.Report(
           Usage("--relation is parent, child, spouse, grandparent, grandchild, "

@@ -84,31 +84,37 @@ Status ReadPeers(const toml::table& t, const std::string& own, std::vector<PeerC
 }
 
 // The plain settings, each of its own type; `listen` is split into host and port later.
-Status ReadSettings(const toml::table& t, NodeConfig* c, std::string* listen) {
+// `read` gets every key asked for: what the file may hold (CheckKnownKeys).
+Status ReadSettings(const toml::table& t, NodeConfig* c, std::string* listen,
+                    std::set<std::string, std::less<>>* read) {
+  auto setting = [&](std::string_view key, auto* out) {
+    read->emplace(key);
+    return Read(t, key, out);
+  };
   const Status errors[] = {
-      Read(t, "district.code", &c->district.code),
-      Read(t, "district.name", &c->district.name),
-      Read(t, "district.city", &c->district.city),
-      Read(t, "district.origin", &c->district.origin),
-      Read(t, "node.data_dir", &c->data_dir),
-      Read(t, "node.log_key_file", &c->log_key_file),
-      Read(t, "node.max_clock_skew_seconds", &c->max_clock_skew_seconds),
-      Read(t, "node.expire_holds_every_seconds", &c->expire_holds_every_seconds),
-      Read(t, "http.listen", listen),
-      Read(t, "http.threads", &c->http_threads),
-      Read(t, "http.max_body_bytes", &c->max_body_bytes),
-      Read(t, "http.read_timeout_seconds", &c->read_timeout_seconds),
-      Read(t, "http.write_timeout_seconds", &c->write_timeout_seconds),
-      Read(t, "http.keep_alive_seconds", &c->keep_alive_seconds),
-      Read(t, "http.max_batch_entries", &c->max_batch_entries),
-      Read(t, "http.tls_cert_file", &c->tls_cert_file),
-      Read(t, "http.tls_key_file", &c->tls_key_file),
-      Read(t, "access.open_log", &c->open_log),
-      Read(t, "access.replay_window_seconds", &c->replay_window_seconds),
-      Read(t, "log.level", &c->log_level),
-      Read(t, "log.format", &c->log_format),
-      Read(t, "federation.pull_every_seconds", &c->pull_every_seconds),
-      Read(t, "federation.sync_during_copy_entries", &c->sync_during_copy_entries),
+      setting("district.code", &c->district.code),
+      setting("district.name", &c->district.name),
+      setting("district.city", &c->district.city),
+      setting("district.origin", &c->district.origin),
+      setting("node.data_dir", &c->data_dir),
+      setting("node.log_key_file", &c->log_key_file),
+      setting("node.max_clock_skew_seconds", &c->max_clock_skew_seconds),
+      setting("node.expire_holds_every_seconds", &c->expire_holds_every_seconds),
+      setting("http.listen", listen),
+      setting("http.threads", &c->http_threads),
+      setting("http.max_body_bytes", &c->max_body_bytes),
+      setting("http.read_timeout_seconds", &c->read_timeout_seconds),
+      setting("http.write_timeout_seconds", &c->write_timeout_seconds),
+      setting("http.keep_alive_seconds", &c->keep_alive_seconds),
+      setting("http.max_batch_entries", &c->max_batch_entries),
+      setting("http.tls_cert_file", &c->tls_cert_file),
+      setting("http.tls_key_file", &c->tls_key_file),
+      setting("access.open_log", &c->open_log),
+      setting("access.replay_window_seconds", &c->replay_window_seconds),
+      setting("log.level", &c->log_level),
+      setting("log.format", &c->log_format),
+      setting("federation.pull_every_seconds", &c->pull_every_seconds),
+      setting("federation.sync_during_copy_entries", &c->sync_during_copy_entries),
   };
   for (const Status& s : errors)
     if (!s.ok()) return s;
@@ -117,32 +123,8 @@ Status ReadSettings(const toml::table& t, NodeConfig* c, std::string* listen) {
 
 // Every key of the file must be a setting: a misspelt one would otherwise leave its
 // setting at the default without a word.
-Status CheckKnownKeys(const toml::table& t) {
-  static const std::set<std::string, std::less<>> kSettings = {
-      "district.code",
-      "district.name",
-      "district.city",
-      "district.origin",
-      "node.data_dir",
-      "node.log_key_file",
-      "node.max_clock_skew_seconds",
-      "node.expire_holds_every_seconds",
-      "http.listen",
-      "http.threads",
-      "http.max_body_bytes",
-      "http.read_timeout_seconds",
-      "http.write_timeout_seconds",
-      "http.keep_alive_seconds",
-      "http.max_batch_entries",
-      "http.tls_cert_file",
-      "http.tls_key_file",
-      "access.open_log",
-      "access.reader_keys",
-      "access.replay_window_seconds",
-      "log.level",
-      "log.format",
-      "federation.pull_every_seconds",
-      "federation.sync_during_copy_entries"};
+// `known_keys`: the keys ReadSettings and ReadReaderKeys read.
+Status CheckKnownKeys(const toml::table& t, const std::set<std::string, std::less<>>& known_keys) {
   static const std::set<std::string, std::less<>> kPeerSettings = {"code", "name", "verifier_key",
                                                                    "urls"};
   constexpr std::string_view kHint = "is not a setting (misspelt? see docs/operator-guide.md)";
@@ -160,13 +142,13 @@ Status CheckKnownKeys(const toml::table& t) {
     }
     const toml::table* settings = node.as_table();
     if (!settings) {
-      const bool known = std::any_of(kSettings.begin(), kSettings.end(), [&](const std::string& k) {
-        return k.starts_with(table + ".");
-      });
+      const bool known =
+          std::any_of(known_keys.begin(), known_keys.end(),
+                      [&](const std::string& k) { return k.starts_with(table + "."); });
       return Bad(table, known ? fmt::format("must be a table [{}]", table) : std::string(kHint));
     }
     for (const auto& [k, v] : *settings)
-      if (const std::string key = table + "." + std::string(k.str()); !kSettings.contains(key))
+      if (const std::string key = table + "." + std::string(k.str()); !known_keys.contains(key))
         return Bad(key, kHint);
   }
   return Status::Ok();
@@ -238,8 +220,9 @@ ledger::Result<NodeConfig> LoadConfig(const std::string& path) {
   }
   NodeConfig c;
   std::string listen = "127.0.0.1:8420";
-  if (Status s = CheckKnownKeys(t); !s.ok()) return s;
-  if (Status s = ReadSettings(t, &c, &listen); !s.ok()) return s;
+  std::set<std::string, std::less<>> settings = {"access.reader_keys"};  // (ReadReaderKeys)
+  if (Status s = ReadSettings(t, &c, &listen, &settings); !s.ok()) return s;
+  if (Status s = CheckKnownKeys(t, settings); !s.ok()) return s;
   if (Status s = ReadReaderKeys(t, &c.reader_keys); !s.ok()) return s;
   if (!ledger::IsDistrictCode(c.district.code)) return Bad("district.code", "must be 6 digits");
   if (Status s = ReadPeers(t, c.district.code, &c.peers); !s.ok()) return s;

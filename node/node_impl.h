@@ -42,6 +42,10 @@ using Handler = void (*)(Node::Impl& node, Call& call);
 
 // One HTTP route, declared once: the server registers it and the API reference is
 // generated from it.
+// An account in a route's path: a 15-digit number (1-20 digits match), or a district's own
+// account, <district>.<name>.
+inline constexpr char kAccountPattern[] = "([0-9]{6}\\.[a-z]+|[0-9]{1,20})";
+
 struct Route {
   const char* name;     // stable, for metrics and the reference: "submit_entries"
   const char* method;   // "GET", "POST", "PUT", "DELETE"

@@ -482,7 +482,6 @@ void GetMetrics(Node::Impl& n, Call& c) {
 }
 
 constexpr char kTileN[] = "((?:x[0-9]{3}/)*[0-9]{3})";
-constexpr char kAcct[] = "([0-9]{6}\\.[a-z]+|[0-9]{1,20})";
 
 // Writing: signed entries in, and reading them back.
 std::vector<Route> EntryRoutes() {
@@ -508,31 +507,32 @@ std::vector<Route> EntryRoutes() {
 // Accounts: balances, histories, and the private real-name records (never in the log).
 std::vector<Route> AccountRoutes() {
   return {
-      {"get_account", "GET", "/v1/accounts/{account}", std::string("/v1/accounts/") + kAcct,
-       Access::kAccount, "An account: balance, hours served, kind, community.", "",
+      {"get_account", "GET", "/v1/accounts/{account}",
+       std::string("/v1/accounts/") + kAccountPattern, Access::kAccount,
+       "An account: balance, hours served, kind, community.", "",
        R"({"account": "510104000000011", "type": "person", "balance_minutes": 150, "balance": "2.5 h"})",
        GetAccount},
       {"get_history", "GET", "/v1/accounts/{account}/history",
-       std::string("/v1/accounts/") + kAcct + "/history", Access::kAccount,
+       std::string("/v1/accounts/") + kAccountPattern + "/history", Access::kAccount,
        "An account's entries, newest first: ?limit=1..1000 (100), ?from=<next of the previous "
        "page>, ?detail=1 adds each entry's kind and time.",
        "",
        R"({"account": "510104000000011", "items": [{"index": 9, "delta_minutes": -60, "delta": "-1 h"}], "next": 4})",
        GetHistory},
       {"put_realname", "PUT", "/v1/accounts/{account}/realname",
-       std::string("/v1/accounts/") + kAcct + "/realname", Access::kOperator,
+       std::string("/v1/accounts/") + kAccountPattern + "/realname", Access::kOperator,
        "Store the private real-name record (实名) of an account (registrars, admin, root); it must "
        "match the commitment "
        "of its open entry. Never replicated, never in the log.",
        R"({"name": "李娜", "id_number": "510104199201010000", "phone": "13800000000", "salt": "hex or text"})",
        R"({"account": "510104000000011", "stored": true})", PutRealName},
       {"get_realname", "GET", "/v1/accounts/{account}/realname",
-       std::string("/v1/accounts/") + kAcct + "/realname", Access::kOperator,
+       std::string("/v1/accounts/") + kAccountPattern + "/realname", Access::kOperator,
        "The private real-name record of an account.", "",
        R"({"account": "510104000000011", "name": "李娜", "id_number": "...", "phone": "..."})",
        GetRealName},
       {"delete_realname", "DELETE", "/v1/accounts/{account}/realname",
-       std::string("/v1/accounts/") + kAcct + "/realname", Access::kOperator,
+       std::string("/v1/accounts/") + kAccountPattern + "/realname", Access::kOperator,
        "Erase the real-name record (PIPL); the log keeps only the salted commitment.", "",
        R"({"account": "510104000000011", "erased": true})", DeleteRealName},
   };
@@ -624,7 +624,7 @@ std::vector<Route> FederationRoutes() {
        R"({"district":"510105","cleared":true,"archived":"/var/lib/timebank/alerts/510105-1795400000.json"})",
        ClearAlert},
       {"get_account_home", "GET", "/v1/accounts/{account}/home",
-       std::string("/v1/accounts/") + kAcct + "/home", Access::kAccount,
+       std::string("/v1/accounts/") + kAccountPattern + "/home", Access::kAccount,
        "Where an account is homed now, from this node's log and its copies of the others "
        "(accounts move home: docs/federation.md §7); while a move is on its way, home is null "
        "and moving_to names the new home.",

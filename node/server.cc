@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 
 #include "node_impl.h"
 
@@ -255,16 +256,10 @@ std::string_view AccountInPath(std::string_view path) {
   return path.substr(0, path.find('/'));
 }
 
-// What the account routes take (routes.cc kAcct): 1-20 digits, or 6 digits '.' a-z name.
+// Whether `a` is what the account routes take (kAccountPattern).
 bool LooksLikeAccount(std::string_view a) {
-  auto digits = [](std::string_view s) {
-    return !s.empty() &&
-           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  if (a.size() > 7 && a[6] == '.')
-    return digits(a.substr(0, 6)) &&
-           std::all_of(a.begin() + 7, a.end(), [](char c) { return c >= 'a' && c <= 'z'; });
-  return a.size() <= 20 && digits(a);
+  static const std::regex account(kAccountPattern);
+  return std::regex_match(a.begin(), a.end(), account);
 }
 
 }  // namespace

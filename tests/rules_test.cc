@@ -681,3 +681,16 @@ TEST_CASE("without pool_in_order, grants may answer a request or none") {
   CHECK(d.BalanceOf(b) == 30);
   CHECK(d.ledger().Audit().ok());
 }
+
+TEST_CASE("relation names read back as the same relation; other words are none") {
+  for (int r = 1; r <= 9; ++r) {
+    const auto relation = static_cast<Relation>(r);
+    CAPTURE(r);
+    CHECK(ParseRelation(RelationName(relation)) == relation);
+  }
+  CHECK(RelationName(Relation::kOtherRelative) == "relative");
+  CHECK(RelationName(Relation::kUnspecified) == "unspecified");
+  CHECK_FALSE(ParseRelation("unspecified").has_value());
+  CHECK_FALSE(ParseRelation("cousin").has_value());
+  CHECK_FALSE(ParseRelation("").has_value());
+}

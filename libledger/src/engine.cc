@@ -550,32 +550,6 @@ Status Rules::CheckService(const std::string& category, const std::string& servi
   return Status::Ok();
 }
 
-static std::string_view RelationName(Relation rel) {
-  switch (rel) {
-    case Relation::kUnspecified:
-      return "not stated";
-    case Relation::kParent:
-      return "parent";
-    case Relation::kChild:
-      return "child";
-    case Relation::kSpouse:
-      return "spouse";
-    case Relation::kGrandparent:
-      return "grandparent";
-    case Relation::kGrandchild:
-      return "grandchild";
-    case Relation::kSibling:
-      return "sibling";
-    case Relation::kOtherRelative:
-      return "relative";
-    case Relation::kFriend:
-      return "friend";
-    case Relation::kNone:
-      return "none";
-  }
-  return "unknown";
-}
-
 static bool GiftAllowed(GiftScope scope, Relation rel) {
   switch (scope) {
     case GiftScope::kAnyone:

@@ -398,6 +398,31 @@ bool OnlyKnownFields(const google::protobuf::Descriptor& d, std::string_view wir
 
 }  // namespace
 
+namespace {
+constexpr std::pair<Relation, std::string_view> kRelationNames[] = {
+    {Relation::kParent, "parent"},
+    {Relation::kChild, "child"},
+    {Relation::kSpouse, "spouse"},
+    {Relation::kGrandparent, "grandparent"},
+    {Relation::kGrandchild, "grandchild"},
+    {Relation::kSibling, "sibling"},
+    {Relation::kOtherRelative, "relative"},
+    {Relation::kFriend, "friend"},
+    {Relation::kNone, "none"}};
+}  // namespace
+
+std::string_view RelationName(Relation relation) {
+  for (const auto& [r, name] : kRelationNames)
+    if (r == relation) return name;
+  return "unspecified";
+}
+
+std::optional<Relation> ParseRelation(std::string_view name) {
+  for (const auto& [r, n] : kRelationNames)
+    if (n == name) return r;
+  return std::nullopt;
+}
+
 std::string_view RoleName(Role role) {
   switch (role) {
     case Role::kRegistrar:

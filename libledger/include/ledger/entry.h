@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -50,6 +51,11 @@ enum class Relation : int {
   kFriend = 8,
   kNone = 9,
 };
+// A relation's name ("parent", "child", "spouse", "grandparent", "grandchild", "sibling",
+// "relative", "friend", "none"; "unspecified" for kUnspecified), and back: nullopt for a
+// name that is none of them (kUnspecified has no name to parse).
+std::string_view RelationName(Relation relation);
+std::optional<Relation> ParseRelation(std::string_view name);
 
 struct ServiceRate {
   std::string category;                // e.g. "meals" (助餐)
